@@ -31,8 +31,8 @@ function tsFiles(dir: string): string[] {
 
 function imports(file: string): string[] {
   const src = readFileSync(file, 'utf8');
-  const re = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
-  return [...src.matchAll(re)].map((m) => (m[1] ?? m[2])!);
+  const re = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm;
+  return [...src.matchAll(re)].map((m) => (m[1] ?? m[2] ?? m[3])!);
 }
 
 const chapterOf = (file: string) => relative(ENGINE, file).split(sep)[0]!;
