@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The guided tour: what `npm run tour` runs. It walks the chapters that exist so far, each step
+# a command you can type yourself, and leaves the engine's trace of everything it did.
+# Run as root (the daemon owns a data root and a root-owned socket, like dockerd).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA_ROOT=${DOCKLING_DATA_ROOT:-/var/lib/dockling}
+SOCK=${DOCKLING_SOCK:-/run/dockling.sock}
+export DOCKLING_HOST="unix://$SOCK"
+dockling() { node dist/engine/cli/main.js "$@"; }
+step() { printf '\n\033[1m$ dockling %s\033[0m\n' "$*"; dockling "$@"; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "The tour runs the engine for real: run it as root (sudo npm run tour)." >&2
+  exit 1
+fi
+
+started=""
+if ! dockling version >/dev/null 2>&1; then
+  echo "Starting the daemon: dockling daemon --data-root $DATA_ROOT -H unix://$SOCK"
+  node dist/engine/cli/main.js daemon --data-root "$DATA_ROOT" -H "unix://$SOCK" >"/tmp/dockling-tour-daemon.log" 2>&1 &
+  started=$!
+  trap '[ -n "$started" ] && kill "$started" 2>/dev/null; wait 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do dockling version >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+echo
+echo "== Chapter 1: layers =="
+step version
+step base-image
+step images
+step image inspect --format '{{.Id}}  {{.Os}}/{{.Architecture}}  layers: {{len .RootFS.Layers}}' busybox
+step history busybox
+step tag busybox tour/busybox:chapter1
+step images
+step save -o /tmp/dockling-tour-busybox.tar busybox tour/busybox:chapter1
+step rmi tour/busybox:chapter1
+step load -i /tmp/dockling-tour-busybox.tar
+step images
+rm -f /tmp/dockling-tour-busybox.tar
+
+echo
+echo "The engine traced every step above: $DATA_ROOT/trace/events.jsonl"
+node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+  const ops = {};
+  for (const e of lines) if (e.phase === "end") ops[e.op] = (ops[e.op] || 0) + 1;
+  console.log(Object.entries(ops).map(([op, n]) => `  ${op} x${n}`).join("\n"));
+' "$DATA_ROOT/trace/events.jsonl"
