@@ -1,0 +1,129 @@
+// The daemon: the one place that turns a data root into stores, a tracer and a listening
+// socket, and that takes them down again in reverse order. Start-up, as a recipe:
+//   1. lock the data root (daemon.pid)      4. build the stores (content, images)
+//   2. lay out content/, tmp/, trace/       5. route requests, listen on each -H socket
+//   3. open the trace (file + live stream)
+// Stop: close the sockets, remove them, flush the trace, release the lock.
+import { createServer, type Server } from 'node:http';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ContentStore, ImageStore } from '../layers/index.js';
+import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
+import { acquirePidLock, type PidLock } from './pid-lock.js';
+import { listenUnix, parseHost } from './listener.js';
+import { createRouter } from './http/router.js';
+import type { DaemonEngine } from './engine.js';
+import { systemRoutes } from './routes/system.js';
+import { imageRoutes } from './routes/images.js';
+import { imageArchiveRoutes } from './routes/image-archive.js';
+import { traceRoutes } from './routes/trace.js';
+
+export interface DaemonOptions {
+  dataRoot: string;
+  /** `unix:///run/dockling.sock` and friends. */
+  hosts: string[];
+}
+
+/** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...imageArchiveRoutes, ...imageRoutes];
+
+export class Daemon {
+  private readonly servers: Array<{ server: Server; path: string }> = [];
+
+  private constructor(
+    readonly engine: DaemonEngine,
+    private readonly lock: PidLock,
+  ) {}
+
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const socketPaths = opts.hosts.map(parseHost); // refuse bad -H before touching anything
+    await mkdir(opts.dataRoot, { recursive: true });
+    const lock = await acquirePidLock(join(opts.dataRoot, 'daemon.pid'));
+    try {
+      const engine = await openEngine(opts.dataRoot);
+      const daemon = new Daemon(engine, lock);
+      for (const path of socketPaths) await daemon.listen(path);
+      engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: socketPaths, pid: process.pid }).end();
+      return daemon;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  get socketPaths(): string[] {
+    return this.servers.map((s) => s.path);
+  }
+
+  private async listen(path: string): Promise<void> {
+    const quiet = silentTracer();
+    const server = createServer(
+      createRouter({
+        routes: ROUTES,
+        engine: this.engine,
+        serverVersion: this.engine.version,
+        // Reading the trace is not traced: a follower would otherwise see itself forever.
+        startSpan: (method, reqPath) =>
+          (reqPath === '/dockling/trace' ? quiet : this.engine.tracer).start('daemon', 'http.request', { method, path: reqPath }),
+      }),
+    );
+    // Streams (load, import, trace follow) can run long; let Node not time them out.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    await listenUnix(server, path);
+    this.servers.push({ server, path });
+  }
+
+  async stop(): Promise<void> {
+    for (const { server, path } of this.servers.reverse()) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await rm(path, { force: true });
+    }
+    this.servers.length = 0;
+    this.engine.tracer.start('daemon', 'daemon.stop', { pid: process.pid }).end();
+    await this.engine.tracer.close();
+    await this.lock.release();
+  }
+}
+
+async function openEngine(dataRoot: string): Promise<DaemonEngine> {
+  const tmpRoot = join(dataRoot, 'tmp');
+  await rm(tmpRoot, { recursive: true, force: true }); // leftovers of a killed daemon
+  await mkdir(tmpRoot, { recursive: true });
+  const traceStream = new StreamSink();
+  const tracer = new Tracer([new JsonlFileSink(join(dataRoot, 'trace', 'events.jsonl')), traceStream]);
+  const content = new ContentStore({ root: join(dataRoot, 'content'), tracer });
+  await content.init();
+  const images = new ImageStore({ content, tracer });
+  const { version, buildTime } = await buildInfo();
+  return { content, images, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
+}
+
+async function engineId(dataRoot: string): Promise<string> {
+  const path = join(dataRoot, 'engine-id');
+  const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (existing) return existing;
+  const id = randomUUID();
+  await writeFile(path, id + '\n');
+  return id;
+}
+
+/** The version from package.json (two levels up in the source tree, three in dist/). */
+async function buildInfo(): Promise<{ version: string; buildTime: string }> {
+  const here = fileURLToPath(import.meta.url);
+  const buildTime = (await stat(here)).mtime.toISOString();
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'dockling' && pkg.version) return { version: pkg.version, buildTime };
+    } catch {
+      // try the next place
+    }
+  }
+  return { version: '0.0.0', buildTime };
+}

@@ -1,0 +1,29 @@
+// What a request handler can reach: the stores the daemon built over its data root, the
+// tracer, and the facts about this daemon. The daemon is the only place these are constructed
+// (STYLE.md habit 4); routes receive them, they never make their own.
+import type { ContentStore, ImageStore } from '../layers/index.js';
+import type { StreamSink, Tracer } from '../trace/index.js';
+
+export interface DaemonEngine {
+  content: ContentStore;
+  images: ImageStore;
+  tracer: Tracer;
+  /** Live trace events, for `GET /dockling/trace`. */
+  traceStream: StreamSink;
+  /** `--data-root`: content/, tmp/, trace/ live under it. */
+  dataRoot: string;
+  /** Scratch space on the same filesystem as the store (renames stay atomic). */
+  tmpRoot: string;
+  /** A stable identity for `docker info`'s ID, kept in <data-root>/engine-id. */
+  id: string;
+  /** Dockling's version (package.json). */
+  version: string;
+  /** When this build was made, for `docker version`'s "Built". */
+  buildTime: string;
+}
+
+/**
+ * The storage driver name `info` and `image inspect` report. Chapter 1 keeps layers as blobs
+ * only; chapter 2 unpacks them for overlayfs, which is the name we give from the start.
+ */
+export const STORAGE_DRIVER = 'overlayfs';

@@ -1,0 +1,88 @@
+// Image endpoints that move whole images as tar streams: save (`GET /images/get`,
+// `GET /images/{name}/get`), load (`POST /images/load`), import (`POST /images/create?fromSrc=-`)
+// and Dockling's own base image (`POST /dockling/base-image`). Bodies are streamed, never
+// buffered; progress and failures after the first byte travel inside the JSON message stream.
+import type { Route } from '../http/router.js';
+import { HttpError, sendJSON } from '../http/respond.js';
+import { JSONMessageStream } from '../http/json-stream.js';
+import type { DaemonEngine } from '../engine.js';
+import { familiar } from '../image-views.js';
+import { importImage, loadArchive, makeBaseImage, saveImages } from '../../layers/index.js';
+import type { RequestContext } from '../http/router.js';
+
+const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+
+async function save(ctx: RequestContext<DaemonEngine>, refs: string[]): Promise<void> {
+  const { res, engine, span } = ctx;
+  if (refs.length === 0) throw new HttpError(400, 'no image names given');
+  // Resolve everything first: once the tar has started, a missing image can't be a 404 any more.
+  for (const ref of refs) await engine.images.resolve(ref);
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  await saveImages({ store: engine.images, content: engine.content, refs, out: res, span });
+  res.end();
+}
+
+/** `repo` may carry the tag (`myimport:v1`, what the docker CLI sends) or get it from `tag`. */
+function importTarget(repo: string | null, tag: string | null): string | undefined {
+  if (!repo) return undefined;
+  return tag ? `${repo}:${tag}` : repo;
+}
+
+export const imageArchiveRoutes: Route<DaemonEngine>[] = [
+  { method: 'GET', pattern: /^\/images\/get$/, handler: (ctx) => save(ctx, ctx.query.getAll('names')) },
+  { method: 'GET', pattern: /^\/images\/(.+)\/get$/, handler: (ctx) => save(ctx, [ctx.params[0]!]) },
+  {
+    method: 'POST',
+    pattern: /^\/images\/load$/,
+    handler: async ({ req, res, query, engine, span }) => {
+      const quiet = truthy(query.get('quiet'));
+      const stream = new JSONMessageStream(res);
+      try {
+        const { messages } = await loadArchive({ store: engine.images, content: engine.content, input: req, tmpRoot: engine.tmpRoot, span });
+        for (const m of messages) stream.write({ stream: `${m}\n` });
+        if (!quiet) span.event('load.messages', { count: messages.length });
+      } catch (err) {
+        stream.fail(String((err as Error).message ?? err));
+      }
+      stream.end();
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/images\/create$/,
+    handler: async ({ req, res, query, engine, span }) => {
+      if (query.get('fromImage')) throw new HttpError(501, 'pull comes with the registry chapter (chapter 4); use `dockling load` or `dockling import` for now');
+      const fromSrc = query.get('fromSrc');
+      if (fromSrc !== '-') throw new HttpError(400, fromSrc ? `import from ${fromSrc} is not supported: send the tar as the request body (fromSrc=-)` : 'one of fromImage or fromSrc is required');
+      const stream = new JSONMessageStream(res);
+      try {
+        const image = await importImage({
+          store: engine.images,
+          input: req,
+          ref: importTarget(query.get('repo'), query.get('tag')),
+          message: query.get('message') ?? undefined,
+          changes: query.getAll('changes').filter((c) => c !== ''),
+          span,
+        });
+        stream.write({ status: image.id });
+      } catch (err) {
+        stream.fail(String((err as Error).message ?? err));
+      }
+      stream.end();
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/dockling\/base-image$/,
+    handler: async ({ res, query, engine, span }) => {
+      const image = await makeBaseImage({
+        store: engine.images,
+        tmpRoot: engine.tmpRoot,
+        busybox: query.get('busybox') ?? undefined,
+        tag: query.get('tag') ?? undefined,
+        span,
+      });
+      sendJSON(res, 201, { Id: image.id, RepoTags: image.names.map(familiar), Size: image.size });
+    },
+  },
+];

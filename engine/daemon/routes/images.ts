@@ -1,0 +1,70 @@
+// Image endpoints of chapter 1 that answer with one JSON document: list, inspect, history,
+// tag and remove. Names in paths keep their slashes (`/images/docker.io/library/x/json`), so
+// the patterns capture greedily up to the last fixed segment.
+import type { Route } from '../http/router.js';
+import { HttpError, sendEmpty, sendJSON } from '../http/respond.js';
+import type { DaemonEngine } from '../engine.js';
+import { familiar, imageFilter, toInspect, toSummary } from '../image-views.js';
+
+const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+
+export const imageRoutes: Route<DaemonEngine>[] = [
+  {
+    method: 'GET',
+    pattern: /^\/images\/json$/,
+    handler: async ({ res, query, engine }) => {
+      // `all` would also show intermediate build images; Dockling keeps none, so it changes nothing.
+      const keep = imageFilter(query.get('filters'));
+      const images = (await engine.images.list()).filter(keep).map(toSummary);
+      images.sort((a, b) => b.Created - a.Created);
+      sendJSON(res, 200, images);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/images\/(.+)\/json$/,
+    handler: async ({ res, params, engine }) => sendJSON(res, 200, toInspect(await engine.images.resolve(params[0]!))),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/images\/(.+)\/history$/,
+    handler: async ({ res, params, engine }) => {
+      const history = await engine.images.history(params[0]!);
+      sendJSON(
+        res,
+        200,
+        history.map((h) => ({
+          Id: h.id,
+          Created: h.created,
+          CreatedBy: h.createdBy,
+          Tags: h.tags.length ? h.tags.map(familiar) : null,
+          Size: h.size,
+          Comment: h.comment,
+        })),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/images\/(.+)\/tag$/,
+    handler: async ({ res, params, query, engine, span }) => {
+      const repo = query.get('repo');
+      if (!repo) throw new HttpError(400, 'repository name must have at least one component');
+      const tag = query.get('tag');
+      await engine.images.tag(params[0]!, tag ? `${repo}:${tag}` : repo, span);
+      sendEmpty(res, 201);
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/images\/(.+)$/,
+    handler: async ({ res, params, query, engine, span }) => {
+      const removed = await engine.images.remove(params[0]!, { force: truthy(query.get('force')), span });
+      sendJSON(
+        res,
+        200,
+        removed.map((r) => (r.Untagged !== undefined ? { Untagged: familiar(r.Untagged) } : r)),
+      );
+    },
+  },
+];
