@@ -2,7 +2,7 @@
 // CPUs, memory, and which cgroup hierarchy is mounted (v2 has cgroup.controllers at the top of
 // /sys/fs/cgroup; v1 and the hybrid layout do not). Read once per request: they are cheap.
 import { readFileSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { availableParallelism, hostname, machine, release, totalmem, type as osType } from 'node:os';
 
 /** Node's process.arch in Go's GOARCH words, which is what Docker clients print. */
 export function goArch(arch: string = process.arch): string {
@@ -21,17 +21,17 @@ export function operatingSystem(): string {
   } catch {
     // Not every system has os-release; fall through to the kernel's name.
   }
-  return os.type();
+  return osType();
 }
 
 export function hostFacts() {
   return {
-    kernelVersion: os.release(),
+    kernelVersion: release(),
     operatingSystem: operatingSystem(),
-    architecture: os.machine(),
-    ncpu: os.availableParallelism(),
-    memTotal: os.totalmem(),
-    hostname: os.hostname(),
+    architecture: machine(),
+    ncpu: availableParallelism(),
+    memTotal: totalmem(),
+    hostname: hostname(),
     cgroupVersion: cgroupVersion(),
   };
 }

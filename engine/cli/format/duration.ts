@@ -47,3 +47,13 @@ export function goTimeString(unixSeconds: number): string {
   const zone = offsetMin === 0 ? 'UTC' : offset;
   return `${date} ${time} ${offset} ${zone}`;
 }
+
+/** Go's time.Format(time.RFC3339) in the local zone: `2024-09-26T21:31:42Z` or `…+02:00`. */
+export function goRFC3339(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const offsetMin = -d.getTimezoneOffset();
+  const local = new Date(d.getTime() + offsetMin * MINUTE).toISOString().slice(0, 19);
+  if (offsetMin === 0) return `${local}Z`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${local}${offsetMin < 0 ? '-' : '+'}${pad(Math.trunc(Math.abs(offsetMin) / 60))}:${pad(Math.abs(offsetMin) % 60)}`;
+}

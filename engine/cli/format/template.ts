@@ -230,7 +230,7 @@ function run(nodes: Node[], dot: unknown, out: string[]): void {
       if (node.kind === 'if') run(truthy(v) ? node.body : node.otherwise, dot, out);
       else if (node.kind === 'with') run(truthy(v) ? node.body : node.otherwise, truthy(v) ? v : dot, out);
       else {
-        const items = Array.isArray(v) ? v : v && typeof v === 'object' && v !== NO_VALUE ? Object.values(v) : [];
+        const items = Array.isArray(v) ? v : v !== null && typeof v === 'object' ? Object.values(v) : [];
         if (items.length === 0) run(node.otherwise, dot, out);
         for (const item of items) run(node.body, item, out);
       }

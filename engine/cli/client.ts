@@ -1,0 +1,111 @@
+// The CLI's only way into the engine: HTTP over the daemon's unix socket, the same Docker
+// Engine API the real `docker` CLI speaks. Errors come back as `{"message": …}` and become
+// DaemonError; no socket becomes the "Is the daemon running?" advice.
+import { request, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { CliError, DaemonError } from './errors.js';
+
+export const DEFAULT_HOST = 'unix:///run/dockling.sock';
+const API_PREFIX = '/v1.50';
+
+export interface RequestOptions {
+  query?: Record<string, string | string[] | boolean | undefined>;
+  body?: Readable | Buffer;
+  headers?: Record<string, string>;
+}
+
+export function socketPathOf(host: string): string {
+  if (!host.startsWith('unix://')) throw new CliError(`unsupported host ${host}: dockling speaks only to unix:// sockets for now`);
+  return host.slice('unix://'.length);
+}
+
+export class ApiClient {
+  private readonly socketPath: string;
+
+  constructor(readonly host: string) {
+    this.socketPath = socketPathOf(host);
+  }
+
+  /** Sends a request; resolves with the response whatever its status. */
+  request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v === undefined || v === false) continue;
+      for (const one of Array.isArray(v) ? v : [v === true ? '1' : v]) qs.append(k, one);
+    }
+    const search = qs.toString();
+    const fullPath = (path.startsWith('/dockling/') ? path : API_PREFIX + path) + (search ? `?${search}` : '');
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: this.socketPath, method, path: fullPath, headers: { 'User-Agent': 'Dockling-Client', ...opts.headers } }, resolve);
+      req.on('error', (err) => reject(this.connectionError(err as NodeJS.ErrnoException)));
+      const body = opts.body;
+      if (body === undefined) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        body.on('error', (err) => req.destroy(err));
+        body.pipe(req);
+      }
+    });
+  }
+
+  /** A request whose answer must be a 2xx; returns the response for streaming bodies. */
+  async ok(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const res = await this.request(method, path, opts);
+    if ((res.statusCode ?? 500) >= 400) throw await daemonError(res);
+    return res;
+  }
+
+  async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.ok(method, path, opts);
+    const text = await readAll(res);
+    return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  private connectionError(err: NodeJS.ErrnoException): Error {
+    if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+      return new CliError(
+        `Cannot connect to the Dockling daemon at ${this.host}. Is the daemon running?\n` +
+          `Start it with:  sudo dockling daemon &   (or point DOCKLING_HOST / -H at its socket)`,
+      );
+    }
+    if (err.code === 'EACCES') {
+      return new CliError(`permission denied while trying to connect to the Dockling daemon socket at ${this.host}`);
+    }
+    return new CliError(`error during connect to ${this.host}: ${err.message}`);
+  }
+}
+
+export async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function daemonError(res: IncomingMessage): Promise<DaemonError> {
+  const status = res.statusCode ?? 500;
+  const text = await readAll(res);
+  if (res.headers['content-type'] === 'application/json') {
+    try {
+      const body = JSON.parse(text) as { message?: string };
+      if (body.message) return new DaemonError(status, body.message);
+    } catch {
+      // fall through to the raw text
+    }
+  }
+  return new DaemonError(status, text.trim() || `API returned a ${status} but provided no error-message`);
+}
+
+/** The objects of a JSON message stream (load, import), in order. */
+export async function* jsonMessages(res: IncomingMessage): AsyncGenerator<Record<string, unknown>> {
+  let buffer = '';
+  for await (const chunk of res) {
+    buffer += (chunk as Buffer).toString('utf8');
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (line) yield JSON.parse(line) as Record<string, unknown>;
+    }
+  }
+  if (buffer.trim()) yield JSON.parse(buffer) as Record<string, unknown>;
+}

@@ -1,0 +1,29 @@
+// The one dispatch table: verb name → one-line summary and a lazy import of its file, so
+// `dockling images` loads only verbs/images.js (the CLI must start fast). Order is help order.
+import type { Verb } from './verb.js';
+
+export interface VerbEntry {
+  summary: string;
+  load: () => Promise<Verb>;
+  /** Hidden aliases (`image ls`) point at the same file. */
+  hidden?: boolean;
+}
+
+export const VERBS: Record<string, VerbEntry> = {
+  images: { summary: 'List images', load: async () => (await import('./verbs/images.js')).verb },
+  inspect: { summary: 'Return low-level information on Dockling objects', load: async () => (await import('./verbs/inspect.js')).verb },
+  history: { summary: 'Show the history of an image', load: async () => (await import('./verbs/history.js')).verb },
+  tag: { summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: async () => (await import('./verbs/tag.js')).verb },
+  rmi: { summary: 'Remove one or more images', load: async () => (await import('./verbs/rmi.js')).verb },
+  save: { summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: async () => (await import('./verbs/save.js')).verb },
+  load: { summary: 'Load an image from a tar archive or STDIN', load: async () => (await import('./verbs/load.js')).verb },
+  import: { summary: 'Import the contents from a tarball to create a filesystem image', load: async () => (await import('./verbs/import.js')).verb },
+  'base-image': { summary: 'Make a base image from what this machine has (busybox)', load: async () => (await import('./verbs/base-image.js')).verb },
+  'image inspect': { summary: 'Display detailed information on one or more images', hidden: true, load: async () => (await import('./verbs/inspect.js')).imageInspectVerb },
+  image: { summary: 'Manage images (ls, inspect, history, tag, rm, save, load, import)', load: async () => (await import('./verbs/image.js')).verb },
+  version: { summary: 'Show the Dockling version information', load: async () => (await import('./verbs/version.js')).verb },
+  info: { summary: 'Display system-wide information', load: async () => (await import('./verbs/info.js')).verb },
+  trace: { summary: "Print the daemon's trace events (-f to follow)", load: async () => (await import('./verbs/trace.js')).verb },
+  daemon: { summary: 'Run the Dockling daemon', load: async () => (await import('./verbs/daemon.js')).verb },
+  help: { summary: 'Show help for dockling or a command', load: async () => (await import('./verbs/help.js')).verb },
+};

@@ -1,0 +1,25 @@
+// `dockling daemon`: runs the engine behind the Docker Engine API on a unix socket. This is
+// the one verb that loads engine code (lazily, from engine/daemon/); every other verb talks
+// to the socket it opens.
+import type { Verb } from '../verb.js';
+import { CliError } from '../errors.js';
+
+export const verb: Verb = {
+  usage: 'daemon [OPTIONS]',
+  description: 'Run the Dockling daemon (as root): the Docker Engine API on a unix socket',
+  args: { max: 0 },
+  flags: [
+    { name: 'data-root', type: 'string', value: 'string', default: '/var/lib/dockling', description: 'Root directory of persistent state (default "/var/lib/dockling")' },
+    { name: 'host', short: 'H', type: 'strings', value: 'list', description: 'Socket(s) to listen on (default unix:///run/dockling.sock)' },
+  ],
+  async run(ctx) {
+    const hosts = (ctx.flags.host as string[]).length ? (ctx.flags.host as string[]) : ['unix:///run/dockling.sock'];
+    const { runDaemon } = await import('../../daemon/index.js');
+    try {
+      await runDaemon({ dataRoot: ctx.flags['data-root'] as string, hosts });
+    } catch (err) {
+      const e = err as { message?: string };
+      throw new CliError(`dockling daemon: ${e.message ?? String(err)}`);
+    }
+  },
+};

@@ -1,0 +1,61 @@
+// `dockling inspect NAME…` and `dockling image inspect`: the daemon's JSON for each object,
+// printed as Docker does — a `[ … ]` array indented with 4 spaces — or through `-f/--format`.
+// Chapter 1 has only images to inspect; containers join in chapter 3.
+import type { Verb, VerbContext } from '../verb.js';
+import { renderTemplate } from '../format/template.js';
+import { DaemonError } from '../errors.js';
+
+/** Docker's indented array: `[`, each object indented by 4 more spaces, `]`. */
+export function indentedArray(objects: unknown[]): string {
+  if (objects.length === 0) return '[]\n';
+  const items = objects.map((o) => JSON.stringify(o, null, 4).replace(/^/gm, '    '));
+  return `[\n${items.join(',\n')}\n]\n`;
+}
+
+async function inspectAll(ctx: VerbContext, missing: (name: string, err: DaemonError) => string): Promise<number> {
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  for (const name of ctx.args) {
+    try {
+      found.push(await ctx.client().json('GET', `/images/${name}/json`));
+    } catch (err) {
+      if (err instanceof DaemonError && err.status === 404) errors.push(missing(name, err));
+      else throw err;
+    }
+  }
+  const format = ctx.flags.format as string | undefined;
+  if (format) {
+    const template = format === 'json' ? '{{json .}}' : format;
+    for (const o of found) ctx.stdout.write(renderTemplate(template, o) + '\n');
+  } else ctx.stdout.write(indentedArray(found));
+  for (const e of errors) ctx.stderr.write(e + '\n');
+  return errors.length ? 1 : 0;
+}
+
+const flags: Verb['flags'] = [
+  { name: 'format', short: 'f', type: 'string', value: 'string', description: "Format output using a custom template:\n'json': Print in JSON format\n'TEMPLATE': Print output using the given Go template" },
+  { name: 'type', type: 'string', value: 'string', description: 'Only inspect objects of the given type (image)' },
+  { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes (sizes are always shown for images)' },
+];
+
+export const verb: Verb = {
+  usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
+  description: 'Return low-level information on Dockling objects',
+  args: { min: 1 },
+  flags,
+  run(ctx) {
+    const type = ctx.flags.type as string | undefined;
+    if (type !== undefined && type !== 'image') {
+      return Promise.reject(new DaemonError(400, `"${type}" is not a valid value for --type (this chapter has only images)`));
+    }
+    return inspectAll(ctx, (name) => `Error: No such object: ${name}`);
+  },
+};
+
+export const imageInspectVerb: Verb = {
+  usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
+  description: 'Display detailed information on one or more images',
+  args: { min: 1 },
+  flags: flags.filter((f) => f.name === 'format'),
+  run: (ctx) => inspectAll(ctx, (_name, err) => err.message),
+};
