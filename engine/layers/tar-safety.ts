@@ -91,7 +91,11 @@ export function cleanHardlinkTarget(name: string, raw: string): string {
 export class ParentGuard {
   private readonly dirs = new Set<string>(['']);
 
-  constructor(private readonly root: string) {}
+  /** `created` hears of every directory made for a missing parent. */
+  constructor(
+    private readonly root: string,
+    private readonly created: (dir: string) => void = () => {},
+  ) {}
 
   abs(p: string): string {
     return p === '' ? this.root : `${this.root}/${p}`;
@@ -113,6 +117,7 @@ export class ParentGuard {
       if (!st) {
         if (!create) return false;
         mkdirSync(this.abs(cur), 0o755);
+        this.created(cur);
       } else if (!st.isDirectory()) {
         throw invalid('LAYER_PATH_THROUGH_SYMLINK', `${p}: parent ${cur} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}`, { name: p, parent: cur });
       }
