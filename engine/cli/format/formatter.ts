@@ -17,9 +17,9 @@ export interface FormatSpec {
 export function formatRows(spec: FormatSpec, rows: unknown[]): string {
   let format = spec.format;
   if (format === 'json') format = '{{json .}}';
-  const isTable = format.startsWith('table');
   if (format === 'table') format = spec.defaultTable;
-  else if (isTable) format = format.slice('table'.length);
+  const isTable = format.startsWith('table');
+  if (isTable) format = format.slice('table'.length);
   format = format.trim().replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   const nodes = parseTemplate(format);
   let body = '';
