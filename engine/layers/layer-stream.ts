@@ -7,7 +7,7 @@
 //
 // Compression is sniffed from the first bytes (gzip starts 1f 8b), not trusted from a media
 // type. Stream failures become EngineErrors with stable codes here, in one place.
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { EngineError, asEngineError, invalid } from '../base/index.js';
 import { DigestStream } from './digest.js';
@@ -53,10 +53,16 @@ async function peek(source: Readable, n: number): Promise<{ head: Buffer; source
     const onError = (err: Error) => reject(asEngineError(err));
     source.on('readable', onReadable).on('end', onEnd).on('error', onError);
   });
+  // Hand on a fresh stream that starts with the bytes peeked (unshift() races with 'end').
   const head = Buffer.concat(chunks);
-  if (ended) return { head, source: Readable.from(head.length ? [head] : []) };
-  source.unshift(head);
-  return { head, source };
+  const rest = new PassThrough({ highWaterMark: 1 << 20 });
+  if (ended) rest.end(head);
+  else {
+    rest.write(head);
+    source.on('error', (err) => rest.destroy(err));
+    source.pipe(rest);
+  }
+  return { head, source: rest };
 }
 
 function gunzipError(err: NodeJS.ErrnoException): EngineError {

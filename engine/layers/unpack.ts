@@ -110,10 +110,11 @@ class Applier {
     if (type === 'symlink') checkSymlinkTarget(p, h.linkname ?? '');
     const linkTarget = type === 'link' ? this.hardlinkTarget(p, h.linkname ?? '') : '';
     this.guard.ensureParents(p);
-    const old = this.existing(p);
+    let old = this.existing(p);
     if (old && !(old.isDirectory() && type === 'directory')) {
       rmSync(this.abs(p), { recursive: true, force: true });
       this.forget(p);
+      old = undefined;
     }
     this.added.add(p);
     const abs = this.abs(p);
