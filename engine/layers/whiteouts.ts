@@ -4,7 +4,8 @@
 //   - `dir/.wh.name`     — `dir/name` existed in a lower layer and is deleted;
 //   - `dir/.wh..wh..opq` — `dir` is *opaque*: everything lower layers had in it is hidden, and
 //                          only what this same layer puts in it remains;
-//   - any other `.wh..wh.*` name is AUFS bookkeeping (hard-link dirs, `.wh..wh.plnk`): ignored.
+//   - any other `.wh..wh.*` name, and anything under one, is AUFS bookkeeping (its hard-link
+//     dir `.wh..wh.plnk/`): ignored.
 // A whiteout applies to lower layers only: a file this same layer adds stays, whatever the order
 // of the entries in the tar.
 //
@@ -40,8 +41,10 @@ function join(dir: string, name: string): string {
 /** Classifies a cleaned entry name; null when it is an ordinary entry. */
 export function classifyWhiteout(name: string): WhiteoutEntry | null {
   const base = baseOf(name);
-  if (!base.startsWith(WHITEOUT_PREFIX)) return null;
   const dir = parentOf(name);
+  // Anything inside an AUFS metadata directory (`.wh..wh.plnk/…`) is bookkeeping too.
+  if (dir.split('/').some((seg) => seg.startsWith(WHITEOUT_META_PREFIX))) return { kind: 'meta' };
+  if (!base.startsWith(WHITEOUT_PREFIX)) return null;
   if (base === OPAQUE_MARKER) return { kind: 'opaque', dir };
   if (base.startsWith(WHITEOUT_META_PREFIX)) return { kind: 'meta' };
   const target = base.slice(WHITEOUT_PREFIX.length);
