@@ -79,14 +79,14 @@ export function imageFilter(raw: string | null): (image: Image) => boolean {
   const dangling = values('dangling');
   const references = values('reference');
   const labels = values('label');
-  return (image) => {
+  const keep = (image: Image): boolean => {
     if (dangling.length) {
       const want = dangling[0] === 'true' || dangling[0] === '1';
       if ((image.names.length === 0) !== want) return false;
     }
     if (references.length) {
       const names = image.names.map(familiar).flatMap((n) => [n, n.replace(/:[^:/]+$/, '')]);
-      if (!references.some((pattern) => names.some((n) => globMatch(pattern, n)))) return false;
+      if (!references.some((pattern) => names.some((n: string) => globMatch(pattern, n)))) return false;
     }
     if (labels.length) {
       const have = image.config.config?.Labels ?? {};
@@ -96,6 +96,24 @@ export function imageFilter(raw: string | null): (image: Image) => boolean {
       }
     }
     return true;
+  };
+  return keep;
+}
+
+/**
+ * With a `reference` filter dockerd lists only the names that matched: `docker images busybox`
+ * shows busybox's row, not every other name the same image has.
+ */
+export function matchingNames(raw: string | null): ((name: string) => boolean) | null {
+  if (!raw) return null;
+  const parsed = JSON.parse(raw) as Record<string, Record<string, boolean> | string[]>;
+  const v = parsed.reference;
+  const patterns = Array.isArray(v) ? v : v ? Object.keys(v) : [];
+  if (patterns.length === 0) return null;
+  return (name) => {
+    const n = familiar(name);
+    const forms = [n, n.replace(/[:@][^:/]+$/, '')];
+    return patterns.some((p) => forms.some((f) => globMatch(p, f)));
   };
 }
 

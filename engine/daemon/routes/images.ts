@@ -4,7 +4,7 @@
 import type { Route } from '../http/router.js';
 import { HttpError, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
-import { familiar, imageFilter, toInspect, toSummary } from '../image-views.js';
+import { familiar, imageFilter, matchingNames, toInspect, toSummary } from '../image-views.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -15,7 +15,11 @@ export const imageRoutes: Route<DaemonEngine>[] = [
     handler: async ({ res, query, engine }) => {
       // `all` would also show intermediate build images; Dockling keeps none, so it changes nothing.
       const keep = imageFilter(query.get('filters'));
-      const images = (await engine.images.list()).filter(keep).map(toSummary);
+      const nameMatches = matchingNames(query.get('filters'));
+      const images = (await engine.images.list())
+        .filter(keep)
+        .map((image) => (nameMatches ? { ...image, names: image.names.filter(nameMatches), repoDigests: image.repoDigests.filter(nameMatches) } : image))
+        .map(toSummary);
       images.sort((a, b) => b.Created - a.Created);
       sendJSON(res, 200, images);
     },
