@@ -2,7 +2,7 @@
 // (image-spec image-layout.md: `oci-layout`, `index.json`, `blobs/sha256/<hex>`), so `skopeo`
 // and `umoci` can read it directly. Chapter 1. Writes go to `ingest/` first and are renamed into
 // `blobs/` only once their digest and size are verified and the bytes are on disk.
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -137,14 +137,9 @@ export class ContentStore {
   private async streamToIngest(data: Uint8Array | Readable, ingest: string, limit?: number): Promise<{ digest: Digest; size: number }> {
     const source = data instanceof Readable ? data : Readable.from([Buffer.from(data)]);
     const hasher = new DigestStream();
-    const fh = await open(ingest, 'wx', 0o644);
-    try {
-      const out = fh.createWriteStream({ autoClose: false });
-      await pipeline(source, sizeLimit(limit), hasher, out);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    // `flush` fsyncs the file before it is closed: the bytes are on disk before the rename.
+    const out = createWriteStream(ingest, { flags: 'wx', mode: 0o644, flush: true });
+    await pipeline(source, sizeLimit(limit), hasher, out);
     return { digest: hasher.digest(), size: hasher.bytes };
   }
 
