@@ -29,7 +29,8 @@ interface Entry { desc: Descriptor; name?: string; manifestDigest: Digest; manif
 
 export class ImageStore {
   private readonly content: ContentStore;
-  private readonly tracer: Tracer;
+  /** Public so the operations built on the store (save, load, import) trace under the same tracer. */
+  readonly tracer: Tracer;
   /** Serialises every change to names and blobs (tag, rmi, add) so a GC never races an add. */
   private readonly lock = new KeyedMutex();
   private usageCheck: (imageId: Digest) => Promise<string[]> = async () => [];
