@@ -61,6 +61,10 @@ async function unpackArchive(input: Readable, dir: string, span: Span): Promise<
   feeding.catch(() => {});
   for await (const e of tar) {
     const h = e.header;
+    if (h.type === 'directory' && ['.', './', ''].includes(h.name)) {
+      e.resume(); // `tar -C layout -cf x.tar .` starts with the layout's own directory
+      continue;
+    }
     const name = clean(h.name);
     if (h.type === 'file' || h.type === 'contiguous-file') {
       const file = join(dir, String(archive.files.size));
