@@ -2,6 +2,8 @@
 // store. Chapter 1; `images`, `inspect`, `tag`, `rmi`, `history`. Names live in index.json as
 // manifest descriptors annotated the way containerd and the OCI spec do (image-spec
 // annotations.md: `org.opencontainers.image.ref.name`), so the store is a readable OCI layout.
+// Over 300 lines because the store, the pure index.json planning it relies on, and the diffID
+// tap its ingest uses are read together; each part is marked by a region.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
