@@ -42,6 +42,9 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<CommandResul
         }));
       } else resolve(result);
     });
+    // A child that exits without reading its stdin makes the write fail with EPIPE; that is not
+    // an error of ours (its exit status says what happened), so it must not crash the process.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
