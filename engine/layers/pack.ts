@@ -179,7 +179,6 @@ async function writeEntries(args: {
     if (!('st' in item)) {
       await addEntry(tar, { name: item.path, type: 'file', mode: 0o644, mtime: args.mtime ?? new Date(0), size: 0 });
       whiteouts++;
-      files++;
       continue;
     }
     const { path, st } = item;

@@ -282,6 +282,7 @@ async function unpack(opts: UnpackOptions, span: Span | undefined): Promise<Unpa
   }
   const digests = layer.digests();
   verify(digests, opts.expected);
+  span?.event('layer.applied', { files: applier.files, bytes: applier.bytes, xattrs: applier.xattrs.size, compression: layer.compression });
   span?.event('layer.whiteouts', { count: applier.whiteouts, paths: applier.whiteoutPaths.slice(0, 1000) });
   return { ...digests, files: applier.files, whiteouts: applier.whiteouts };
 }
