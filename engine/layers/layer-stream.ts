@@ -55,7 +55,7 @@ async function peek(source: Readable, n: number): Promise<{ head: Buffer; source
   });
   // Hand on a fresh stream that starts with the bytes peeked (unshift() races with 'end').
   const head = Buffer.concat(chunks);
-  const rest = new PassThrough({ highWaterMark: 1 << 20 });
+  const rest = new PassThrough();
   if (ended) rest.end(head);
   else {
     rest.write(head);
