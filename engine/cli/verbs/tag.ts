@@ -17,6 +17,8 @@ export const verb: Verb = {
   async run(ctx) {
     const [source, target] = ctx.args as [string, string];
     const { repo, tag } = splitRepoTag(target);
-    await ctx.client().ok('POST', `/images/${source}/tag`, { query: { repo, tag: tag ?? 'latest' } });
+    // json() reads the (empty) 201 body: an unread response would hold the socket open and the
+    // CLI would wait for the daemon's keep-alive timeout before exiting.
+    await ctx.client().json('POST', `/images/${source}/tag`, { query: { repo, tag: tag ?? 'latest' } });
   },
 };
