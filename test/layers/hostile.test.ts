@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { unpackLayer } from '../../engine/layers/unpack.js';
-import { listing, tempDirs, xattrDump, isRoot } from './fixtures/tree.js';
+import { listing, tempDirs, xattrDump, missing } from './fixtures/tree.js';
 import { buildTar, gnuLongNameTar, type FixtureEntry } from './fixtures/tar.js';
 
 const dirs = tempDirs('dockling-hostile-');
@@ -131,7 +131,7 @@ describe('hostile layers', () => {
     if (code === 'DIGEST_MISMATCH' || code === 'DIFFID_MISMATCH') expect(err?.data).toMatchObject({ expected: expect.any(String), actual: expect.any(String) });
   });
 
-  it.skipIf(!isRoot)('never applies trusted.overlay.* or security.capability from a layer', async () => {
+  it.skipIf(missing({ root: true }))('never applies trusted.overlay.* or security.capability from a layer', async () => {
     const layer = await buildTar([
       { name: 'd/', type: 'directory', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y', 'SCHILY.xattr.user.fine': 'ok' } },
       { name: 'bin', data: 'x', pax: { 'SCHILY.xattr.security.capability': 'x', 'SCHILY.xattr.trusted.overlay.redirect': '/etc' } },
