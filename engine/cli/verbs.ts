@@ -20,6 +20,7 @@ export const VERBS: Record<string, VerbEntry> = {
   import: { summary: 'Import the contents from a tarball to create a filesystem image', load: async () => (await import('./verbs/import.js')).verb },
   'base-image': { summary: 'Make a base image from what this machine has (busybox)', load: async () => (await import('./verbs/base-image.js')).verb },
   'image inspect': { summary: 'Display detailed information on one or more images', hidden: true, load: async () => (await import('./verbs/inspect.js')).imageInspectVerb },
+  'image layers': { summary: "Show an image's layers as a union: added, modified, removed, wasted", hidden: true, load: async () => (await import('./verbs/image-layers.js')).verb },
   image: { summary: 'Manage images (ls, inspect, history, tag, rm, save, load, import)', load: async () => (await import('./verbs/image.js')).verb },
   version: { summary: 'Show the Dockling version information', load: async () => (await import('./verbs/version.js')).verb },
   info: { summary: 'Display system-wide information', load: async () => (await import('./verbs/info.js')).verb },

@@ -19,6 +19,7 @@ import { systemRoutes } from './routes/system.js';
 import { imageRoutes } from './routes/images.js';
 import { imageArchiveRoutes } from './routes/image-archive.js';
 import { traceRoutes } from './routes/trace.js';
+import { unionViewRoutes } from './routes/union-view.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -27,7 +28,7 @@ export interface DaemonOptions {
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...imageArchiveRoutes, ...imageRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes];
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];

@@ -15,12 +15,14 @@ const SUBCOMMANDS: Record<string, string> = {
   save: 'save',
   load: 'load',
   import: 'import',
+  layers: 'image layers',
 };
 
 const HELP = `Commands:
   history     Show the history of an image
   import      Import the contents from a tarball to create a filesystem image
   inspect     Display detailed information on one or more images
+  layers      Show the image's layers as a union: added, modified, removed, wasted
   load        Load an image from a tar archive or STDIN
   ls          List images
   rm          Remove one or more images

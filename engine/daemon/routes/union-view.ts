@@ -1,0 +1,22 @@
+// Dockling's own endpoint for chapter 2's union view: `GET /dockling/images/{name}/layers`
+// answers, for a stored image, which layer provides each path, what every layer added,
+// modified and removed, and how many bytes are shipped but never seen. `?paths=1` adds the
+// per-path list (it can be long). Names keep their slashes, so the pattern is greedy.
+import type { Route } from '../http/router.js';
+import { sendJSON } from '../http/respond.js';
+import type { DaemonEngine } from '../engine.js';
+// Until engine/unionfs/index.ts exports imageUnionView, this one import goes around the barrel.
+import { imageUnionView } from '../../unionfs/union-view.js';
+
+const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+
+export const unionViewRoutes: Route<DaemonEngine>[] = [
+  {
+    method: 'GET',
+    pattern: /^\/dockling\/images\/(.+)\/layers$/,
+    handler: async ({ res, params, query, engine, span }) => {
+      const { paths, ...view } = await imageUnionView({ images: engine.images, content: engine.content, ref: params[0]!, tracer: engine.tracer, parent: span });
+      sendJSON(res, 200, truthy(query.get('paths')) ? { ...view, paths } : view);
+    },
+  },
+];
