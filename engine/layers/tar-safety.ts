@@ -126,6 +126,11 @@ export class ParentGuard {
     return true;
   }
 
+  /** Whether `p`'s parent is already known to be a real directory (ensureParents needs no lstat). */
+  knowsParentOf(p: string): boolean {
+    return this.dirs.has(parentOf(p));
+  }
+
   /** Records that `p` is now a real directory. */
   noteDir(p: string): void {
     this.dirs.add(p);

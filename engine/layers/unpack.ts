@@ -2,16 +2,20 @@
 // A layer is a tar of changes applied onto the directory the layers below it made: each entry
 // adds or replaces a path, and whiteout entries delete lower paths (see whiteouts.ts). This file
 // is the applier: one pass over the tar, each entry checked by tar-safety.ts before anything
-// touches the disk, each written with a few synchronous syscalls (fast for many small files).
+// touches the disk. Directories, links and removals are made at once, with synchronous syscalls;
+// regular files — nearly all the bytes — go to a WriteQueue (write-queue.ts) whose own thread
+// writes them, so a slow disk does not stall the parser, gunzip and the two hashes.
 //
-// Order matters in three places:
+// Order matters in four places:
+//   - anything that reads the disk to check a path, or removes one, first drains the queue: it
+//     must see every file queued before it (`settle()` below);
 //   - ownership before mode: chown(2) clears setuid/setgid bits, so chmod comes after it;
 //   - a directory's mode and mtime are set at the very end: writing its children changes its
 //     mtime, and a read-only mode would stop a non-root unpack from writing into it;
 //   - xattrs are written in one `setfattr` batch before those directory times.
 // On failure the target holds a partial layer: callers unpack into a fresh directory and move
 // it into place only once this resolves (the digests are only known at the end, too).
-import { closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, utimesSync, chmodSync, writeSync, constants as fsc } from 'node:fs';
+import { lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, chmodSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract, type Entry } from 'tar-stream';
 import { EngineError, invalid } from '../base/index.js';
@@ -22,6 +26,7 @@ import { ParentGuard, checkSymlinkTarget, cleanEntryName, cleanHardlinkTarget, p
 import { classifyWhiteout, hideLower, hideLowerChildren, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT } from './whiteouts.js';
 import { PAX_XATTR_PREFIX, isAllowedLayerXattr, setXattr, writeXattrs, type Xattrs } from './xattrs.js';
 import { makeSpecialFile } from './special-files.js';
+import { WriteQueue, type FileJob } from './write-queue.js';
 
 export interface UnpackOptions {
   source: Readable;
@@ -53,6 +58,9 @@ class Applier {
   whiteouts = 0;
   bytes = 0;
   readonly whiteoutPaths: string[] = [];
+  readonly writes = new WriteQueue();
+  /** The bits open(2) strips from a new file's mode; a mode it would keep needs no fchmod. */
+  private readonly umask = processUmask();
 
   constructor(
     readonly root: string,
@@ -108,10 +116,14 @@ class Applier {
     if (p === '') return this.rootDir(uid, gid, mode, mtime);
     // Checks that need nothing from the disk come first.
     if (type === 'symlink') checkSymlinkTarget(p, h.linkname ?? '');
+    // The checks below read the disk: queued files they might look at must be there first. In a
+    // typical layer none of these hold (parents are known, names are new, few hardlinks).
+    if (type === 'link' || this.added.has(p) || !this.guard.knowsParentOf(p)) await this.settle();
     const linkTarget = type === 'link' ? this.hardlinkTarget(p, h.linkname ?? '') : '';
     this.guard.ensureParents(p);
     let old = this.existing(p);
     if (old && !(old.isDirectory() && type === 'directory')) {
+      await this.settle();
       rmSync(this.abs(p), { recursive: true, force: true });
       this.forget(p);
       old = undefined;
@@ -120,7 +132,7 @@ class Applier {
     const abs = this.abs(p);
     switch (type) {
       case 'file':
-        await this.file(abs, body, uid, gid, mode, mtime);
+        await this.file(p, body, uid, gid, mode, mtime);
         break;
       case 'directory':
         if (!old) {
@@ -153,20 +165,40 @@ class Applier {
     this.collectXattrs(p, h);
   }
 
-  private async file(abs: string, body: Entry, uid: number, gid: number, mode: number, mtime: number): Promise<void> {
-    const fd = openSync(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  /** Queues a regular file; waits only when the queue is full. */
+  private async file(p: string, body: Entry, uid: number, gid: number, mode: number, mtime: number): Promise<void> {
+    if (this.writes.full) await this.writes.room();
+    this.writes.begin(this.fileJob(p, uid, gid, mode, mtime));
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        let off = 0;
-        while (off < chunk.length) off += writeSync(fd, chunk, off);
+        this.writes.write(chunk);
         this.bytes += chunk.length;
+        if (this.writes.full) await this.writes.room();
       }
-      if (this.sameOwner) fchownSync(fd, uid, gid);
-      fchmodSync(fd, mode);
-      futimesSync(fd, mtime, mtime);
     } finally {
-      closeSync(fd);
+      // Also when the tar breaks off mid-file: what arrived is written and the file closed.
+      this.writes.end();
     }
+  }
+
+  /**
+   * Created with its final mode when the umask keeps every bit of it and there is no
+   * setuid/setgid/sticky bit (chown would clear those); otherwise 0600 and an fchmod after chown.
+   */
+  private fileJob(p: string, uid: number, gid: number, mode: number, mtime: number): FileJob {
+    const exact = (mode & 0o7000) === 0 && (mode & this.umask) === 0;
+    return {
+      path: this.abs(p),
+      createMode: exact ? mode : 0o600,
+      chmod: exact ? undefined : mode,
+      chown: this.sameOwner ? { uid, gid } : undefined,
+      mtime,
+    };
+  }
+
+  /** Waits for every queued file to be on disk; throws the first write's failure. */
+  settle(): Promise<void> {
+    return this.writes.drain();
   }
 
   private rootDir(uid: number, gid: number, mode: number, mtime: number): void {
@@ -208,6 +240,7 @@ class Applier {
 
   private async whiteout(target: string): Promise<void> {
     this.whiteoutPaths.push(target);
+    await this.settle();
     if (this.mode === 'apply') {
       if (!this.guard.ensureParents(target, false)) return;
       hideLower({ root: this.root, path: target, added: this.added, removed: (q) => this.forget(q) });
@@ -226,6 +259,7 @@ class Applier {
 
   private async opaque(dir: string, marker: string): Promise<void> {
     this.whiteoutPaths.push(`${dir}/`);
+    await this.settle();
     if (this.mode === 'apply') {
       if (!this.guard.ensureParents(marker, false)) return;
       hideLowerChildren({ root: this.root, dir, added: this.added, removed: (q) => this.forget(q) });
@@ -237,6 +271,7 @@ class Applier {
 
   /** The deferred steps: xattrs in one batch, then directory modes and times. */
   async finish(): Promise<void> {
+    await this.settle();
     await writeXattrs({ root: this.root, xattrs: this.xattrs, span: this.span });
     for (const [p, { mode, mtime }] of this.dirMeta) {
       chmodSync(this.abs(p), mode);
@@ -272,12 +307,15 @@ async function unpack(opts: UnpackOptions, span: Span | undefined): Promise<Unpa
         seen.entries++;
         await applier.entry(entry.header as TarHeader, entry);
       }
+      await applier.settle();
     } catch (err) {
       throw layer.failure() ?? tarError(err, seen);
     }
     if (layer.failure()) throw layer.failure();
     await applier.finish();
   } finally {
+    // After a failure, queued files still finish before the caller removes the target.
+    await applier.writes.close();
     layer.destroy();
   }
   const digests = layer.digests();
@@ -293,5 +331,18 @@ function verify(d: LayerDigests, expected: UnpackOptions['expected']): void {
   }
   if (expected?.diffID && expected.diffID !== d.diffID) {
     throw invalid('DIFFID_MISMATCH', `layer diffID is ${d.diffID}, expected ${expected.diffID}`, { expected: expected.diffID, actual: d.diffID });
+  }
+}
+
+/**
+ * The process's umask, from /proc/self/status (process.umask() with no argument sets it to 0 for a
+ * moment, racing with threads that create files). Unknown → 0o777: every file gets an fchmod.
+ */
+function processUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? parseInt(m[1]!, 8) : 0o777;
+  } catch {
+    return 0o777;
   }
 }
