@@ -1,8 +1,8 @@
 // The daemon: the one place that turns a data root into stores, a tracer and a listening
 // socket, and that takes them down again in reverse order. Start-up, as a recipe:
-//   1. lock the data root (daemon.pid)      4. build the stores (content, images)
-//   2. lay out content/, tmp/, trace/       5. route requests, listen on each -H socket
-//   3. open the trace (file + live stream)
+//   1. lock the data root (daemon.pid)      4. build the stores (content, images, snapshots,
+//   2. lay out content/, tmp/, trace/          containers)
+//   3. open the trace (file + live stream)  5. route requests, listen on each -H socket
 // Stop: close the sockets, remove them, flush the trace, release the lock.
 import { createServer, type Server } from 'node:http';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContentStore, ImageStore } from '../layers/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
+import { createSnapshotter } from '../unionfs/index.js';
+// Until engine/unionfs/index.ts exports ContainerFs, this one import goes around the barrel.
+import { ContainerFs } from '../unionfs/container-fs.js';
 import { acquirePidLock, type PidLock } from './pid-lock.js';
 import { listenUnix, parseHost } from './listener.js';
 import { createRouter } from './http/router.js';
@@ -19,6 +22,7 @@ import { systemRoutes } from './routes/system.js';
 import { imageRoutes } from './routes/images.js';
 import { imageArchiveRoutes } from './routes/image-archive.js';
 import { traceRoutes } from './routes/trace.js';
+import { containerRoutes } from './routes/containers.js';
 import { unionViewRoutes } from './routes/union-view.js';
 
 export interface DaemonOptions {
@@ -28,7 +32,7 @@ export interface DaemonOptions {
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerRoutes];
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
@@ -101,8 +105,11 @@ async function openEngine(dataRoot: string): Promise<DaemonEngine> {
   const content = new ContentStore({ root: join(dataRoot, 'content'), tracer });
   await content.init();
   const images = new ImageStore({ content, tracer });
+  const snapshotter = await createSnapshotter({ root: join(dataRoot, 'snapshots-root'), tracer });
+  const containers = new ContainerFs({ root: join(dataRoot, 'containers'), snapshotter, images, content, tracer, tmpRoot });
+  images.setUsageCheck((imageId) => containers.usersOf(imageId)); // rmi refuses an image a container uses
   const { version, buildTime } = await buildInfo();
-  return { content, images, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
+  return { content, images, snapshotter, containers, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
 }
 
 async function engineId(dataRoot: string): Promise<string> {

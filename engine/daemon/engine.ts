@@ -3,10 +3,17 @@
 // (STYLE.md habit 4); routes receive them, they never make their own.
 import type { ContentStore, ImageStore } from '../layers/index.js';
 import type { StreamSink, Tracer } from '../trace/index.js';
+import type { Snapshotter } from '../unionfs/index.js';
+// Until engine/unionfs/index.ts exports ContainerFs, this one import goes around the barrel.
+import type { ContainerFs } from '../unionfs/container-fs.js';
 
 export interface DaemonEngine {
   content: ContentStore;
   images: ImageStore;
+  /** Chapter 2: layers unpacked as snapshots (overlay or copy), under <data-root>/snapshots-root. */
+  snapshotter: Snapshotter;
+  /** Chapter 2: container records and their filesystem verbs, under <data-root>/containers. */
+  containers: ContainerFs;
   tracer: Tracer;
   /** Live trace events, for `GET /dockling/trace`. */
   traceStream: StreamSink;
@@ -21,9 +28,3 @@ export interface DaemonEngine {
   /** When this build was made, for `docker version`'s "Built". */
   buildTime: string;
 }
-
-/**
- * The storage driver name `info` and `image inspect` report. Chapter 1 keeps layers as blobs
- * only; chapter 2 unpacks them for overlayfs, which is the name we give from the start.
- */
-export const STORAGE_DRIVER = 'overlayfs';

@@ -5,7 +5,6 @@
 import { familiarName, parseReference } from '../layers/index.js';
 import type { Image } from '../layers/index.js';
 import { HttpError } from './http/respond.js';
-import { STORAGE_DRIVER } from './engine.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -38,7 +37,8 @@ export function toSummary(image: Image) {
   };
 }
 
-export function toInspect(image: Image) {
+/** `driver` is the snapshotter's ('overlay' or 'copy'), as `docker info` shows it too. */
+export function toInspect(image: Image, driver: string) {
   const c = image.config;
   return {
     Id: image.id,
@@ -54,7 +54,7 @@ export function toInspect(image: Image) {
     ...(c.variant ? { Variant: c.variant } : {}),
     Os: c.os,
     Size: image.size,
-    GraphDriver: { Name: STORAGE_DRIVER, Data: {} },
+    GraphDriver: { Name: driver, Data: {} },
     RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
     Metadata: { LastTagTime: ZERO_TIME },
   };

@@ -27,7 +27,7 @@ export const imageRoutes: Route<DaemonEngine>[] = [
   {
     method: 'GET',
     pattern: /^\/images\/(.+)\/json$/,
-    handler: async ({ res, params, engine }) => sendJSON(res, 200, toInspect(await engine.images.resolve(params[0]!))),
+    handler: async ({ res, params, engine }) => sendJSON(res, 200, toInspect(await engine.images.resolve(params[0]!), engine.snapshotter.driver)),
   },
   {
     method: 'GET',

@@ -4,7 +4,7 @@
 import type { Route } from '../http/router.js';
 import { sendJSON } from '../http/respond.js';
 import { API_VERSION, MIN_API_VERSION } from '../api-version.js';
-import { STORAGE_DRIVER, type DaemonEngine } from '../engine.js';
+import type { DaemonEngine } from '../engine.js';
 import { goArch, hostFacts } from '../host-info.js';
 
 export const systemRoutes: Route<DaemonEngine>[] = [
@@ -57,15 +57,18 @@ export function versionDocument(engine: DaemonEngine) {
 export async function infoDocument(engine: DaemonEngine) {
   const host = hostFacts();
   const images = await engine.images.list();
+  const containers = await engine.containers.list();
+  const count = (status: string) => containers.filter((c) => c.State.Status === status).length;
   return {
     ID: engine.id,
-    Containers: 0,
-    ContainersRunning: 0,
-    ContainersPaused: 0,
-    ContainersStopped: 0,
+    Containers: containers.length,
+    ContainersRunning: count('running'),
+    ContainersPaused: count('paused'),
+    // Docker counts every container that is neither running nor paused as stopped (created too).
+    ContainersStopped: containers.length - count('running') - count('paused'),
     Images: images.length,
-    Driver: STORAGE_DRIVER,
-    DriverStatus: [['Image store', `OCI image layout at ${engine.dataRoot}/content`]],
+    Driver: engine.snapshotter.driver,
+    DriverStatus: [['Image store', `OCI image layout at ${engine.dataRoot}/content`], ['Snapshots', `${engine.dataRoot}/snapshots-root`]],
     Plugins: { Volume: [], Network: [], Authorization: null, Log: [] },
     MemoryLimit: true,
     SwapLimit: false,

@@ -1,0 +1,137 @@
+// Container endpoints of chapter 2, in Docker Engine API shapes: create, inspect, list, changes
+// (`docker diff`), commit, export, the archive endpoints of `docker cp`, and remove. Container
+// ids and names have no slashes, so the patterns are `[^/]+`.
+import type { Route } from '../http/router.js';
+import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
+import type { DaemonEngine } from '../engine.js';
+// Until engine/unionfs/index.ts exports these, the imports go around the barrel.
+import type { CreateRequest } from '../../unionfs/container-fs.js';
+import type { PathStat } from '../../unionfs/path-archive.js';
+import { toContainerInspect, toContainerSummary } from '../container-views.js';
+
+const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+
+async function jsonBody<T>(req: Parameters<Route<DaemonEngine>['handler']>[0]['req']): Promise<T | undefined> {
+  const raw = (await readBody(req)).toString('utf8').trim();
+  if (raw === '' || raw === 'null') return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch (err) {
+    throw new HttpError(400, `invalid JSON body: ${(err as Error).message}`);
+  }
+}
+
+const statHeader = (stat: PathStat) => Buffer.from(JSON.stringify(stat)).toString('base64');
+
+function requirePath(query: URLSearchParams): string {
+  const path = query.get('path');
+  if (!path) throw new HttpError(400, 'path is required: the file or directory inside the container');
+  return path;
+}
+
+export const containerRoutes: Route<DaemonEngine>[] = [
+  {
+    method: 'POST',
+    pattern: /^\/containers\/create$/,
+    handler: async ({ req, res, query, engine, span }) => {
+      const request = (await jsonBody<CreateRequest>(req)) ?? {};
+      const c = await engine.containers.create({ name: query.get('name') ?? undefined, request, span });
+      sendJSON(res, 201, { Id: c.Id, Warnings: [] });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/containers\/json$/,
+    handler: async ({ res, query, engine }) => {
+      const all = truthy(query.get('all'));
+      const list = (await engine.containers.list()).filter((c) => all || c.State.Running);
+      sendJSON(res, 200, list.map(toContainerSummary));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/containers\/([^/]+)\/json$/,
+    handler: async ({ res, params, engine }) => sendJSON(res, 200, toContainerInspect(await engine.containers.get(params[0]!))),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/containers\/([^/]+)\/changes$/,
+    handler: async ({ res, params, engine, span }) => sendJSON(res, 200, await engine.containers.diff(params[0]!, span)),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/commit$/,
+    handler: async ({ req, res, query, engine, span }) => {
+      const container = query.get('container');
+      if (!container) throw new HttpError(400, 'container is required: which container to commit');
+      const image = await engine.containers.commit({
+        container,
+        repo: query.get('repo') || undefined,
+        tag: query.get('tag') || undefined,
+        author: query.get('author') || undefined,
+        comment: query.get('comment') || undefined,
+        changes: query.getAll('changes').filter((c) => c !== ''),
+        config: await jsonBody(req),
+        span,
+      });
+      sendJSON(res, 201, { Id: image.id });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/containers\/([^/]+)\/export$/,
+    handler: async ({ res, params, engine, span }) => {
+      await engine.containers.export({
+        container: params[0]!,
+        out: res,
+        span,
+        // The status goes out once the root is mounted: a failure before that is still a clean error.
+        onStart: () => res.writeHead(200, { 'Content-Type': 'application/octet-stream' }),
+      });
+    },
+  },
+  {
+    method: 'HEAD',
+    pattern: /^\/containers\/([^/]+)\/archive$/,
+    handler: async ({ res, params, query, engine, span }) => {
+      const stat = await engine.containers.statPath({ container: params[0]!, path: requirePath(query), span });
+      res.writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(stat), 'Content-Length': 0 });
+      res.end();
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/containers\/([^/]+)\/archive$/,
+    handler: async ({ res, params, query, engine, span }) => {
+      await engine.containers.archive({
+        container: params[0]!,
+        path: requirePath(query),
+        out: res,
+        span,
+        onStat: (stat) => res.writeHead(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader(stat) }),
+      });
+    },
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/containers\/([^/]+)\/archive$/,
+    handler: async ({ req, res, params, query, engine, span }) => {
+      await engine.containers.extract({
+        container: params[0]!,
+        path: requirePath(query),
+        input: req,
+        noOverwriteDirNonDir: truthy(query.get('noOverwriteDirNonDir')),
+        span,
+      });
+      sendEmpty(res, 200);
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/containers\/([^/]+)$/,
+    handler: async ({ res, params, query, engine, span }) => {
+      await engine.containers.remove({ container: params[0]!, force: truthy(query.get('force')), span });
+      sendEmpty(res, 204);
+    },
+  },
+];
