@@ -1,0 +1,109 @@
+// The copy snapshotter (chapter 2, "union fs"): the reference the overlay driver is checked
+// against, and the fallback where the kernel has no overlayfs. Every snapshot is a full tree:
+// prepare copies the parent's whole tree (`cp -a --reflink=auto`, which keeps owners, modes,
+// xattrs, device nodes and hard links, and shares blocks on filesystems that can), layers are
+// applied onto that copy with whiteouts *applied* (deleted for real), and a container's root is
+// a bind mount of its copy. Simple and slow: what overlayfs saves is exactly this copying.
+// Layout: <root>/metadata.json, <root>/snapshots/<id>/fs.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../base/index.js';
+import type { Span, Tracer } from '../trace/index.js';
+import { readOnlyBind } from './mount.js';
+import { SnapshotMeta, refuseIfMounted, requireKind } from './snapshot-meta.js';
+import type { MountPlan, SnapshotInfo, Snapshotter } from './types.js';
+
+export class CopySnapshotter implements Snapshotter {
+  readonly driver = 'copy' as const;
+  private readonly meta: SnapshotMeta;
+  private readonly dir: string;
+  private readonly tracer: Tracer;
+
+  constructor(args: { root: string; tracer: Tracer }) {
+    this.meta = new SnapshotMeta(args.root);
+    this.dir = join(args.root, 'snapshots');
+    this.tracer = args.tracer;
+  }
+
+  private fs(info: SnapshotInfo): string {
+    return join(this.dir, info.id, 'fs');
+  }
+
+  private trace<T>(op: string, data: Record<string, unknown>, fn: (span: Span) => Promise<T>): Promise<T> {
+    return this.tracer.span({ chapter: 'unionfs', op, data: { driver: this.driver, ...data } }, fn);
+  }
+
+  prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<MountPlan> {
+    return this.trace('snapshot.prepare', { key, parent: parent ?? null }, async (span) => {
+      const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels });
+      try {
+        await mkdir(join(this.dir, info.id), { recursive: true });
+        if (info.parent === undefined) await mkdir(this.fs(info));
+        else await run(['cp', '-a', '--reflink=auto', this.fs(await this.meta.get(info.parent)), this.fs(info)], { span });
+      } catch (err) {
+        await this.meta.remove(key, async () => {}).catch(() => {});
+        await rm(join(this.dir, info.id), { recursive: true, force: true });
+        throw err;
+      }
+      return this.plan(info);
+    });
+  }
+
+  view(key: string, parent?: string): Promise<MountPlan> {
+    return this.trace('snapshot.view', { key, parent: parent ?? null }, async () => {
+      const info = await this.meta.create({ key, kind: 'view', parent });
+      await mkdir(this.fs(info), { recursive: true });
+      return this.plan(info);
+    });
+  }
+
+  commit(name: string, key: string): Promise<void> {
+    return this.trace('snapshot.commit', { name, key }, async () => {
+      await this.meta.commit(name, key);
+    });
+  }
+
+  remove(key: string): Promise<void> {
+    return this.trace('snapshot.remove', { key }, async () => {
+      const info = await this.meta.remove(key, (i) => refuseIfMounted(i, this.fs(i)));
+      await rm(join(this.dir, info.id), { recursive: true, force: true });
+    });
+  }
+
+  async mounts(key: string): Promise<MountPlan> {
+    return this.plan(await this.meta.get(key));
+  }
+
+  stat(key: string): Promise<SnapshotInfo> {
+    return this.meta.get(key);
+  }
+
+  list(): Promise<SnapshotInfo[]> {
+    return this.meta.list();
+  }
+
+  async unpackTarget(key: string): Promise<{ dir: string; whiteouts: 'overlay' | 'apply' }> {
+    const info = await this.meta.get(key);
+    requireKind(info, ['active'], 'unpacking a layer');
+    return { dir: this.fs(info), whiteouts: 'apply' };
+  }
+
+  async changesSource(key: string): Promise<{ form: 'copy'; dir: string; parentDir?: string }> {
+    const info = await this.meta.get(key);
+    requireKind(info, ['active'], 'reading changes');
+    if (info.parent === undefined) return { form: 'copy', dir: this.fs(info) };
+    return { form: 'copy', dir: this.fs(info), parentDir: this.fs(await this.meta.get(info.parent)) };
+  }
+
+  private async plan(info: SnapshotInfo): Promise<MountPlan> {
+    requireKind(info, ['active', 'view'], 'a mount plan');
+    const base = { driver: this.driver, key: info.key };
+    if (info.kind === 'active') {
+      const dir = this.fs(info);
+      return { ...base, layers: [dir], mounts: [{ type: 'bind', source: dir, options: ['bind'] }], readonly: false, upper: dir };
+    }
+    // A view needs no copy: the committed parent's tree, bound read-only.
+    const source = info.parent === undefined ? this.fs(info) : this.fs(await this.meta.get(info.parent));
+    return { ...base, layers: [source], mounts: readOnlyBind(source), readonly: true };
+  }
+}

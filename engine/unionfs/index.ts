@@ -1,0 +1,16 @@
+// Chapter 2, union fs: the public surface other chapters import. Snapshots (committed layers,
+// active container roots, read-only views) kept by an overlay or a copy driver, the executor that
+// mounts their plans, image unpacking into snapshots by chainID, and a container's changes.
+export type { SnapshotKind, SnapshotInfo, Mount, MountPlan, Snapshotter } from './types.js';
+export type { Change, PackResult } from '../layers/index.js';
+export { createSnapshotter, overlaySupported } from './drivers.js';
+export { OverlaySnapshotter } from './overlay.js';
+export { CopySnapshotter } from './copy.js';
+export { mountPlan, unmount, withMounted, mountArgv, readOnlyBind, readMountInfo, mountsUsing } from './mount.js';
+export type { MountInfo } from './mount.js';
+export { unpackImage } from './unpack-image.js';
+export { changes } from './changes.js';
+export { packChanges } from './pack-changes.js';
+// The union view of an image's layers (what the site's layer diagram draws).
+export { planUnionView, imageUnionView } from './union-view.js';
+export type { EntryType, LayerEntry, LayerInput, LayerView, PathView, WhiteoutView, UnionView } from './union-view.js';
