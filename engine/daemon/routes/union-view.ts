@@ -5,8 +5,7 @@
 import type { Route } from '../http/router.js';
 import { sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
-// Until engine/unionfs/index.ts exports imageUnionView, this one import goes around the barrel.
-import { imageUnionView } from '../../unionfs/union-view.js';
+import { imageUnionView } from '../../unionfs/index.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
