@@ -24,7 +24,11 @@ function unknownFlag(flag: string, verb: string): CliError {
   return new CliError(`unknown ${flag.startsWith('--') ? 'flag' : 'shorthand flag'}: ${flag.startsWith('--') ? flag : `'${flag.replace(/^-/, '')}' in ${flag}`}\nSee 'dockling ${verb} --help'.`, 125);
 }
 
-export function parseArgs(argv: string[], specs: FlagSpec[], verb: string): Parsed {
+/**
+ * With `interspersed` false, the first positional argument ends the flags: `create busybox ls -la`
+ * passes `-la` to the container's command, as Docker's run/create/exec do.
+ */
+export function parseArgs(argv: string[], specs: FlagSpec[], verb: string, interspersed = true): Parsed {
   const flags: FlagValues = {};
   for (const s of specs) {
     if (s.type === 'strings') flags[s.name] = [];
@@ -76,6 +80,9 @@ export function parseArgs(argv: string[], specs: FlagSpec[], verb: string): Pars
         set(spec, rest === '' ? undefined : rest.replace(/^=/, ''), takeNext, shown);
         break;
       }
+    } else if (!interspersed) {
+      args.push(...argv.slice(i));
+      break;
     } else args.push(a);
   }
   return { flags, args };

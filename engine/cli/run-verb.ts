@@ -31,7 +31,7 @@ export async function runVerb(args: { name: string; argv: string[]; host: string
     process.stdout.write(verbHelp(name, verb));
     return 0;
   }
-  const parsed = parseArgs(argv, verb.flags, name);
+  const parsed = parseArgs(argv, verb.flags, name, verb.interspersed ?? true);
   const problem = countProblem(name, verb, parsed.args.length);
   if (problem) {
     throw new CliError(`${problem}\nSee 'dockling ${name} --help'.\n\nUsage:  dockling ${verb.usage}\n\n${verb.description}`);

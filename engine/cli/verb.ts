@@ -21,6 +21,8 @@ export interface Verb {
   description: string;
   flags: FlagSpec[];
   args?: { min?: number; max?: number; exact?: number };
+  /** False when flags stop at the first argument (`create IMAGE CMD -x`: -x is the command's). */
+  interspersed?: boolean;
   /** Resolves with the exit code (0 when void). */
   run(ctx: VerbContext): Promise<number | void>;
 }

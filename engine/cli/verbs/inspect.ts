@@ -1,6 +1,6 @@
 // `dockling inspect NAME…` and `dockling image inspect`: the daemon's JSON for each object,
 // printed as Docker does — a `[ … ]` array indented with 4 spaces — or through `-f/--format`.
-// Chapter 1 has only images to inspect; containers join in chapter 3.
+// Like docker, a name is looked up as a container first, then as an image (chapter 2).
 import type { Verb, VerbContext } from '../verb.js';
 import { renderTemplate } from '../format/template.js';
 import { DaemonError } from '../errors.js';
@@ -12,12 +12,32 @@ export function indentedArray(objects: unknown[]): string {
   return `[\n${items.join(',\n')}\n]\n`;
 }
 
-async function inspectAll(ctx: VerbContext, missing: (name: string, err: DaemonError) => string): Promise<number> {
+type Kind = 'container' | 'image';
+const PATHS: Record<Kind, (name: string) => string> = {
+  container: (name) => `/containers/${encodeURIComponent(name)}/json`,
+  image: (name) => `/images/${name}/json`,
+};
+
+/** The first kind that knows `name` (a 404 moves on to the next), or the last 404. */
+async function inspectOne(ctx: VerbContext, name: string, kinds: Kind[]): Promise<unknown> {
+  let last: unknown;
+  for (const kind of kinds) {
+    try {
+      return await ctx.client().json('GET', PATHS[kind](name));
+    } catch (err) {
+      if (!(err instanceof DaemonError && err.status === 404)) throw err;
+      last = err;
+    }
+  }
+  throw last;
+}
+
+async function inspectAll(ctx: VerbContext, missing: (name: string, err: DaemonError) => string, kinds: Kind[] = ['image']): Promise<number> {
   const found: unknown[] = [];
   const errors: string[] = [];
   for (const name of ctx.args) {
     try {
-      found.push(await ctx.client().json('GET', `/images/${name}/json`));
+      found.push(await inspectOne(ctx, name, kinds));
     } catch (err) {
       if (err instanceof DaemonError && err.status === 404) errors.push(missing(name, err));
       else throw err;
@@ -34,7 +54,7 @@ async function inspectAll(ctx: VerbContext, missing: (name: string, err: DaemonE
 
 const flags: Verb['flags'] = [
   { name: 'format', short: 'f', type: 'string', value: 'string', description: "Format output using a custom template:\n'json': Print in JSON format\n'TEMPLATE': Print output using the given Go template" },
-  { name: 'type', type: 'string', value: 'string', description: 'Only inspect objects of the given type (image)' },
+  { name: 'type', type: 'string', value: 'string', description: 'Only inspect objects of the given type (container, image)' },
   { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes (sizes are always shown for images)' },
 ];
 
@@ -45,10 +65,11 @@ export const verb: Verb = {
   flags,
   run(ctx) {
     const type = ctx.flags.type as string | undefined;
-    if (type !== undefined && type !== 'image') {
-      return Promise.reject(new DaemonError(400, `"${type}" is not a valid value for --type (this chapter has only images)`));
+    if (type !== undefined && type !== 'image' && type !== 'container') {
+      return Promise.reject(new DaemonError(400, `"${type}" is not a valid value for --type (container or image)`));
     }
-    return inspectAll(ctx, (name) => `Error: No such object: ${name}`);
+    const kinds: Kind[] = type ? [type as Kind] : ['container', 'image'];
+    return inspectAll(ctx, (name) => `Error: No such object: ${name}`, kinds);
   },
 };
 
@@ -58,4 +79,12 @@ export const imageInspectVerb: Verb = {
   args: { min: 1 },
   flags: flags.filter((f) => f.name === 'format'),
   run: (ctx) => inspectAll(ctx, (_name, err) => err.message),
+};
+
+export const containerInspectVerb: Verb = {
+  usage: 'container inspect [OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Display detailed information on one or more containers',
+  args: { min: 1 },
+  flags: flags.filter((f) => f.name === 'format'),
+  run: (ctx) => inspectAll(ctx, (_name, err) => err.message, ['container']),
 };
