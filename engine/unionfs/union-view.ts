@@ -349,7 +349,9 @@ function traceView(span: Span, imageId: string, view: UnionView): void {
     const { index, digest, label, size, files, bytes, added, modified, removed, noopWhiteouts, wastedBytes } = l;
     span.event('union.layer', { index, digest: digest ?? null, label: label ?? null, size, files, bytes, added, modified, removed, noopWhiteouts, wastedBytes });
   }
-  span.event('union.whiteouts', { count: view.whiteouts.length, whiteouts: view.whiteouts.slice(0, TRACE_LIMIT) });
+  // `rm -rf` of a big tree removes thousands of paths: the event keeps the first few of each.
+  const whiteouts = view.whiteouts.slice(0, TRACE_LIMIT).map((w) => ({ ...w, removed: w.removed.slice(0, 50), removedCount: w.removed.length }));
+  span.event('union.whiteouts', { count: view.whiteouts.length, whiteouts });
   const paths = view.paths ?? [];
   span.event('union.paths', { count: paths.length, truncated: paths.length > TRACE_LIMIT, paths: paths.slice(0, TRACE_LIMIT) });
   span.end({
