@@ -3,7 +3,7 @@
 // in a temp dir on the state root's filesystem (upperdir must live on a filesystem overlayfs
 // accepts: not tmpfs on old kernels, not another overlay, not NFS), with a whiteout device in a
 // lower layer, must hide the file it whites out and accept a write.
-import { mkdir, readFile, writeFile, access, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, invalid, run, tempDir, writeFileAtomic } from '../base/index.js';
 import type { Tracer } from '../trace/index.js';
@@ -32,8 +32,7 @@ export async function overlaySupported(args: { tmpRoot: string }): Promise<boole
     return false;
   } finally {
     if (mounted) await unmount({ target: merged }).catch(() => unmount({ target: merged, lazy: true }));
-    // Only remove the trial dir once nothing is mounted in it.
-    if (mounted) await rm(merged, { recursive: false, force: true }).catch(() => {});
+    // Only remove the trial dir once nothing is mounted in it (a lazy unmount detaches at once).
     await dir.remove().catch(() => {});
   }
 }

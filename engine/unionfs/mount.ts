@@ -7,8 +7,7 @@
 //               same call on older kernels: the read-only flag needs a second, remount step)
 // Relative lowerdirs resolve against the mounting process's working directory: that is how a
 // stack of 100+ layers fits in the one page (4096 bytes) the kernel accepts for the options.
-import { readFile, rm } from 'node:fs/promises';
-import { realpath } from 'node:fs/promises';
+import { readFile, realpath, rmdir } from 'node:fs/promises';
 import { EngineError, run, tempDir } from '../base/index.js';
 import type { Span } from '../trace/index.js';
 import type { Mount, MountPlan } from './types.js';
@@ -101,7 +100,7 @@ export async function withMounted<T>(args: { plan: MountPlan; tmpRoot: string; s
       });
     }
     // rmdir, never rm -r: if the unmount failed, a recursive remove would delete the snapshot's files.
-    await rm(dir.path, { recursive: false }).catch(() => {});
+    await rmdir(dir.path).catch(() => {});
   }
 }
 

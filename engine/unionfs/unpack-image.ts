@@ -50,7 +50,16 @@ async function unpackOne(args: { layer: LayerInfo; chainID: string; parent?: str
         expected: { digest: layer.digest, diffID: layer.diffID },
         span,
       });
-      await s.commit(chainID, key);
+      try {
+        await s.commit(chainID, key);
+      } catch (err) {
+        // Another process (a second daemon on the same root is refused, but a tool may not be)
+        // committed the same chainID first: its snapshot is as good as ours.
+        if ((err as { code?: string }).code !== 'SNAPSHOT_EXISTS') throw err;
+        await s.remove(key);
+        span?.end({ chainID, skipped: true });
+        return;
+      }
       span?.end({ chainID, digest: layer.digest, diffID: layer.diffID, files: r.files, whiteouts: r.whiteouts, bytes: r.uncompressedSize, skipped: false });
     } catch (err) {
       await s.remove(key).catch(() => {});
