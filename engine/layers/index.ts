@@ -28,3 +28,4 @@ export { loadArchive } from './archive-load.js';
 export { importImage, applyChange, splitWords } from './import.js';
 export { makeBaseImage, isStaticElf, busyboxTree, hostShellTree, parseLdd } from './base-image.js';
 export type { TreeEntry } from './base-image.js';
+export { cleanEntryName, cleanHardlinkTarget, checkSymlinkTarget } from './tar-safety.js';
