@@ -14,3 +14,12 @@ export { packChanges } from './pack-changes.js';
 // The union view of an image's layers (what the site's layer diagram draws).
 export { planUnionView, imageUnionView } from './union-view.js';
 export type { EntryType, LayerEntry, LayerInput, LayerView, PathView, WhiteoutView, UnionView } from './union-view.js';
+// Containers' filesystems: records, create / diff / commit / export, paths inside a root.
+export { ContainerFs, mergeConfig, CHANGE_KIND, EMPTY_LAYER_DIFFID } from './container-fs.js';
+export type { CreateRequest, CommitOptions } from './container-fs.js';
+export { ContainerStore, checkName, generateName, ZERO_TIME } from './container-store.js';
+export type { ContainerRecord, ContainerRecordConfig, ContainerState } from './container-store.js';
+export { archivePath, extractToPath, statPath, goFileMode } from './path-archive.js';
+export type { PathStat } from './path-archive.js';
+export { resolveInRoot, asksForContents } from './scoped-path.js';
+export type { ScopedPath } from './scoped-path.js';
