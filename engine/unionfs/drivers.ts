@@ -31,9 +31,9 @@ export async function overlaySupported(args: { tmpRoot: string }): Promise<boole
   } catch {
     return false;
   } finally {
-    if (mounted) await unmount({ target: merged }).catch(() => unmount({ target: merged, lazy: true }));
     // Only remove the trial dir once nothing is mounted in it (a lazy unmount detaches at once).
-    await dir.remove().catch(() => {});
+    const unmounted = !mounted || (await unmount({ target: merged }).then(() => true, () => unmount({ target: merged, lazy: true }).then(() => true, () => false)));
+    if (unmounted) await dir.remove().catch(() => {});
   }
 }
 

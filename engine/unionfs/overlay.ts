@@ -36,8 +36,13 @@ export class OverlaySnapshotter implements Snapshotter {
   prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<MountPlan> {
     return this.trace('snapshot.prepare', { key, parent: parent ?? null }, async () => {
       const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels });
-      await mkdir(this.fs(info), { recursive: true });
-      await mkdir(join(this.dir, info.id, 'work'), { recursive: true });
+      try {
+        await mkdir(this.fs(info), { recursive: true });
+        await mkdir(join(this.dir, info.id, 'work'), { recursive: true });
+      } catch (err) {
+        await this.meta.remove(key, async () => {}).catch(() => {});
+        throw err;
+      }
       return this.plan(info);
     });
   }

@@ -30,7 +30,12 @@ export interface SnapshotInfo {
   labels?: Record<string, string>;
 }
 
-/** One mount(8) call, described: `mount -t <type> <source> <target> -o <options>`. */
+/**
+ * One mount(8) call, described: `mount -t overlay <source> -o <options> <target>` for overlay,
+ * `mount -o bind <source> <target>` for a bind. A bind whose options include `remount`
+ * (`remount,bind,ro`) is `mount -o remount,bind,ro <target>`: the second step of a read-only
+ * bind mount, since the read-only flag of a bind applies only through a remount.
+ */
 export interface Mount {
   type: 'overlay' | 'bind';
   source: string;
@@ -49,7 +54,9 @@ export interface MountPlan {
   readonly: boolean;
   /** The layer directories the plan stacks, top first (for the trace and the diagram). */
   layers: string[];
-  /** The directory that receives writes (overlay upperdir, or the copy), absent for views. */
+  /** The directory that receives writes (overlay upperdir, or the copy), absent for views.
+   *  Overlay plans name it (and workdir) by absolute path, so /proc/self/mountinfo shows which
+   *  snapshot a mount uses; only the lowerdirs are relative to `cwd`. */
   upper?: string;
 }
 
