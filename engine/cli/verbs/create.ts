@@ -2,7 +2,6 @@
 // The daemon unpacks the image's layers as snapshots and prepares an empty read-write layer on
 // top; the CLI prints the new container's ID. Flags stop at the image name, as in Docker.
 import type { Verb } from '../verb.js';
-import { DaemonError } from '../errors.js';
 
 /** The body Docker's CLI sends: Config fields at the top, HostConfig beside them. */
 export function createBody(image: string, command: string[], flags: Record<string, unknown>): Record<string, unknown> {
@@ -47,19 +46,13 @@ export const verb: Verb = {
   ],
   async run(ctx) {
     const [image, ...command] = ctx.args as [string, ...string[]];
-    try {
-      const res = await ctx.client().json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', {
-        query: { name: ctx.flags.name as string | undefined },
-        body: Buffer.from(JSON.stringify(createBody(image, command, ctx.flags))),
-        headers: { 'Content-Type': 'application/json' },
-      });
-      for (const w of res.Warnings ?? []) ctx.stderr.write(`WARNING: ${w}\n`);
-      ctx.stdout.write(`${res.Id}\n`);
-    } catch (err) {
-      // Docker's create/run failures exit 125, with a pointer to the help.
-      if (!(err instanceof DaemonError)) throw err;
-      ctx.stderr.write(`dockling: ${err.message}\n\nRun 'dockling create --help' for more information\n`);
-      return 125;
-    }
+    // A daemon error (name in use, no such image) is printed as is, exit 1, as `docker create` does.
+    const res = await ctx.client().json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', {
+      query: { name: ctx.flags.name as string | undefined },
+      body: Buffer.from(JSON.stringify(createBody(image, command, ctx.flags))),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    for (const w of res.Warnings ?? []) ctx.stderr.write(`WARNING: ${w}\n`);
+    ctx.stdout.write(`${res.Id}\n`);
   },
 };
