@@ -6,6 +6,7 @@ import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { unpackLayer } from '../../engine/layers/index.js';
 import { changes, mountPlan, packChanges, unmount, unpackImage, withMounted, type Snapshotter } from '../../engine/unionfs/index.js';
 import { applyImage, cleanupEnv, listing, makeEnv, type Env, type SnapshotterFactory } from './helpers.js';
@@ -135,6 +136,8 @@ export function snapshotterSuite(opts: SuiteOptions): void {
       out.on('data', (c: Buffer) => chunks.push(c));
       const packed = await packChanges({ snapshotter: s, key: 'c1', out, compression: 'gzip' });
       expect(packed.diffID).toMatch(/^sha256:/);
+      // overlayfs's own bookkeeping (trusted.overlay.uuid, .origin, .opaque) never travels as an xattr.
+      expect(gunzipSync(Buffer.concat(chunks)).includes('SCHILY.xattr.trusted.overlay')).toBe(false);
       const reference = env.dir('reference');
       await applyImage(env, image, reference);
       await unpackLayer({ source: Readable.from([Buffer.concat(chunks)]), target: reference, whiteouts: 'apply', expected: { digest: packed.digest } });
