@@ -2,8 +2,7 @@
 // `GET /containers/{id}/json` and the ContainerSummary of `GET /containers/json`. The docker CLI
 // dereferences Config and HostConfig without checking (protocol reference §6), so both are
 // always present, with every field a Go zero value would have.
-// Until engine/unionfs/index.ts exports ContainerRecord, this one import goes around the barrel.
-import type { ContainerRecord } from '../unionfs/container-store.js';
+import type { ContainerRecord } from '../unionfs/index.js';
 
 export function toContainerInspect(c: ContainerRecord) {
   return {

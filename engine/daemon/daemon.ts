@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContentStore, ImageStore } from '../layers/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
-import { createSnapshotter } from '../unionfs/index.js';
-// Until engine/unionfs/index.ts exports ContainerFs, this one import goes around the barrel.
-import { ContainerFs } from '../unionfs/container-fs.js';
+import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
 import { acquirePidLock, type PidLock } from './pid-lock.js';
 import { listenUnix, parseHost } from './listener.js';
 import { createRouter } from './http/router.js';

@@ -3,9 +3,7 @@
 // (STYLE.md habit 4); routes receive them, they never make their own.
 import type { ContentStore, ImageStore } from '../layers/index.js';
 import type { StreamSink, Tracer } from '../trace/index.js';
-import type { Snapshotter } from '../unionfs/index.js';
-// Until engine/unionfs/index.ts exports ContainerFs, this one import goes around the barrel.
-import type { ContainerFs } from '../unionfs/container-fs.js';
+import type { ContainerFs, Snapshotter } from '../unionfs/index.js';
 
 export interface DaemonEngine {
   content: ContentStore;

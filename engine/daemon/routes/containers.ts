@@ -4,9 +4,7 @@
 import type { Route } from '../http/router.js';
 import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
-// Until engine/unionfs/index.ts exports these, the imports go around the barrel.
-import type { CreateRequest } from '../../unionfs/container-fs.js';
-import type { PathStat } from '../../unionfs/path-archive.js';
+import type { CreateRequest, PathStat } from '../../unionfs/index.js';
 import { toContainerInspect, toContainerSummary } from '../container-views.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
