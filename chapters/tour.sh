@@ -41,6 +41,23 @@ step images
 rm -f /tmp/dockling-tour-busybox.tar
 
 echo
+echo "== Chapter 2: union fs =="
+dockling rm tour-box >/dev/null 2>&1 || true
+step info --format '{{.Driver}}'
+step create --name tour-box busybox sh
+echo 'hello from the host' > /tmp/dockling-tour-hello.txt
+step cp /tmp/dockling-tour-hello.txt tour-box:/root/hello.txt
+rm -f /tmp/dockling-tour-hello.txt
+step diff tour-box
+step commit -m "add hello.txt" tour-box tour/hello:1
+step history tour/hello:1
+step image layers tour/hello:1
+step export -o /tmp/dockling-tour-export.tar tour-box
+echo "exported $(tar -tf /tmp/dockling-tour-export.tar | wc -l) entries"; rm -f /tmp/dockling-tour-export.tar
+step rm tour-box
+step rmi tour/hello:1
+
+echo
 echo "The engine traced every step above: $DATA_ROOT/trace/events.jsonl"
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
