@@ -21,6 +21,7 @@ export const VERBS: Record<string, VerbEntry> = {
   'base-image': { summary: 'Make a base image from what this machine has (busybox)', load: async () => (await import('./verbs/base-image.js')).verb },
   'image inspect': { summary: 'Display detailed information on one or more images', hidden: true, load: async () => (await import('./verbs/inspect.js')).imageInspectVerb },
   'image layers': { summary: "Show an image's layers as a union: added, modified, removed, wasted", hidden: true, load: async () => (await import('./verbs/image-layers.js')).verb },
+  'container layers': { summary: "Show a container's layers as a union, its read-write layer on top", hidden: true, load: async () => (await import('./verbs/image-layers.js')).containerVerb },
   image: { summary: 'Manage images (ls, inspect, history, tag, rm, save, load, import)', load: async () => (await import('./verbs/image.js')).verb },
   create: { summary: 'Create a new container', load: async () => (await import('./verbs/create.js')).verb },
   ps: { summary: 'List containers', load: async () => (await import('./verbs/ps.js')).verb },

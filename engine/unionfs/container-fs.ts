@@ -19,6 +19,7 @@ import { unpackImage } from './unpack-image.js';
 import { changes } from './changes.js';
 import { packChanges } from './pack-changes.js';
 import { withMounted } from './mount.js';
+import { imageUnionView, type UnionView } from './union-view.js';
 
 /** Docker's Kind numbers for `GET /containers/{id}/changes`. */
 export const CHANGE_KIND = { C: 0, A: 1, D: 2 } as const;
@@ -292,6 +293,27 @@ export class ContainerFs {
     });
   }
   // #endregion remove
+
+  /**
+   * The union view of a container: its image's layers with its read-write layer on top. The
+   * read-write layer is packed (as `commit` would) into a pipe the view reads as it goes, so
+   * nothing is written to disk.
+   */
+  async unionView(args: { container: string; span?: Span }): Promise<UnionView> {
+    const c = await this.store.get(args.container);
+    const tar = new PassThrough();
+    const packing = packChanges({ snapshotter: this.snapshotter, key: c.SnapshotKey, out: tar, compression: 'none', span: args.span });
+    const viewing = imageUnionView({
+      images: this.images, content: this.content, ref: c.Image, tracer: this.tracer, parent: args.span,
+      extra: { label: `${c.Name.slice(1)} (read-write)`, tar },
+    });
+    // If either side fails, end the pipe so the other does not wait on it forever.
+    const [view] = await Promise.all([
+      viewing.catch((err) => { tar.destroy(); throw err; }),
+      packing.catch((err) => { tar.destroy(err as Error); throw err; }),
+    ]);
+    return view;
+  }
 
   /** For `rmi`: the containers created from `imageId`. */
   usersOf(imageId: Digest): Promise<string[]> {

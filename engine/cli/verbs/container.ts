@@ -14,6 +14,7 @@ const SUBCOMMANDS: Record<string, string> = {
   cp: 'cp',
   rm: 'rm',
   remove: 'rm',
+  layers: 'container layers',
   ls: 'ps',
   list: 'ps',
   ps: 'ps',
@@ -26,6 +27,7 @@ const HELP = `Commands:
   diff        Inspect changes to files or directories on a container's filesystem
   export      Export a container's filesystem as a tar archive
   inspect     Display detailed information on one or more containers
+  layers      Show the container's layers as a union, its read-write layer on top
   ls          List containers
   rm          Remove one or more containers`;
 

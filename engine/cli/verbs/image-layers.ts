@@ -87,30 +87,37 @@ export function pathRows(doc: UnionViewDoc, human: boolean) {
   }));
 }
 
-export const verb: Verb = {
-  usage: 'image layers [OPTIONS] IMAGE',
-  description:
-    "Show an image's layers as a union: what each layer added, modified and removed, and the bytes\n" +
-    'it ships that a higher layer hides (wasted). Layers are listed top first, like `history`.',
-  args: { exact: 1 },
-  flags: [
-    formatFlag,
-    { name: 'human', short: 'H', type: 'bool', default: true, description: 'Print sizes in human readable format (default true)' },
-    { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
-    { name: 'paths', type: 'bool', description: 'Also list every path with the layer that provides it and the layers it is hidden in' },
-  ],
-  async run(ctx) {
-    const withPaths = ctx.flags.paths === true;
-    const doc = await ctx.client().json<UnionViewDoc>('GET', `/dockling/images/${ctx.args[0]}/layers`, { query: { paths: withPaths } });
-    const format = (ctx.flags.format as string | undefined) ?? 'table';
-    if (format === 'json') {
-      ctx.stdout.write(JSON.stringify(doc, null, 2) + '\n');
-      return;
-    }
-    const human = ctx.flags.human !== false;
-    ctx.stdout.write(formatRows({ format, defaultTable: DEFAULT_TABLE, headers: HEADERS }, layerRows(doc, { truncate: ctx.flags['no-trunc'] !== true, human })));
-    if (!format.startsWith('table')) return;
-    ctx.stdout.write(summaryLine(doc, human));
-    if (withPaths) ctx.stdout.write('\n' + formatRows({ format: 'table', defaultTable: PATHS_TABLE, headers: PATH_HEADERS }, pathRows(doc, human)));
-  },
-};
+/** `image layers` and `container layers` differ only in what they ask the daemon for. */
+function layersVerb(what: 'image' | 'container'): Verb {
+  return {
+    usage: what === 'image' ? 'image layers [OPTIONS] IMAGE' : 'container layers [OPTIONS] CONTAINER',
+    description:
+      (what === 'image' ? "Show an image's layers" : "Show a container's image layers and its read-write layer on top") +
+      ' as a union: what each layer added, modified and removed, and the bytes\n' +
+      'it ships that a higher layer hides (wasted). Layers are listed top first, like `history`.',
+    args: { exact: 1 },
+    flags: [
+      formatFlag,
+      { name: 'human', short: 'H', type: 'bool', default: true, description: 'Print sizes in human readable format (default true)' },
+      { name: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+      { name: 'paths', type: 'bool', description: 'Also list every path with the layer that provides it and the layers it is hidden in' },
+    ],
+    async run(ctx) {
+      const withPaths = ctx.flags.paths === true;
+      const doc = await ctx.client().json<UnionViewDoc>('GET', `/dockling/${what}s/${ctx.args[0]}/layers`, { query: { paths: withPaths } });
+      const format = (ctx.flags.format as string | undefined) ?? 'table';
+      if (format === 'json') {
+        ctx.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+        return;
+      }
+      const human = ctx.flags.human !== false;
+      ctx.stdout.write(formatRows({ format, defaultTable: DEFAULT_TABLE, headers: HEADERS }, layerRows(doc, { truncate: ctx.flags['no-trunc'] !== true, human })));
+      if (!format.startsWith('table')) return;
+      ctx.stdout.write(summaryLine(doc, human));
+      if (withPaths) ctx.stdout.write('\n' + formatRows({ format: 'table', defaultTable: PATHS_TABLE, headers: PATH_HEADERS }, pathRows(doc, human)));
+    },
+  };
+}
+
+export const verb = layersVerb('image');
+export const containerVerb = layersVerb('container');
