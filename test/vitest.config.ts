@@ -12,6 +12,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: real tars, real daemons and real peers are heavy; two files at once is enough.
     maxWorkers: 2,
+    setupFiles: ['./test/setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -2,8 +2,6 @@
 // unchanged after (same images, no new blobs).
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createWriteStream, createReadStream } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +15,7 @@ import { sha256 } from '../../engine/layers/digest.js';
 import { MediaType } from '../../engine/layers/media-types.js';
 import { Tracer } from '../../engine/trace/index.js';
 import type { ImageConfig, LayerInfo } from '../../engine/layers/types.js';
+import { tempDir } from '../tmp.js';
 
 interface TarEntry { header: Headers; body: Buffer }
 
@@ -77,7 +76,7 @@ async function save(store: ImageStore, content: ContentStore, refs: string[]): P
 }
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dockling-archive-'));
+  dir = await tempDir('dockling-archive-');
 });
 
 describe('save', () => {

@@ -2,8 +2,6 @@
 // the same ID every time), and the host-shell fallback when there is no static busybox.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -13,6 +11,7 @@ import { ImageStore } from '../../engine/layers/image-store.js';
 import { isStaticElf, makeBaseImage, parseLdd } from '../../engine/layers/base-image.js';
 import { MemorySink, Tracer } from '../../engine/trace/index.js';
 import type { Image } from '../../engine/layers/types.js';
+import { tempDir } from '../tmp.js';
 
 const haveBusybox = existsSync('/bin/busybox') && (await isStaticElf('/bin/busybox'));
 if (!haveBusybox) console.log('skipping the busybox base image test: no static /bin/busybox (Debian package busybox-static)');
@@ -40,7 +39,7 @@ async function layerEntries(content: ContentStore, image: Image): Promise<Map<st
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dockling-base-'));
+  dir = await tempDir('dockling-base-');
 });
 
 describe('static ELF detection', () => {

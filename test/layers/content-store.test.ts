@@ -1,20 +1,20 @@
 // The content store: verified writes, atomic commits, concurrent writers, stale ingest files,
 // and a layout that skopeo reads as an OCI image layout.
 import { describe, expect, it, beforeEach } from 'vitest';
-import { mkdtemp, readdir, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ContentStore } from '../../engine/layers/content-store.js';
 import { sha256 } from '../../engine/layers/digest.js';
 import { MemorySink, Tracer } from '../../engine/trace/index.js';
+import { tempDir } from '../tmp.js';
 
 let root: string;
 let store: ContentStore;
 let sink: MemorySink;
 
 beforeEach(async () => {
-  root = join(await mkdtemp(join(tmpdir(), 'dockling-cs-')), 'content');
+  root = join(await tempDir('dockling-cs-'), 'content');
   sink = new MemorySink();
   store = new ContentStore({ root, tracer: new Tracer([sink]) });
   await store.init();

@@ -1,8 +1,6 @@
 // The image store: add, tag, list, resolve, rmi semantics (dangling images, shared blobs,
 // conflicts), history, and layer ingest with both digests.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +11,7 @@ import { sha256 } from '../../engine/layers/digest.js';
 import { MediaType } from '../../engine/layers/media-types.js';
 import { MemorySink, Tracer } from '../../engine/trace/index.js';
 import type { ImageConfig, LayerInfo } from '../../engine/layers/types.js';
+import { tempDir } from '../tmp.js';
 
 async function tarOf(files: Record<string, string>): Promise<Buffer> {
   const p = pack();
@@ -37,7 +36,7 @@ let store: ImageStore;
 let sink: MemorySink;
 
 beforeEach(async () => {
-  const root = await mkdtemp(join(tmpdir(), 'dockling-is-'));
+  const root = await tempDir('dockling-is-');
   sink = new MemorySink();
   const tracer = new Tracer([sink]);
   content = new ContentStore({ root: join(root, 'content'), tracer });

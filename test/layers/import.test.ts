@@ -1,7 +1,5 @@
 // `docker import`: plain and gzip rootfs tars, --change lines, a tag.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +10,7 @@ import { applyChange, importImage, splitWords } from '../../engine/layers/import
 import { hostPlatform } from '../../engine/layers/manifest.js';
 import { sha256 } from '../../engine/layers/digest.js';
 import { Tracer } from '../../engine/trace/index.js';
+import { tempDir } from '../tmp.js';
 
 async function rootfs(): Promise<Buffer> {
   const p = pack();
@@ -26,7 +25,7 @@ async function rootfs(): Promise<Buffer> {
 let store: ImageStore;
 beforeEach(async () => {
   const tracer = new Tracer([]);
-  const content = new ContentStore({ root: join(await mkdtemp(join(tmpdir(), 'dockling-import-')), 'content'), tracer });
+  const content = new ContentStore({ root: join(await tempDir('dockling-import-'), 'content'), tracer });
   await content.init();
   store = new ImageStore({ content, tracer });
 });

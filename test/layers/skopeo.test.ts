@@ -2,8 +2,6 @@
 // OCI image layout), and `load` takes the docker-archive and OCI layout tars skopeo writes.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -16,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Tracer } from '../../engine/trace/index.js';
 import type { Image, ImageConfig, LayerInfo } from '../../engine/layers/types.js';
+import { tempDir } from '../tmp.js';
 
 // execFile rather than base's run()/hasCommand(): these tools never read stdin, and run() writing
 // to a stdin already closed by an exited child surfaces as an unhandled EPIPE.
@@ -49,7 +48,7 @@ let src: Awaited<ReturnType<typeof newStore>>;
 let image: Image;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dockling-skopeo-'));
+  dir = await tempDir('dockling-skopeo-');
   src = await newStore();
   const base = await src.store.ingestLayer(Readable.from([gzipSync(await tarOf({ 'etc/os-release': 'ID=dockling\n' }))]));
   const top = await src.store.ingestLayer(Readable.from([await tarOf({ 'app/hello': 'hi' })]));
