@@ -30,6 +30,7 @@ export interface ShimStart {
   pidStart: number;
 }
 
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const BUILD_HINT = 'build it with `cc -static -Os -Wall -o dist/engine/namespaces/dockling-shim engine/namespaces/dockling-shim.c` (Debian: apt-get install gcc libc6-dev)';
 
 /**
@@ -96,7 +97,8 @@ export async function startShim(opts: StartShimOptions): Promise<ShimStart> {
 
 async function runLauncher(a: { binary: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<{ code: number; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(a.binary, a.args, { env: a.env ?? {}, cwd: a.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    // No env given: Docker's default PATH and nothing else — never the daemon's own environment.
+    const child = spawn(a.binary, a.args, { env: a.env ?? { PATH: DEFAULT_PATH }, cwd: a.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const timer = setTimeout(() => {
