@@ -1,0 +1,132 @@
+// The init planner, chapter 3: from a bundle's config.json to the InitPlan that starts it — the
+// namespaces to make or join, and the recipe of named steps that builds the container's world
+// inside them (runtime-spec config.md "Mounts", config-linux.md "Default Devices", "Masked
+// Paths", "Readonly Paths"). Pure: no file is read, nothing is run; recipe.ts turns the plan
+// into the command, and the trace and the site show exactly these steps.
+//
+// Every command is relative to the bundle directory, so a step reads like what a reader would
+// type there:  mount -t proc -o nosuid,noexec,nodev proc rootfs/proc
+import { invalid } from '../base/index.js';
+import { capMask } from './spec.js';
+import type { InitPlan, InitStep, LinuxDevice, NamespaceType, Spec, SpecMount } from './types.js';
+
+// #region namespace-flags
+/** Each namespace kind as unshare(1) and nsenter(1) spell it (`network` is `--net`). */
+export const NAMESPACE_FLAGS: Record<NamespaceType, string> = {
+  pid: '--pid', network: '--net', mount: '--mount', ipc: '--ipc', uts: '--uts', user: '--user', cgroup: '--cgroup',
+};
+// #endregion namespace-flags
+
+/** The devices every container gets (config-linux.md "Default Devices"), made with mknod in its /dev tmpfs. */
+export const DEFAULT_DEVICES: LinuxDevice[] = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: 0o666 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666 },
+];
+
+/** The symlinks a /dev is expected to have (runc and crun make the same ones). */
+export const DEV_LINKS: Array<[link: string, target: string]> = [
+  ['/dev/fd', '/proc/self/fd'], ['/dev/stdin', '/proc/self/fd/0'], ['/dev/stdout', '/proc/self/fd/1'],
+  ['/dev/stderr', '/proc/self/fd/2'], ['/dev/ptmx', 'pts/ptmx'], ['/dev/core', '/proc/kcore'],
+];
+
+/** Options that say how a mount propagates, not how it is made: the whole namespace is private already. */
+const PROPAGATION = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']);
+
+/** Quotes a word for /bin/sh only when it needs it, so most steps stay as typed. */
+export function quote(word: string): string {
+  return /^[A-Za-z0-9_/.,:=+@%-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface PlanOptions {
+  /** The static helper's path on the host (init-helper.ts finds it). */
+  initPath: string;
+  /** cgroup.procs files to enter before unsharing (from the cgroup planner). */
+  cgroupProcs?: string[];
+  /** Where a destination is, relative to the bundle; default rootfs + destination. The executor
+   *  passes a resolver that follows the image's symlinks inside the root, never out of it. */
+  target?: (destination: string) => string;
+  /** Whether a bind source is a file (its mount point is then a file, made with touch). */
+  sourceIsFile?: (source: string) => boolean;
+}
+
+// #region plan-init
+export function planInit(spec: Spec, opts: PlanOptions): InitPlan {
+  const join = spec.linux.namespaces.filter((n) => n.path).map((n) => ({ type: n.type, path: n.path! }));
+  const unshare = spec.linux.namespaces.filter((n) => !n.path).map((n) => n.type);
+  if (!unshare.includes('mount')) throw invalid('MOUNT_NAMESPACE_REQUIRED', 'the container needs a new mount namespace to build its root in', { namespaces: spec.linux.namespaces });
+  if (unshare.includes('user') || join.some((n) => n.type === 'user')) throw invalid('USER_NAMESPACE_UNSUPPORTED', 'user namespaces are not supported yet', {});
+
+  const root = spec.root.path.replace(/\/+$/, '');
+  const at = opts.target ?? ((dest: string) => `${root}${dest === '/' ? '' : dest}`);
+  const steps: InitStep[] = [];
+  const step = (name: string, command: string) => steps.push({ name, command });
+
+  // 1. nothing done in here may reach the host: propagation private, before any mount.
+  step('make-private', 'mount --make-rprivate /');
+  // 2. pivot_root needs the new root to be a mount point: bind it onto itself.
+  step('bind-root', `mount --rbind ${quote(root)} ${quote(root)}`);
+  if (spec.hostname && unshare.includes('uts')) step('hostname', `hostname ${quote(spec.hostname)}`);
+  // 3. the spec's mounts, in its order (/proc, /dev, /dev/pts, /sys, …, /etc files, volumes).
+  for (const m of spec.mounts) step(`mount ${m.destination}`, mountCommand(m, at(m.destination), opts.sourceIsFile));
+  // 4. /dev: a fresh tmpfs holds only the devices a container may use, and the usual links.
+  if (spec.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs')) {
+    const devices = [...DEFAULT_DEVICES, ...(spec.linux.devices ?? []).filter((d) => !DEFAULT_DEVICES.some((x) => x.path === d.path))];
+    for (const d of devices) {
+      const mode = (d.fileMode ?? 0o666).toString(8);
+      step(`device ${d.path}`, `mknod -m ${mode} ${quote(at(d.path))} ${d.type} ${d.major} ${d.minor}`);
+    }
+    for (const [link, target] of DEV_LINKS) step(`link ${link}`, `ln -s ${target} ${quote(at(link))}`);
+  }
+  // 5. masked paths: /dev/null over a file, an empty read-only tmpfs over a directory; the kernel
+  //    decides which is which, and a path this kernel lacks is skipped (runc does the same).
+  for (const p of spec.linux.maskedPaths) {
+    const t = quote(at(p));
+    step(`mask ${p}`, `if [ -d ${t} ]; then mount -t tmpfs -o ro,nosuid,nodev,noexec tmpfs ${t}; elif [ -e ${t} ]; then mount --bind /dev/null ${t}; fi`);
+  }
+  // 6. read-only paths: a bind onto itself, then a remount of that one mount read-only.
+  for (const p of spec.linux.readonlyPaths) {
+    const t = quote(at(p));
+    step(`readonly ${p}`, `if [ -e ${t} ]; then mount --bind ${t} ${t} && mount -o remount,bind,ro ${t}; fi`);
+  }
+  if (spec.root.readonly) step('readonly-root', `mount -o remount,bind,ro ${quote(root)}`);
+  // 7. the helper: pivot_root into the new root, drop capabilities, become the user, exec.
+  const init = initArgs(spec, opts.initPath);
+  step('exec-init', `cd ${quote(root)} && exec env -i ${init.env.map(quote).join(' ')} ${[init.path, ...init.args].map(quote).join(' ')}`);
+  return { cgroupProcs: [...(opts.cgroupProcs ?? [])], join, unshare, steps, init };
+}
+// #endregion plan-init
+
+/** One spec mount as mkdir + mount(8): `mount -t TYPE -o OPTS SOURCE TARGET`, or a (read-only) bind. */
+function mountCommand(m: SpecMount, target: string, sourceIsFile?: (source: string) => boolean): string {
+  const t = quote(target);
+  const options = m.options.filter((o) => !PROPAGATION.has(o));
+  const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
+  if (!isBind) {
+    const o = options.length ? ` -o ${options.join(',')}` : '';
+    return `mkdir -p ${t} && mount -t ${m.type}${o} ${quote(m.source)} ${t}`;
+  }
+  const isFile = sourceIsFile?.(m.source) ?? false;
+  const parent = target.slice(0, target.lastIndexOf('/')) || '/';
+  const point = isFile ? `mkdir -p ${quote(parent)} && touch ${t}` : `mkdir -p ${t}`;
+  const bind = `mount ${options.includes('rbind') ? '--rbind' : '--bind'} ${quote(m.source)} ${t}`;
+  const ro = options.includes('ro') ? ` && mount -o remount,bind,ro ${t}` : '';
+  return `${point} && ${bind}${ro}`;
+}
+
+/** dockling-init's argv and the container's environment (see dockling-init.c for the flags). */
+function initArgs(spec: Spec, path: string): InitPlan['init'] {
+  const p = spec.process;
+  const caps = capMask(p.capabilities.bounding);
+  const effective = capMask(p.capabilities.effective);
+  const args = ['--uid', String(p.user.uid), '--gid', String(p.user.gid)];
+  if (p.user.additionalGids?.length) args.push('--groups', p.user.additionalGids.join(','));
+  args.push('--cwd', p.cwd, '--caps', caps);
+  if (effective !== caps) args.push('--effective', effective);
+  if (p.noNewPrivileges) args.push('--no-new-privs');
+  args.push('--', ...p.args);
+  return { path, args, env: [...p.env] };
+}

@@ -1,0 +1,82 @@
+// The in-container recipe, chapter 3: an InitPlan as the one command that becomes the
+// container. Spawned with cwd = the bundle, it is
+//
+//   [sh -c 'echo $$ > …/cgroup.procs && exec "$@"']   enter the container's cgroups first
+//   [nsenter --net=/run/netns/x]                       join a prepared network namespace
+//   unshare --fork --pid --mount --uts --ipc --net --cgroup --propagation private --
+//   /bin/sh -c '<the plan's steps>'                    mounts, /dev, masks, hostname …
+//     … exec env -i PATH=… dockling-init --uid 0 … -- sh    pivot_root, caps, uid, exec
+//
+// Why a chain of commands and not Node: unshare(CLONE_NEWPID|CLONE_NEWNS…) applies to the calling
+// thread, and the kernel refuses CLONE_NEWNS (and CLONE_NEWUSER) in a multi-threaded process —
+// Node always has its libuv and V8 threads. So the namespaces are made by unshare(1), a
+// single-threaded program, and every step inside them is a command a reader can type.
+// Why the last step is a C helper: after pivot_root the host's dynamic binaries cannot run (their
+// shared libraries are gone with the old root), the image may have no tools at all, and busybox's
+// setpriv cannot drop the capability bounding set; dockling-init is static and does it all.
+//
+// --fork matters: unshare --pid puts the *children* of unshare in the new pid namespace, so the
+// shell that runs the steps is its pid 1, and so is the user's process it finally execs into.
+import { statSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { resolveInRoot } from '../unionfs/index.js';
+import { NAMESPACE_FLAGS, planInit, quote } from './planner.js';
+import type { InitPlan, Spec } from './types.js';
+
+/** The environment variable that makes each step print `dockling-step: NAME` on stderr. */
+export const TRACE_STEPS_ENV = 'DOCKLING_TRACE_STEPS';
+
+/** Exit status of the recipe when a step before the helper fails (Docker's "the runtime failed"). */
+export const SETUP_FAILED_STATUS = 125;
+
+// #region script
+/**
+ * The plan's steps as one /bin/sh script. `step` names what runs next (and prints it when
+ * tracing); `|| fail` after each command stops at the first failure with the step's name.
+ */
+export function stepsScript(plan: InitPlan): string {
+  const lines = [
+    `fail() { s=$?; echo "dockling: step \\"$step\\" failed (status $s)" >&2; exit ${SETUP_FAILED_STATUS}; }`,
+    `step() { step=$1; if [ "\${${TRACE_STEPS_ENV}:-}" = 1 ]; then echo "dockling-step: $1" >&2; fi; }`,
+  ];
+  for (const s of plan.steps) lines.push(`step ${quote(s.name)}`, `${s.command} || fail`);
+  return lines.join('\n') + '\n';
+}
+// #endregion script
+
+// #region argv
+/** The argv that runs a plan: cgroups, then joins, then unshare around the steps script. */
+export function planArgv(plan: InitPlan): string[] {
+  const inner = ['/bin/sh', '-c', stepsScript(plan)];
+  const unshare = ['unshare', '--fork', ...plan.unshare.map((t) => NAMESPACE_FLAGS[t]), '--propagation', 'private', '--', ...inner];
+  const joined = plan.join.length ? ['nsenter', ...plan.join.map((n) => `${NAMESPACE_FLAGS[n.type]}=${n.path}`), '--', ...unshare] : unshare;
+  if (plan.cgroupProcs.length === 0) return joined;
+  const enter = plan.cgroupProcs.map((f) => `echo $$ > ${quote(f)}`).join(' && ');
+  return ['/bin/sh', '-c', `${enter} && exec "$@"`, 'dockling-cgroups', ...joined];
+}
+// #endregion argv
+
+/**
+ * The command that, spawned with cwd = bundle and stdio attached, becomes the container: its pid
+ * 1 is the user's process. Mount points are resolved inside the root the way the container would
+ * see them (an image's symlink cannot point a mount at the host), and bind sources are looked at
+ * to know whether their mount point is a file or a directory.
+ */
+export function initCommand(args: { bundle: string; spec: Spec; initPath: string; cgroupProcs?: string[]; netnsPath?: string }): { argv: string[]; plan: InitPlan } {
+  const spec: Spec = args.netnsPath
+    ? { ...args.spec, linux: { ...args.spec.linux, namespaces: args.spec.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: args.netnsPath } : n)) } }
+    : args.spec;
+  const rootAbs = isAbsolute(spec.root.path) ? spec.root.path : join(args.bundle, spec.root.path);
+  const fresh = spec.mounts.filter((m) => m.type !== 'bind' && !m.options.includes('bind') && !m.options.includes('rbind'));
+  const target = (dest: string): string => {
+    // Below a kernel filesystem the recipe mounts (/dev, /proc, /sys), the image's files are
+    // hidden: resolve the mount point, then join the rest as written.
+    const under = fresh.filter((m) => dest.startsWith(`${m.destination}/`)).sort((a, b) => b.destination.length - a.destination.length)[0];
+    if (under) return `${target(under.destination)}${dest.slice(under.destination.length)}`;
+    const host = resolveInRoot(rootAbs, dest, { followLast: true }).host;
+    return isAbsolute(spec.root.path) ? host : relative(args.bundle, host);
+  };
+  const sourceIsFile = (source: string) => statSync(isAbsolute(source) ? source : join(args.bundle, source), { throwIfNoEntry: false })?.isFile() ?? false;
+  const plan = planInit(spec, { initPath: args.initPath, cgroupProcs: args.cgroupProcs, target, sourceIsFile });
+  return { argv: planArgv(plan), plan };
+}
