@@ -12,7 +12,7 @@ import { tempDir } from '../tmp.js';
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 
 /** The build line package.json runs, done here when a test runs before a full build. */
-export function ensureShimBuilt(): void {
+function ensureShimBuilt(): void {
   const out = fileURLToPath(new URL('../../dist/engine/namespaces/dockling-shim', import.meta.url));
   if (existsSync(out)) return;
   mkdirSync(join(out, '..'), { recursive: true });
