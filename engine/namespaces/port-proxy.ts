@@ -68,8 +68,10 @@ function listenFailed(proto: string, hostIp: string, hostPort: number, err: Node
 /** TCP: each accepted connection gets its own connection to the container; bytes flow both ways. */
 function listenTcp(hostIp: string, hostPort: number, target: { host: string; port: number }): Promise<Listener> {
   const open = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target);
+  // Half-open allowed on both sides: a client that sends and then shuts its writing side (like
+  // `nc -N`) must still receive the reply; pipe() passes each end along when its side is done.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ ...target, allowHalfOpen: true });
     for (const s of [client, upstream]) {
       open.add(s);
       s.on('close', () => open.delete(s));
