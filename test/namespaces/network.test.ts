@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { run } from '../../engine/base/index.js';
 import { connectContainer, disconnectContainer } from '../../engine/namespaces/network-connect.js';
+import { applyPlan, teardownPlan } from '../../engine/namespaces/network-exec.js';
+import { planBridge } from '../../engine/namespaces/network-plan.js';
 import { cleanupNetEnv, echoClient, echoServer, makeNetEnv, NOTHING_LEFT, runInNetns, skipNetworking, startInNetns, type NetEnv } from './network-helpers.js';
 
 const PORT = 7001;
@@ -98,6 +100,20 @@ describe.skipIf(skipNetworking())('container networking', () => {
     // Disconnecting again is not an error; the next container gets the freed address.
     await disconnectContainer({ networks: env.networks, containerId: id!, stateDir: env.root });
     expect((await connect('b', 'bridge')).ip).toBe('10.213.200.2');
+  });
+
+  it('a bridge\'s FORWARD rule (made where the policy is DROP) is added and removed with it', async () => {
+    // Applied here whatever this machine's policy is: an ACCEPT between the ports of our own bridge.
+    const bridge = `dltfw${env.containerIds.length}${Date.now() % 10000}`;
+    env.bridges.add(bridge);
+    const plan = planBridge({ bridge, gateway: '10.213.202.1', prefix: 24, allowForward: true, network: 'fwtest' });
+    await applyPlan({ plan });
+    try {
+      expect((await run(['iptables', '-S', 'FORWARD'])).stdout).toContain(`-A FORWARD -i ${bridge} -o ${bridge} -m comment --comment "dockling fwtest" -j ACCEPT`);
+    } finally {
+      await teardownPlan({ plan });
+    }
+    expect((await run(['iptables', '-S'])).stdout).not.toContain(bridge);
   });
 
   it('a failed connect undoes what it did', async () => {
