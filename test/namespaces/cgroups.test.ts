@@ -234,6 +234,22 @@ describe.skipIf(!isRoot || !hasCgroups)('cgroups on this machine', () => {
     await removeCgroup({ plan: p });
   });
 
+  it('--cpus 0.2: a busy loop gets about a fifth of a CPU, as cpuUsageNs shows', async () => {
+    const p = await apply(plan({ cpus: 0.2 }));
+    const spinner = startIn(p, 'while :; do :; done');
+    await until(async () => (await cgroupPids(p)).length === 1);
+    const before = (await cgroupStats(p)).cpuUsageNs;
+    await sleep(1000);
+    const used = (await cgroupStats(p)).cpuUsageNs - before;
+    // 20ms of every 100ms period: ~200ms in a second; unthrottled it would be ~1000ms.
+    expect(used).toBeGreaterThan(100e6);
+    expect(used).toBeLessThan(400e6);
+    await killPid(spinner.pid);
+    await spinner.exited;
+    await until(async () => (await cgroupPids(p)).length === 0);
+    await removeCgroup({ plan: p });
+  });
+
   it('pause: a counter stops advancing while frozen and resumes after thaw', async () => {
     await freezeTest(await apply(plan({})));
   });
