@@ -126,7 +126,7 @@ describe('dockling-shim', () => {
   });
 
   it('costs little: 50 shims running sleep, their mean PSS', async () => {
-    const shims = [];
+    const shims: Awaited<ReturnType<typeof run>>[] = [];
     for (let i = 0; i < 50; i++) shims.push(await run(['sleep', '30']));
     const pss = shims.map((s) => Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${s.shimPid}/smaps_rollup`, 'utf8'))![1]));
     const mean = pss.reduce((a, b) => a + b, 0) / pss.length;
