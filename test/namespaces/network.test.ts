@@ -9,6 +9,7 @@ import { run } from '../../engine/base/index.js';
 import { connectContainer, disconnectContainer } from '../../engine/namespaces/network-connect.js';
 import { applyPlan, teardownPlan } from '../../engine/namespaces/network-exec.js';
 import { planBridge } from '../../engine/namespaces/network-plan.js';
+import { Ipam } from '../../engine/namespaces/ipam.js';
 import { cleanupNetEnv, echoClient, echoServer, makeNetEnv, NOTHING_LEFT, runInNetns, skipNetworking, startInNetns, type NetEnv } from './network-helpers.js';
 
 const PORT = 7001;
@@ -69,6 +70,16 @@ describe.skipIf(skipNetworking())('container networking', () => {
     // Leaving: web forgets client.
     await disconnectContainer({ networks: env.networks, containerId: env.containerIds[1]!, stateDir: env.root });
     expect(readFileSync(web.hostsFile, 'utf8')).not.toContain('client');
+  });
+
+  it('containers connecting at once get distinct addresses and one bridge; allocations survive a new store', async () => {
+    const results = await Promise.all(['p1', 'p2', 'p3'].map((n) => connect(n, 'bridge')));
+    expect(new Set(results.map((r) => r.ip)).size).toBe(3);
+    const bridgeEvents = env.sink.events.filter((e) => e.op === 'net.bridge' && e.phase === 'event');
+    expect(bridgeEvents).toHaveLength(1);
+    const again = new Ipam(`${env.root}/ipam`);
+    const allocated = await again.allocations((await env.networks.inspect('bridge')).Id);
+    expect(Object.values(allocated).sort()).toEqual(results.map((r) => r.ip).sort());
   });
 
   it('--network none: a namespace with only lo, up', async () => {
