@@ -91,6 +91,8 @@ export interface KnobIO {
   read(file: string): Promise<string | null>;
   /** A file holding one number, or null when it does not exist. */
   readNumber(file: string): Promise<number | null>;
+  /** A flat keyed file (`oom_kill 1`, `usage_usec 1234`) as a map; empty when it does not exist. */
+  readKeyed(file: string): Promise<Map<string, number>>;
   write(file: string, value: string): Promise<void>;
   /** Polls `file` until `done` accepts its text; fails with CGROUP_TIMEOUT after a few seconds. */
   waitFor(file: string, done: (text: string) => boolean): Promise<void>;
@@ -123,13 +125,20 @@ export function cgroupName(containerId: string): string {
   return `dockling/${containerId}`;
 }
 
+// #region plan
 export function planCgroup(args: { name: string; limits: CgroupLimits; detected: DetectedCgroups }): CgroupPlan {
   checkName(args.name);
   const limits = resolveLimits(args.limits);
+  if (limits.memoryBytes !== undefined) needController(args.detected, 'memory', 'memory');
+  if (limits.cpuQuotaUs !== undefined) needController(args.detected, 'cpu', 'cpus');
+  if (limits.cpuShares !== undefined) needController(args.detected, 'cpu', 'cpu-shares');
+  if (limits.pidsMax !== undefined) needController(args.detected, 'pids', 'pids');
   return args.detected.version === 1
     ? planV1({ name: args.name, limits, detected: args.detected })
     : planV2({ name: args.name, limits, detected: args.detected });
 }
+
+// #endregion plan
 
 function checkName(name: string): void {
   const parts = name.split('/');
@@ -189,32 +198,12 @@ function wholeNumber(field: string, n: number): void {
 
 /** Throws when a limit needs a controller this machine does not give us (Docker would drop the
  * limit with a warning; a limit silently dropped is a surprise, so we refuse instead). */
-export function needController(detected: DetectedCgroups, controller: string, limit: string): void {
+function needController(detected: DetectedCgroups, controller: string, limit: string): void {
   if (detected.controllers.includes(controller)) return;
   throw new EngineError({
     code: 'CGROUP_CONTROLLER_UNAVAILABLE',
     kind: 'failed-precondition',
     message: `the ${limit} limit needs the cgroup v${detected.version} ${controller} controller, which ${detected.root} does not offer (found: ${detected.controllers.join(' ') || 'none'})`,
     data: { controller, limit, version: detected.version, root: detected.root, controllers: detected.controllers },
-  });
-}
-
-/** Parses flat keyed files (`oom_kill 1`, `usage_usec 1234`) into a map of numbers. */
-export function parseKeyed(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [key, value] = line.trim().split(/\s+/);
-    if (key && value !== undefined && /^-?\d+$/.test(value)) out.set(key, Number(value));
-  }
-  return out;
-}
-
-/** The error for an operation whose controller the plan does not have (pause without freezer). */
-export function unsupported(controller: string, plan: CgroupPlan): EngineError {
-  return new EngineError({
-    code: 'CGROUP_CONTROLLER_UNAVAILABLE',
-    kind: 'failed-precondition',
-    message: `cgroup ${plan.name} has no ${controller} controller on this machine (v${plan.version})`,
-    data: { controller, name: plan.name, version: plan.version, dirs: plan.dirs },
   });
 }

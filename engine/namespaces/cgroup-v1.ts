@@ -5,7 +5,7 @@
 // stats, OOM and the freezer. The reads and writes themselves are injected (cgroups.ts does I/O).
 import { totalmem } from 'node:os';
 import type { CgroupPlan, CgroupStats, CgroupWrite, DetectedCgroups, KnobIO, ResolvedLimits } from './cgroup-plan.js';
-import { needController, parseKeyed, unsupported } from './cgroup-plan.js';
+import { EngineError } from '../base/index.js';
 
 /**
  * The hierarchies a container joins, limits or not: memory and cpuacct for `stats`, pids for
@@ -17,10 +17,6 @@ const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'freezer'] as const;
 
 export function planV1(args: { name: string; limits: ResolvedLimits; detected: DetectedCgroups }): CgroupPlan {
   const { name, limits: l, detected } = args;
-  if (l.memoryBytes !== undefined) needController(detected, 'memory', 'memory');
-  if (l.cpuQuotaUs !== undefined) needController(detected, 'cpu', 'cpus');
-  if (l.cpuShares !== undefined) needController(detected, 'cpu', 'cpu-shares');
-  if (l.pidsMax !== undefined) needController(detected, 'pids', 'pids');
   const controllers = V1_CONTROLLERS.filter((c) => detected.controllers.includes(c));
   const dir = (c: string) => `${detected.root}/${c}/${name}`;
   const writes: CgroupWrite[] = [];
@@ -38,6 +34,7 @@ export function planV1(args: { name: string; limits: ResolvedLimits; detected: D
 }
 
 // ── one function per knob ────────────────────────────────────────────────────────────────────
+// #region v1-knobs
 
 /** memory.limit_in_bytes: the most RAM (page cache included) the group may charge. */
 const memoryLimit = (dir: string, bytes: number): CgroupWrite => ({ file: `${dir}/memory.limit_in_bytes`, value: String(bytes) });
@@ -60,6 +57,7 @@ const cpuShares = (dir: string, shares: number): CgroupWrite => ({ file: `${dir}
 
 /** pids.max: fork() and clone() fail with EAGAIN once this many tasks are in the group. */
 const pidsMax = (dir: string, max: number): CgroupWrite => ({ file: `${dir}/pids.max`, value: String(max) });
+// #endregion v1-knobs
 
 // ── readers ──────────────────────────────────────────────────────────────────────────────────
 
@@ -96,7 +94,7 @@ export async function statsV1(plan: CgroupPlan, io: KnobIO): Promise<CgroupStats
 export async function oomKilledV1(plan: CgroupPlan, io: KnobIO): Promise<boolean> {
   const mem = v1Dir(plan, 'memory');
   if (!mem) return false;
-  const fields = parseKeyed((await io.read(`${mem}/memory.oom_control`)) ?? '');
+  const fields = await io.readKeyed(`${mem}/memory.oom_control`);
   return (fields.get('oom_kill') ?? 0) > 0;
 }
 
@@ -106,9 +104,18 @@ export async function oomKilledV1(plan: CgroupPlan, io: KnobIO): Promise<boolean
  */
 export async function freezeV1(plan: CgroupPlan, frozen: boolean, io: KnobIO): Promise<CgroupWrite> {
   const dir = v1Dir(plan, 'freezer');
-  if (!dir) throw unsupported('freezer', plan);
+  if (!dir) throw noFreezer(plan);
   const write = { file: `${dir}/freezer.state`, value: frozen ? 'FROZEN' : 'THAWED' };
   await io.write(write.file, write.value);
   await io.waitFor(write.file, (s) => s.trim() === write.value);
   return write;
+}
+
+function noFreezer(plan: CgroupPlan): EngineError {
+  return new EngineError({
+    code: 'CGROUP_CONTROLLER_UNAVAILABLE',
+    kind: 'failed-precondition',
+    message: `cgroup ${plan.name} has no freezer hierarchy on this machine, so it cannot be paused`,
+    data: { controller: 'freezer', name: plan.name, version: plan.version, dirs: plan.dirs },
+  });
 }

@@ -6,17 +6,12 @@
 // and the readers for stats, OOM and the freezer; the I/O is injected by cgroups.ts.
 import { totalmem } from 'node:os';
 import type { CgroupPlan, CgroupStats, CgroupWrite, DetectedCgroups, KnobIO, ResolvedLimits } from './cgroup-plan.js';
-import { needController, parseKeyed } from './cgroup-plan.js';
 
 /** The controllers a container's group gets when the machine has them (freezing is core). */
 const V2_CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
 
 export function planV2(args: { name: string; limits: ResolvedLimits; detected: DetectedCgroups }): CgroupPlan {
   const { name, limits: l, detected } = args;
-  if (l.memoryBytes !== undefined) needController(detected, 'memory', 'memory');
-  if (l.cpuQuotaUs !== undefined) needController(detected, 'cpu', 'cpus');
-  if (l.cpuShares !== undefined) needController(detected, 'cpu', 'cpu-shares');
-  if (l.pidsMax !== undefined) needController(detected, 'pids', 'pids');
   const dir = `${detected.root}/${name}`;
   const writes: CgroupWrite[] = [];
   const enable = V2_CONTROLLERS.filter((c) => detected.controllers.includes(c));
@@ -40,6 +35,7 @@ function ancestors(root: string, name: string): string[] {
 }
 
 // ── one function per knob ────────────────────────────────────────────────────────────────────
+// #region v2-knobs
 
 /** cgroup.subtree_control: "+memory +pids" gives the children those controllers. */
 const subtreeControl = (dir: string, controllers: readonly string[]): CgroupWrite => ({
@@ -74,6 +70,7 @@ const cpuWeight = (dir: string, shares: number): CgroupWrite => ({
 
 /** pids.max: the same file and meaning as in v1. */
 const pidsMax = (dir: string, max: number): CgroupWrite => ({ file: `${dir}/pids.max`, value: String(max) });
+// #endregion v2-knobs
 
 // ── readers ──────────────────────────────────────────────────────────────────────────────────
 
@@ -82,7 +79,7 @@ export async function statsV2(plan: CgroupPlan, io: KnobIO): Promise<CgroupStats
   const max = await io.read(`${dir}/memory.max`);
   const pidsMax = await io.read(`${dir}/pids.max`);
   // cpu.stat's usage_usec is there even without the cpu controller (it is core accounting).
-  const cpu = parseKeyed((await io.read(`${dir}/cpu.stat`)) ?? '');
+  const cpu = await io.readKeyed(`${dir}/cpu.stat`);
   return {
     // Without the memory controller (as in the hybrid hierarchy) there is no memory.current.
     memoryUsage: (await io.readNumber(`${dir}/memory.current`)) ?? 0,
@@ -98,8 +95,8 @@ export async function statsV2(plan: CgroupPlan, io: KnobIO): Promise<CgroupStats
  * `max` and `oom` count hitting the limit and running out, which are not kills.
  */
 export async function oomKilledV2(plan: CgroupPlan, io: KnobIO): Promise<boolean> {
-  const events = await io.read(`${plan.dirs[0]}/memory.events`);
-  return (parseKeyed(events ?? '').get('oom_kill') ?? 0) > 0;
+  const events = await io.readKeyed(`${plan.dirs[0]}/memory.events`);
+  return (events.get('oom_kill') ?? 0) > 0;
 }
 
 /**
@@ -110,6 +107,6 @@ export async function freezeV2(plan: CgroupPlan, frozen: boolean, io: KnobIO): P
   const dir = plan.dirs[0]!;
   const write = { file: `${dir}/cgroup.freeze`, value: frozen ? '1' : '0' };
   await io.write(write.file, write.value);
-  await io.waitFor(`${dir}/cgroup.events`, (s) => parseKeyed(s).get('frozen') === (frozen ? 1 : 0));
+  await io.waitFor(`${dir}/cgroup.events`, (s) => new RegExp(`^frozen ${write.value}$`, 'm').test(s));
   return write;
 }

@@ -210,6 +210,14 @@ const io: KnobIO = {
     const text = await readKnob(file);
     return text === null ? null : Number(text.trim());
   },
+  async readKeyed(file) {
+    const out = new Map<string, number>();
+    for (const line of ((await readKnob(file)) ?? '').split('\n')) {
+      const [key, value] = line.trim().split(/\s+/);
+      if (key && value !== undefined && /^-?\d+$/.test(value)) out.set(key, Number(value));
+    }
+    return out;
+  },
   write: writeKnob,
   async waitFor(file, done) {
     const deadline = Date.now() + 5000;
