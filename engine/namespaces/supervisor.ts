@@ -160,7 +160,13 @@ export class Supervisor {
     if (state.status !== 'running' || !isAlive(state.pid, state.startTime)) {
       throw conflict('CONTAINER_NOT_RUNNING', `container ${id} is not running`, { id, status: state.status });
     }
-    process.kill(state.pid, signal);
+    try {
+      process.kill(state.pid, signal);
+    } catch (err) {
+      // It exited between the check and the signal: the same answer as above.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      throw conflict('CONTAINER_NOT_RUNNING', `container ${id} is not running`, { id, status: 'exited' });
+    }
     this.tracer.start('namespaces', 'process.signal', { id, pid: state.pid, signal }).end();
     this.emit({ action: 'kill', id, pid: state.pid, signal });
   }
