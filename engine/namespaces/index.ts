@@ -9,3 +9,26 @@ export { initCommand, planArgv, stepsScript, TRACE_STEPS_ENV, SETUP_FAILED_STATU
 export { initHelperPath, findInitHelper, INIT_HELPER_NAME } from './init-helper.js';
 export { runContainer } from './run-container.js';
 export type { ContainerExit, RunningContainer } from './run-container.js';
+// The per-container supervisor (a tiny static shim), its state files and json-file logs.
+export { startShim, readExit, readShimStart, waitExit, isAlive, processStartTicks, openStdin, shimBinaryPath } from './shim.js';
+export type { ExitRecord, ShimStart, StartShimOptions, WaitExitOptions } from './shim.js';
+export { Supervisor } from './supervisor.js';
+export type { SupervisorEvent, SupervisorAction, WaitCondition, SupervisorStartOptions } from './supervisor.js';
+export { readState, writeState, createdState, stateFile } from './container-state.js';
+export type { ContainerState, ContainerStatus } from './container-state.js';
+export { readLog, parseLogLine, formatLogEntry, timeNs } from './json-log.js';
+export type { LogEntry, LogStream, ReadLogOptions } from './json-log.js';
+// cgroups, v1 and v2: a plan (data) of directories and file writes, then an executor.
+export { planCgroup, cgroupName, resolveLimits, CPU_PERIOD_US, MIN_MEMORY_BYTES } from './cgroup-plan.js';
+export type { CgroupVersion, CgroupLimits, CgroupPlan, CgroupWrite, DetectedCgroups, CgroupStats } from './cgroup-plan.js';
+export { detectCgroups, applyCgroup, removeCgroup, freezeCgroup, cgroupStats, oomKilled, cgroupPids } from './cgroups.js';
+// Networking: bridges, veth pairs and network namespaces as plans; networks by name; ports.
+export { connectContainer, disconnectContainer } from './network-connect.js';
+export type { ConnectResult } from './network-connect.js';
+export { NetworkStore } from './networks.js';
+export type { NetworkInfo } from './networks.js';
+export { planBridge, planContainerNetwork, teardownOf } from './network-plan.js';
+export type { NetworkPlan, NetStep, NetworkMode } from './network-plan.js';
+export { applyPlan } from './network-exec.js';
+export { publishPorts } from './port-proxy.js';
+export type { PortBinding, PublishedPorts } from './port-proxy.js';
