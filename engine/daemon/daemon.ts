@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { ContentStore, ImageStore } from '../layers/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
 import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
+// Until namespaces/index.ts exports VolumeStore (its owner adds it), straight from the file.
+import { VolumeStore } from '../namespaces/volumes.js';
 import { acquirePidLock, type PidLock } from './pid-lock.js';
 import { listenUnix, parseHost } from './listener.js';
 import { createRouter } from './http/router.js';
@@ -22,6 +24,7 @@ import { imageArchiveRoutes } from './routes/image-archive.js';
 import { traceRoutes } from './routes/trace.js';
 import { containerRoutes } from './routes/containers.js';
 import { unionViewRoutes } from './routes/union-view.js';
+import { volumeRoutes } from './routes/volumes.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -30,7 +33,7 @@ export interface DaemonOptions {
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerRoutes, ...volumeRoutes];
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
@@ -106,8 +109,9 @@ async function openEngine(dataRoot: string): Promise<DaemonEngine> {
   const snapshotter = await createSnapshotter({ root: join(dataRoot, 'snapshots-root'), tracer });
   const containers = new ContainerFs({ root: join(dataRoot, 'containers'), snapshotter, images, content, tracer, tmpRoot });
   images.setUsageCheck((imageId) => containers.usersOf(imageId)); // rmi refuses an image a container uses
+  const volumes = new VolumeStore(join(dataRoot, 'volumes'));
   const { version, buildTime } = await buildInfo();
-  return { content, images, snapshotter, containers, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
+  return { content, images, snapshotter, containers, volumes, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
 }
 
 async function engineId(dataRoot: string): Promise<string> {

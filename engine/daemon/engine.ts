@@ -4,6 +4,7 @@
 import type { ContentStore, ImageStore } from '../layers/index.js';
 import type { StreamSink, Tracer } from '../trace/index.js';
 import type { ContainerFs, Snapshotter } from '../unionfs/index.js';
+import type { VolumeStore } from '../namespaces/volumes.js'; // → index.js once exported there
 
 export interface DaemonEngine {
   content: ContentStore;
@@ -12,6 +13,8 @@ export interface DaemonEngine {
   snapshotter: Snapshotter;
   /** Chapter 2: container records and their filesystem verbs, under <data-root>/containers. */
   containers: ContainerFs;
+  /** Chapter 3: named and anonymous volumes, under <data-root>/volumes. */
+  volumes: VolumeStore;
   tracer: Tracer;
   /** Live trace events, for `GET /dockling/trace`. */
   traceStream: StreamSink;

@@ -128,7 +128,10 @@ export const containerRoutes: Route<DaemonEngine>[] = [
     method: 'DELETE',
     pattern: /^\/containers\/([^/]+)$/,
     handler: async ({ res, params, query, engine, span }) => {
-      await engine.containers.remove({ container: params[0]!, force: truthy(query.get('force')), span });
+      const { Id } = await engine.containers.get(params[0]!);
+      await engine.containers.remove({ container: Id, force: truthy(query.get('force')), span });
+      // The container no longer holds its volumes; `rm -v` also removes its anonymous ones.
+      await engine.volumes.release({ containerId: Id, removeAnonymous: truthy(query.get('v')) });
       sendEmpty(res, 204);
     },
   },
