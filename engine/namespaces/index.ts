@@ -32,3 +32,6 @@ export type { NetworkPlan, NetStep, NetworkMode } from './network-plan.js';
 export { applyPlan } from './network-exec.js';
 export { publishPorts } from './port-proxy.js';
 export type { PortBinding, PublishedPorts } from './port-proxy.js';
+// The runtime: the recipe that starts a created container, and what happens at its exit.
+export { Runtime, networkName, limitsOf, portBindings } from './runtime.js';
+export type { ContainerNetwork, WaitResult } from './runtime.js';

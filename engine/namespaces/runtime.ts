@@ -1,0 +1,433 @@
+// The runtime, chapter 3's last piece: what `docker start` does with a container record made
+// by `create`. Every earlier module of the chapter is one step of the recipe below; this file
+// only puts them in order, registers each acquisition for release, and folds the exit back into
+// the record (ExitCode, OOMKilled, FinishedAt) once the shim reports it.
+//
+//   start  1 rootfs  2 user  3 network  4 cgroup  5 bundle  6 ports  7 process (shim)
+//   exit   ports closed, cgroup removed, network disconnected, rootfs unmounted, record updated
+//
+// The rootfs is the engine's own mount in the host's mount namespace (containerd does the
+// same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
+// Folklore about exit codes (see `exitCodeOf`): util-linux `unshare --fork` cannot re-raise
+// SIGKILL on itself, so a container killed by SIGKILL looks like "exit 1" to the shim.
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineError, conflict, writeFileAtomic } from '../base/index.js';
+import type { ImageConfig } from '../layers/index.js';
+import type { Span, Tracer } from '../trace/index.js';
+import { mountPlan, readMountInfo, unmount, type ContainerRecord, type ContainerState as DockerState, type ContainerStore, type Snapshotter } from '../unionfs/index.js';
+import { cgroupName, planCgroup, type CgroupLimits, type CgroupPlan, type DetectedCgroups } from './cgroup-plan.js';
+import { applyCgroup, detectCgroups, oomKilled, removeCgroup } from './cgroups.js';
+import { readLog } from './json-log.js';
+import { connectContainer, disconnectContainer } from './network-connect.js';
+import type { NetworkStore } from './networks.js';
+import { publishPorts, type PortBinding, type PublishedPorts } from './port-proxy.js';
+import { initCommand } from './recipe.js';
+import { findInitHelper } from './init-helper.js';
+import { resolveUser, specFromContainer, writeBundle } from './spec.js';
+import { readExit } from './shim.js';
+import type { Supervisor, WaitCondition } from './supervisor.js';
+
+/** What the runtime knows about a started container beyond its record (in memory, rebuilt on adopt). */
+interface Live {
+  cgroup: CgroupPlan;
+  ports?: PublishedPorts;
+  /** The daemon itself sent SIGKILL (kill -s KILL, stop's escalation, rm -f). */
+  sigkilled: boolean;
+}
+
+/** The address and ports `inspect` and `ps` show. */
+export interface ContainerNetwork {
+  network: string;
+  ip?: string;
+  gateway?: string;
+  mac?: string;
+  ports: Array<{ hostIp: string; hostPort: number; containerPort: number; proto: 'tcp' | 'udp' }>;
+}
+
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+interface Waiter {
+  condition: WaitCondition;
+  resolve: (r: WaitResult) => void;
+}
+
+/** How long start() watches for an exec failure of dockling-init (Docker reports it from start). */
+const EXEC_FAILURE_WINDOW_MS = 300;
+/** What unshare prints when its child died of SIGKILL and it could not die the same way. */
+const UNSHARE_SIGKILL = /unshare: sigprocmask unblock failed/;
+
+export class Runtime {
+  private readonly live = new Map<string, Live>();
+  private readonly starting = new Map<string, Promise<unknown>>();
+  private readonly finishing = new Map<string, Promise<void>>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly exitListeners = new Set<(record: ContainerRecord) => void>();
+  private detected?: Promise<DetectedCgroups>;
+
+  constructor(private readonly deps: {
+    supervisor: Supervisor; store: ContainerStore; snapshotter: Snapshotter; networks: NetworkStore;
+    imageConfig: (record: ContainerRecord) => Promise<ImageConfig>; tracer: Tracer;
+  }) {
+    deps.supervisor.on((e) => {
+      if (e.action === 'die') void this.finish(e.id);
+    });
+  }
+
+  /** Called after a container's exit has been folded into its record (the daemon's AutoRemove). */
+  onExit(listener: (record: ContainerRecord) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  private dir(id: string): string {
+    return this.deps.supervisor.dir(id);
+  }
+
+  logPath(id: string): string {
+    return join(this.dir(id), 'container.log');
+  }
+
+  // #region runtime-start
+  /** `docker start`: the recipe, each acquisition registered for release if a later step fails. */
+  async start(record: ContainerRecord, span?: Span): Promise<void> {
+    if (record.State.Running) throw new EngineError({ code: 'CONTAINER_RUNNING', kind: 'conflict', message: `container ${record.Id} is already running`, data: { id: record.Id } });
+    if (this.starting.has(record.Id)) throw conflict('CONTAINER_STARTING', `container ${record.Id} is being started`, { id: record.Id });
+    const run = this.deps.tracer.span({ chapter: 'namespaces', op: 'container.start', parent: span, data: { id: record.Id } }, (s) => this.startSteps(record, s));
+    this.starting.set(record.Id, run.catch(() => undefined));
+    try {
+      await run;
+    } finally {
+      this.starting.delete(record.Id);
+    }
+    await this.reportExecFailure(record.Id);
+  }
+
+  private async startSteps(record: ContainerRecord, span: Span): Promise<void> {
+    const { supervisor, networks } = this.deps;
+    const id = record.Id;
+    const dir = this.dir(id);
+    const bundle = join(dir, 'bundle');
+    const rootfs = join(bundle, 'rootfs');
+    const undo: Array<() => Promise<unknown>> = [];
+    try {
+      // 1. the container's snapshot, mounted at bundle/rootfs in the host's mount namespace
+      await rm(join(dir, 'exit'), { force: true });
+      await mkdir(rootfs, { recursive: true });
+      await mountPlan({ plan: await this.deps.snapshotter.mounts(record.SnapshotKey), target: rootfs, span });
+      undo.push(() => unmountRoot(rootfs));
+      // 2. the user, looked up in the image's own /etc/passwd (needs the rootfs)
+      const user = await resolveUser({ rootfs, user: record.Config.User });
+      // 3. the network namespace, prepared outside: veth + address, or lo only, or the host's
+      const network = networkName(record.HostConfig);
+      const net = await connectContainer({ networks, containerId: id, name: record.Name, network, stateDir: networks.stateDir, span });
+      undo.push(() => disconnectContainer({ networks, containerId: id, stateDir: networks.stateDir, span }));
+      // 4. the cgroup with its limits; the recipe's first command moves itself in
+      const cgroup = planCgroup({ name: cgroupName(id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
+      await applyCgroup({ plan: cgroup, span });
+      undo.push(() => removeCgroup({ plan: cgroup, span }));
+      // 5. the bundle: config.json, hostname; /etc/hosts and resolv.conf are the network's files
+      const base = specFromContainer({ record, image: await this.deps.imageConfig(record), user });
+      const spec = {
+        ...base,
+        mounts: base.mounts.map((m) => (m.destination === '/etc/hosts' ? { ...m, source: net.hostsFile } : m.destination === '/etc/resolv.conf' ? { ...m, source: net.resolvConf } : m)),
+        linux: { ...base.linux, namespaces: base.linux.namespaces.filter((n) => n.type !== 'network' || net.netnsPath !== null) },
+      };
+      await writeBundle({ dir: bundle, spec });
+      // 6. published ports: a proxy in the daemon towards the container's address
+      const ports = net.ip ? await publish(record, net.ip, span) : undefined;
+      if (ports) undo.push(() => ports.close());
+      // 7. the process: the recipe under a shim that outlives the daemon
+      const { argv } = initCommand({ bundle, spec, initPath: findInitHelper(), cgroupProcs: cgroup.procsFiles, netnsPath: net.netnsPath ?? undefined });
+      this.live.set(id, { cgroup, ports, sigkilled: false });
+      undo.push(async () => this.live.delete(id));
+      const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, cwd: bundle, span });
+      await this.saveState(id, (s) => ({
+        ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,
+        StartedAt: state.startedAt, FinishedAt: '0001-01-01T00:00:00Z',
+      }));
+      await this.saveNetwork(id, { network, ip: net.ip, gateway: net.gateway, mac: net.mac, ports: portList(record, ports) });
+    } catch (err) {
+      for (const release of undo.reverse()) await release().catch(() => {});
+      throw err;
+    }
+  }
+  // #endregion runtime-start
+
+  /**
+   * dockling-init exits 127 (not found) or 126 (not executable) when the final exec fails, after
+   * start has returned. Docker reports that from `start` (the CLI then exits 127/126), so we
+   * watch a short window and turn such an early exit into the error text dockerd uses.
+   */
+  private async reportExecFailure(id: string): Promise<void> {
+    const deadline = Date.now() + EXEC_FAILURE_WINDOW_MS;
+    while (Date.now() < deadline) {
+      const exit = await readExit(this.dir(id));
+      if (exit) {
+        if (exit.code !== 127 && exit.code !== 126) return;
+        await this.finishing.get(id);
+        const line = await lastLine(this.logPath(id), 'stderr');
+        const m = /dockling-init: exec: (.*): (.*)$/.exec(line.trim());
+        if (!m) return;
+        const [cmd, why] = [m[1]!, m[2]!];
+        const text = exit.code === 127 && /No such file/.test(why) && !cmd.includes('/')
+          ? `exec: "${cmd}": executable file not found in $PATH`
+          : `exec: "${cmd}": ${why.toLowerCase()}`;
+        const message = `failed to create task for container: ${text}`;
+        await this.saveState(id, (s) => ({ ...s, Error: message }));
+        throw new EngineError({ code: 'CONTAINER_EXEC_FAILED', kind: 'internal', message, data: { id, command: cmd, exitCode: exit.code } });
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  // #region runtime-exit
+  /** The container's exit, folded into its record; then everything start acquired is released. */
+  finish(id: string): Promise<void> {
+    const running = this.finishing.get(id);
+    if (running) return running;
+    const done = this.finishSteps(id).finally(() => this.finishing.delete(id));
+    this.finishing.set(id, done);
+    return done;
+  }
+
+  private async finishSteps(id: string): Promise<void> {
+    await this.starting.get(id);
+    const record = await this.deps.store.get(id).catch(() => undefined);
+    if (!record) return;
+    const live = this.live.get(id) ?? (await this.rebuild(record));
+    this.live.delete(id);
+    const state = await this.deps.supervisor.inspect(id);
+    const oom = await oomKilled(live.cgroup).catch(() => false);
+    const code = await this.exitCodeOf({ id, code: state.exitCode, oom, sigkilled: live.sigkilled });
+    // Release in the reverse order of start: 6 ports, 4 cgroup, 3 network, 1 rootfs.
+    await live.ports?.close().catch(() => {});
+    await removeCgroup({ plan: live.cgroup }).catch(() => {});
+    await disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }).catch(() => {});
+    await unmountRoot(join(this.dir(id), 'bundle', 'rootfs')).catch(() => {});
+    const saved = await this.saveState(id, (s) => ({
+      ...s, Status: 'exited', Running: false, Pid: 0, ExitCode: code, OOMKilled: oom,
+      FinishedAt: state.finishedAt || new Date().toISOString(), Error: s.Error || (state.error ?? ''),
+    }));
+    this.settle(id, ['not-running', 'next-exit'], { StatusCode: code, Error: null });
+    if (saved) for (const l of this.exitListeners) l(saved);
+  }
+
+  /**
+   * Docker's 128+signal convention, repaired for unshare: it exits 1 (and says so on stderr)
+   * when its child died of SIGKILL. The cgroup tells an OOM kill; the daemon knows its own
+   * SIGKILLs; a SIGKILL from elsewhere is recognised by unshare's message, the last stderr line.
+   */
+  private async exitCodeOf(a: { id: string; code: number; oom: boolean; sigkilled: boolean }): Promise<number> {
+    if (a.oom) return 137;
+    if (a.code !== 1) return a.code;
+    if (a.sigkilled) return 137;
+    return UNSHARE_SIGKILL.test(await lastLine(this.logPath(a.id), 'stderr')) ? 137 : 1;
+  }
+  // #endregion runtime-exit
+
+  /** After a daemon restart: the cgroup plan again (it is data) and the ports re-published. */
+  private async rebuild(record: ContainerRecord): Promise<Live> {
+    const cgroup = planCgroup({ name: cgroupName(record.Id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
+    return { cgroup, sigkilled: false };
+  }
+
+  // #region runtime-adopt
+  /**
+   * Daemon start-up: the supervisor reconciles the shims' files, then each record follows.
+   * Running ones get their ports back; ones that exited while no daemon was looking get their
+   * exit code and their cleanup (and are removed when they asked for --rm).
+   */
+  async adopt(): Promise<void> {
+    await this.deps.supervisor.adopt();
+    for (const record of await this.deps.store.list()) {
+      if (!record.State.Running) continue;
+      const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
+      if (state?.status === 'running') {
+        const live = await this.rebuild(record);
+        const net = await this.network(record.Id);
+        if (net?.ip) live.ports = await publish(record, net.ip).catch(() => undefined);
+        this.live.set(record.Id, live);
+      } else {
+        await this.finish(record.Id);
+      }
+    }
+  }
+  // #endregion runtime-adopt
+
+  /** Sends a signal to the container's pid 1 (unshare's child: unshare forwards nothing). */
+  async kill(record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const notRunning = () => conflict('CONTAINER_NOT_RUNNING', `cannot kill container: ${record.Name.slice(1)}: container ${record.Id} is not running`, { id: record.Id });
+    const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
+    if (!state || state.status !== 'running') throw notRunning();
+    const pid1 = await containerInit(state.pid);
+    if (signal === 'SIGKILL') {
+      const live = this.live.get(record.Id);
+      if (live) live.sigkilled = true;
+    }
+    try {
+      process.kill(pid1 ?? state.pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw notRunning();
+      throw err;
+    }
+    this.deps.tracer.start('namespaces', 'container.signal', { id: record.Id, pid: pid1 ?? state.pid, signal }).end();
+  }
+
+  /** `docker stop`: SIGTERM (or the image's StopSignal), SIGKILL after `timeoutSec`. */
+  async stop(record: ContainerRecord, timeoutSec = 10): Promise<void> {
+    if (!record.State.Running) return;
+    const exited = this.wait(record.Id, 'not-running');
+    const signal = (record.Config.StopSignal as NodeJS.Signals | undefined) ?? 'SIGTERM';
+    await this.kill(record, signal.startsWith('SIG') ? signal : (`SIG${signal}` as NodeJS.Signals)).catch(ignoreNotRunning);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
+    const first = await Promise.race([exited, timedOut]);
+    clearTimeout(timer);
+    if (first !== 'timeout') return;
+    await this.kill(record, 'SIGKILL').catch(ignoreNotRunning);
+    await exited;
+  }
+
+  /** Resolves when `condition` holds: not-running (now if it is not), next-exit, removed. */
+  async wait(id: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
+    const record = await this.deps.store.get(id);
+    if (condition === 'not-running' && !record.State.Running && !this.starting.has(record.Id)) {
+      await this.finishing.get(record.Id);
+      const now = await this.deps.store.get(id);
+      return { StatusCode: now.State.ExitCode, Error: null };
+    }
+    return new Promise((resolve) => {
+      const list = this.waiters.get(record.Id) ?? [];
+      list.push({ condition, resolve });
+      this.waiters.set(record.Id, list);
+    });
+  }
+
+  /** Forgets a stopped container's runtime state (state dir, log); `removed` waiters wake. */
+  async remove(record: ContainerRecord): Promise<void> {
+    await this.finishing.get(record.Id);
+    await unmountRoot(join(this.dir(record.Id), 'bundle', 'rootfs')).catch(() => {});
+    await this.deps.supervisor.remove(record.Id).catch((err: unknown) => {
+      if (!(err instanceof EngineError && err.code === 'CONTAINER_NOT_FOUND')) throw err;
+    });
+    await rm(this.dir(record.Id), { recursive: true, force: true });
+    this.settle(record.Id, ['removed'], { StatusCode: record.State.ExitCode, Error: null });
+  }
+
+  /** The container's network facts as saved at start, or undefined if it never started. */
+  async network(id: string): Promise<ContainerNetwork | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir(id), 'network.json'), 'utf8')) as ContainerNetwork;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops watching; containers keep running under their shims. */
+  close(): void {
+    this.deps.supervisor.close();
+    for (const live of this.live.values()) void live.ports?.close();
+  }
+
+  private async saveNetwork(id: string, net: ContainerNetwork): Promise<void> {
+    await writeFileAtomic(join(this.dir(id), 'network.json'), JSON.stringify(net) + '\n');
+  }
+
+  private async saveState(id: string, change: (s: DockerState) => DockerState): Promise<ContainerRecord | undefined> {
+    const record = await this.deps.store.get(id).catch(() => undefined);
+    if (!record) return undefined;
+    const next = { ...record, State: change(record.State) };
+    await this.deps.store.save(next);
+    return next;
+  }
+
+  private settle(id: string, conditions: WaitCondition[], result: WaitResult): void {
+    const list = this.waiters.get(id) ?? [];
+    const later = list.filter((w) => !conditions.includes(w.condition));
+    if (later.length) this.waiters.set(id, later);
+    else this.waiters.delete(id);
+    for (const w of list) if (conditions.includes(w.condition)) w.resolve(result);
+  }
+
+  private cgroups(): Promise<DetectedCgroups> {
+    this.detected ??= detectCgroups();
+    return this.detected;
+  }
+}
+
+/** HostConfig.NetworkMode as a network name: Docker's "default" is the bridge. */
+export function networkName(host: Record<string, unknown>): string {
+  const mode = typeof host['NetworkMode'] === 'string' ? (host['NetworkMode'] as string) : '';
+  return mode === '' || mode === 'default' ? 'bridge' : mode;
+}
+
+/** `-m`, `--memory-swap`, `--cpus`, `--cpu-shares`, `--pids-limit` as the cgroup planner takes them. */
+export function limitsOf(host: Record<string, unknown>): CgroupLimits {
+  const num = (k: string) => (typeof host[k] === 'number' && (host[k] as number) !== 0 ? (host[k] as number) : undefined);
+  const limits: CgroupLimits = {};
+  if (num('Memory')! > 0) limits.memoryBytes = num('Memory');
+  if (num('Memory')! > 0 && num('MemorySwap')) limits.memorySwapBytes = num('MemorySwap');
+  if (num('NanoCpus')! > 0) limits.cpus = num('NanoCpus')! / 1e9;
+  if (num('CpuShares')! > 0) limits.cpuShares = num('CpuShares');
+  if (num('PidsLimit')! > 0) limits.pidsLimit = num('PidsLimit');
+  return limits;
+}
+
+/** HostConfig.PortBindings ({"80/tcp":[{HostIp,HostPort}]}) as the proxy's bindings. */
+export function portBindings(host: Record<string, unknown>): PortBinding[] {
+  const table = (host['PortBindings'] ?? {}) as Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
+  const out: PortBinding[] = [];
+  for (const [key, list] of Object.entries(table)) {
+    const [port, proto = 'tcp'] = key.split('/');
+    for (const b of list ?? []) {
+      out.push({ hostIp: b.HostIp || '0.0.0.0', hostPort: Number(b.HostPort || 0), containerPort: Number(port), proto: proto === 'udp' ? 'udp' : 'tcp' });
+    }
+  }
+  return out;
+}
+
+async function publish(record: ContainerRecord, ip: string, span?: Span): Promise<PublishedPorts | undefined> {
+  const bindings = portBindings(record.HostConfig);
+  return bindings.length ? publishPorts({ bindings, containerIp: ip, span }) : undefined;
+}
+
+function portList(record: ContainerRecord, ports: PublishedPorts | undefined): ContainerNetwork['ports'] {
+  const bindings = portBindings(record.HostConfig);
+  return (ports?.ports ?? []).map((p, i) => ({ ...p, containerPort: bindings[i]!.containerPort, proto: bindings[i]!.proto }));
+}
+
+/** Unmounts the rootfs if (and as long as) something is mounted there; lazily when busy. */
+async function unmountRoot(rootfs: string): Promise<void> {
+  for (let i = 0; i < 4 && (await readMountInfo()).some((m) => m.mountPoint === rootfs); i++) {
+    await unmount({ target: rootfs }).catch(() => unmount({ target: rootfs, lazy: true }));
+  }
+}
+
+/** The container's pid 1 on the host: unshare's only child (retried: it forks right after exec). */
+async function containerInit(unsharePid: number): Promise<number | undefined> {
+  for (let i = 0; i < 20; i++) {
+    try {
+      const kids = (await readFile(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+      if (kids.length) return Number(kids[0]);
+    } catch {
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
+/** The last line the container wrote on `stream`, '' when none. */
+async function lastLine(path: string, stream: 'stdout' | 'stderr'): Promise<string> {
+  let last = '';
+  for await (const e of readLog({ path, tail: 1, stdout: stream === 'stdout', stderr: stream === 'stderr' })) last = e.line.toString('utf8');
+  return last;
+}
+
+function ignoreNotRunning(err: unknown): void {
+  if (!(err instanceof EngineError && err.code === 'CONTAINER_NOT_RUNNING')) throw err;
+}

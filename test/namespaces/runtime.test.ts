@@ -1,0 +1,170 @@
+// Chapter 3's runtime on the real kernel: a busybox container made from the offline base image
+// is started by the recipe (rootfs, user, network, cgroup, bundle, ports, shim), its output is
+// in the log, its exit code in the record, and everything it acquired is gone after its exit:
+// no mount under the test's root, no cgroup, no veth or bridge, no process.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ContentStore, ImageStore, makeBaseImage } from '../../engine/layers/index.js';
+import { ContainerFs, createSnapshotter, type CreateRequest, type ContainerRecord } from '../../engine/unionfs/index.js';
+import { Tracer } from '../../engine/trace/index.js';
+import { NetworkStore, Runtime, Supervisor, readLog, findInitHelper } from '../../engine/namespaces/index.js';
+import { tempDir } from '../tmp.js';
+
+const isRoot = process.getuid?.() === 0;
+const helper = (() => {
+  try {
+    return findInitHelper();
+  } catch {
+    return undefined;
+  }
+})();
+const skip = !isRoot || !helper;
+if (skip) console.warn('skipping runtime tests: needs root and the built helpers (npm run build)');
+
+let root = '';
+let containers: ContainerFs;
+let runtime: Runtime;
+let bridge = '';
+const made: string[] = [];
+/** The `dockling` parent groups that existed before: the ones the runtime made go at the end. */
+const CGROUP_PARENTS = ['cpu', 'cpuacct', 'freezer', 'memory', 'pids', 'unified'].map((c) => `/sys/fs/cgroup/${c}/dockling`);
+let parentsBefore: string[] = [];
+
+beforeAll(async () => {
+  if (skip) return;
+  parentsBefore = CGROUP_PARENTS.filter((p) => existsSync(p));
+  root = await tempDir('dockling-rt-');
+  const tracer = new Tracer([]);
+  const content = new ContentStore({ root: join(root, 'content'), tracer });
+  await content.init();
+  const images = new ImageStore({ content, tracer });
+  await makeBaseImage({ store: images, tmpRoot: join(root, 'tmp'), tag: 'busybox:latest' });
+  const snapshotter = await createSnapshotter({ root: join(root, 'snapshots'), tracer });
+  containers = new ContainerFs({ root: join(root, 'containers'), snapshotter, images, content, tracer, tmpRoot: join(root, 'tmp') });
+  bridge = `dlrt${randomBytes(3).toString('hex')}`;
+  const networks = new NetworkStore({ stateDir: join(root, 'network'), tracer, defaultSubnet: '10.213.77.0/24', defaultBridge: bridge, userPool: '10.213.128.0/17' });
+  await networks.init();
+  const supervisor = new Supervisor({ root: join(root, 'run'), tracer });
+  runtime = new Runtime({
+    supervisor, store: containers.store, snapshotter, networks, tracer,
+    imageConfig: async (r) => (await images.resolve(r.Image)).config,
+  });
+});
+
+afterEach(async () => {
+  if (skip) return;
+  // Every container a test made is stopped and removed, then nothing of ours may be left.
+  for (const id of made.splice(0)) {
+    const c = await containers.get(id).catch(() => undefined);
+    if (!c) continue;
+    if (c.State.Running) await runtime.stop(c, 0);
+    await runtime.remove(await containers.get(id));
+    await containers.remove({ container: id, force: true });
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(root));
+  expect(mounts).toEqual([]);
+  expect(existsSync('/sys/fs/cgroup/memory/dockling') ? execFileSync('ls', ['/sys/fs/cgroup/memory/dockling']).toString().split('\n').filter((n) => made.includes(n)) : []).toEqual([]);
+  expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toContain(bridge);
+});
+
+afterAll(() => {
+  runtime?.close();
+  for (const p of CGROUP_PARENTS) if (existsSync(p) && !parentsBefore.includes(p)) rmdirSync(p);
+});
+
+async function create(cmd: string[], request: Partial<CreateRequest> = {}): Promise<ContainerRecord> {
+  const c = await containers.create({ request: { Image: 'busybox', Cmd: cmd, ...request } as CreateRequest });
+  made.push(c.Id);
+  return c;
+}
+
+async function output(id: string): Promise<string> {
+  let out = '';
+  for await (const e of readLog({ path: runtime.logPath(id) })) out += e.line.toString();
+  return out;
+}
+
+async function runToEnd(cmd: string[], request: Partial<CreateRequest> = {}): Promise<{ code: number; out: string; record: ContainerRecord }> {
+  const c = await create(cmd, request);
+  const waiting = runtime.wait(c.Id, 'next-exit');
+  await runtime.start(c);
+  const { StatusCode } = await waiting;
+  return { code: StatusCode, out: await output(c.Id), record: await containers.get(c.Id) };
+}
+
+describe.skipIf(skip)('Runtime', () => {
+  it('runs echo: output in the log, exit 0 in the record, hostname = the short id', async () => {
+    const r = await runToEnd(['sh', '-c', 'echo hi; hostname; echo err >&2; exit 3']);
+    expect(r.code).toBe(3);
+    expect(r.out).toBe(`hi\n${r.record.Id.slice(0, 12)}\nerr\n`);
+    expect(r.record.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 3, OOMKilled: false, Pid: 0 });
+  });
+
+  it('stop: SIGTERM ignored by pid 1 (no handler) escalates to SIGKILL → 137', async () => {
+    const c = await create(['sleep', '100']);
+    await runtime.start(c);
+    const running = await containers.get(c.Id);
+    expect(running.State).toMatchObject({ Status: 'running', Running: true });
+    const t0 = Date.now();
+    await runtime.stop(running, 1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'exited', ExitCode: 137 });
+  });
+
+  it('a SIGKILL from outside the daemon is still 137 (unshare\'s message recognised)', async () => {
+    const c = await create(['sleep', '100']);
+    await runtime.start(c);
+    const waiting = runtime.wait(c.Id, 'next-exit');
+    const kids = readFileSync(`/proc/${(await containers.get(c.Id)).State.Pid}/task/${(await containers.get(c.Id)).State.Pid}/children`, 'utf8').trim();
+    process.kill(Number(kids.split(' ')[0]), 'SIGKILL');
+    expect((await waiting).StatusCode).toBe(137);
+  });
+
+  it('-m 8m: a memory hog is OOM-killed → 137 and OOMKilled', async () => {
+    const r = await runToEnd(['sh', '-c', 'x=a; while true; do x="$x$x"; done'], { HostConfig: { Memory: 8 * 1024 * 1024, MemorySwap: 8 * 1024 * 1024 } } as Partial<CreateRequest>);
+    expect(r.code).toBe(137);
+    expect(r.record.State.OOMKilled).toBe(true);
+  });
+
+  it('--pids-limit 5: fork fails past the limit', async () => {
+    const r = await runToEnd(['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait; echo done'], { HostConfig: { PidsLimit: 5 } } as Partial<CreateRequest>);
+    expect({ code: r.code, out: r.out }).toEqual({ code: 2, out: "sh: can't fork: Resource temporarily unavailable\n" });
+  });
+
+  it('--network none: lo only', async () => {
+    const r = await runToEnd(['ls', '/sys/class/net'], { HostConfig: { NetworkMode: 'none' } } as Partial<CreateRequest>);
+    expect(r.out.trim()).toBe('lo');
+  });
+
+  it('two containers on the bridge reach each other; a published port answers on 127.0.0.1', async () => {
+    const port = 20000 + (process.pid % 20000);
+    const server = await create(['sh', '-c', 'while true; do echo pong | nc -l -p 80; done'], {
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+    } as Partial<CreateRequest>);
+    await runtime.start(server);
+    const net = await runtime.network(server.Id);
+    expect(net?.ip).toMatch(/^10\.213\.77\./);
+    expect(net?.ports).toEqual([{ hostIp: '127.0.0.1', hostPort: port, containerPort: 80, proto: 'tcp' }]);
+    const ping = await runToEnd(['ping', '-c1', '-W2', net!.ip!]);
+    expect(ping.code).toBe(0);
+    expect(ping.out).toContain('1 packets received');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => s.end('ping\n'));
+      let got = '';
+      s.on('data', (b) => (got += b));
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+    });
+    expect(reply).toBe('pong\n');
+  });
+
+  it('start of a missing command: the error says "executable file not found", exit 127 recorded', async () => {
+    const c = await create(['nope']);
+    await expect(runtime.start(c)).rejects.toMatchObject({ code: 'CONTAINER_EXEC_FAILED', message: 'failed to create task for container: exec: "nope": executable file not found in $PATH' });
+    expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'exited', ExitCode: 127 });
+  });
+});
