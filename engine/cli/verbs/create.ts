@@ -2,12 +2,14 @@
 // The daemon unpacks the image's layers as snapshots and prepares an empty read-write layer on
 // top; the CLI prints the new container's ID. Flags stop at the image name, as in Docker.
 import type { Verb } from '../verb.js';
+import { CliError } from '../errors.js';
 
 /** The body Docker's CLI sends: Config fields at the top, HostConfig beside them. */
 export function createBody(image: string, command: string[], flags: Record<string, unknown>): Record<string, unknown> {
   const list = (k: string) => (flags[k] as string[] | undefined) ?? [];
   const labels = Object.fromEntries(list('label').map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
   const entrypoint = flags.entrypoint as string | undefined;
+  const fs = filesystemFlags(flags);
   return {
     Hostname: (flags.hostname as string | undefined) ?? '',
     User: (flags.user as string | undefined) ?? '',
@@ -23,9 +25,52 @@ export function createBody(image: string, command: string[], flags: Record<strin
     WorkingDir: (flags.workdir as string | undefined) ?? '',
     Entrypoint: entrypoint === undefined ? null : entrypoint === '' ? [''] : [entrypoint],
     Labels: labels,
-    HostConfig: { NetworkMode: 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: flags.rm === true, ConsoleSize: [0, 0] },
+    ...(Object.keys(fs.volumes).length ? { Volumes: fs.volumes } : {}),
+    HostConfig: {
+      ...(fs.binds.length ? { Binds: fs.binds } : {}),
+      NetworkMode: 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: flags.rm === true, ConsoleSize: [0, 0],
+      ...(fs.mounts.length ? { Mounts: fs.mounts } : {}),
+      ...(Object.keys(fs.tmpfs).length ? { Tmpfs: fs.tmpfs } : {}),
+      ...(flags['read-only'] === true ? { ReadonlyRootfs: true } : {}),
+    },
   };
 }
+
+// #region filesystem-flags
+/**
+ * `-v`, `--mount`, `--tmpfs` as the docker CLI sends them: `-v /data` (no source) is an
+ * anonymous volume and goes to Config.Volumes; every other `-v` is a HostConfig.Binds string;
+ * `--mount type=bind,source=/x,target=/y,readonly` becomes a HostConfig.Mounts object;
+ * `--tmpfs /run:size=64m` a HostConfig.Tmpfs entry. The daemon checks the paths.
+ */
+export function filesystemFlags(flags: Record<string, unknown>) {
+  const list = (k: string) => (flags[k] as string[] | undefined) ?? [];
+  const volumes: Record<string, object> = {};
+  const binds: string[] = [];
+  for (const v of list('volume')) {
+    if (v.split(':').length === 1) volumes[v] = {};
+    else binds.push(v);
+  }
+  const tmpfs = Object.fromEntries(list('tmpfs').map((t) => (t.includes(':') ? [t.slice(0, t.indexOf(':')), t.slice(t.indexOf(':') + 1)] : [t, ''])));
+  return { volumes, binds, tmpfs, mounts: list('mount').map(parseMountFlag) };
+}
+
+/** `type=bind,source=/x,target=/y,readonly` → `{Type, Source, Target, ReadOnly}` (Docker's aliases too). */
+export function parseMountFlag(value: string): { Type: string; Source?: string; Target: string; ReadOnly?: boolean } {
+  const m: { Type: string; Source?: string; Target: string; ReadOnly?: boolean } = { Type: 'volume', Target: '' };
+  for (const field of value.split(',')) {
+    const [key = '', val] = field.includes('=') ? [field.slice(0, field.indexOf('=')), field.slice(field.indexOf('=') + 1)] : [field, undefined];
+    const k = key.trim().toLowerCase();
+    if (k === 'type') m.Type = val ?? '';
+    else if (k === 'source' || k === 'src') m.Source = val ?? '';
+    else if (k === 'target' || k === 'destination' || k === 'dst') m.Target = val ?? '';
+    else if (k === 'readonly' || k === 'ro') m.ReadOnly = val === undefined || val === 'true' || val === '1';
+    else throw new CliError(`invalid argument "${value}" for "--mount" flag: unexpected key '${key}' in '${field}'`);
+  }
+  if (!m.Target) throw new CliError(`invalid argument "${value}" for "--mount" flag: target is required`);
+  return m;
+}
+// #endregion filesystem-flags
 
 export const verb: Verb = {
   usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -43,6 +88,10 @@ export const verb: Verb = {
     { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
     { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
     { name: 'rm', type: 'bool', description: 'Automatically remove the container when it exits' },
+    { name: 'volume', short: 'v', type: 'strings', value: 'list', description: 'Bind mount a volume' },
+    { name: 'mount', type: 'strings', value: 'mount', description: 'Attach a filesystem mount to the container' },
+    { name: 'tmpfs', type: 'strings', value: 'list', description: 'Mount a tmpfs directory' },
+    { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
   ],
   async run(ctx) {
     const [image, ...command] = ctx.args as [string, ...string[]];
