@@ -6,6 +6,9 @@ import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import type { CreateRequest, PathStat } from '../../unionfs/index.js';
 import { toContainerInspect, toContainerSummary } from '../container-views.js';
+// Until namespaces/index.ts exports them (its owner adds it), straight from the files.
+import { planMounts } from '../../namespaces/mount-options.js';
+import { mountsFor } from '../../namespaces/container-mounts.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -33,7 +36,13 @@ export const containerRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/create$/,
     handler: async ({ req, res, query, engine, span }) => {
       const request = (await jsonBody<CreateRequest>(req)) ?? {};
+      planMounts({ hostConfig: request.HostConfig ?? {}, imageVolumes: request.Volumes }); // a bad -v is a 400 before anything is made
       const c = await engine.containers.create({ name: query.get('name') ?? undefined, request, span });
+      // Volumes are made and marked in use at create, as Docker does: `volume rm` now refuses them.
+      await mountsFor({ containerId: c.Id, hostConfig: c.HostConfig, imageVolumes: c.Config.Volumes, volumes: engine.volumes }).catch(async (err: unknown) => {
+        await engine.containers.remove({ container: c.Id, force: true, span });
+        throw err;
+      });
       sendJSON(res, 201, { Id: c.Id, Warnings: [] });
     },
   },
