@@ -2,9 +2,27 @@
 // `GET /containers/{id}/json` and the ContainerSummary of `GET /containers/json`. The docker CLI
 // dereferences Config and HostConfig without checking (protocol reference §6), so both are
 // always present, with every field a Go zero value would have.
+import type { ContainerNetwork } from '../namespaces/index.js';
 import type { ContainerRecord } from '../unionfs/index.js';
 
-export function toContainerInspect(c: ContainerRecord) {
+/** NetworkSettings.Ports: {"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}]}. */
+function portMap(net?: ContainerNetwork): Record<string, Array<{ HostIp: string; HostPort: string }>> {
+  const out: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const p of net?.ports ?? []) (out[`${p.containerPort}/${p.proto}`] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  return out;
+}
+
+function networks(net?: ContainerNetwork) {
+  if (!net) return {};
+  return {
+    [net.network]: {
+      IPAMConfig: null, Links: null, Aliases: null, MacAddress: net.mac ?? '', NetworkID: '', EndpointID: '',
+      Gateway: net.gateway ?? '', IPAddress: net.ip ?? '', IPPrefixLen: net.ip ? 24 : 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+    },
+  };
+}
+
+export function toContainerInspect(c: ContainerRecord, net?: ContainerNetwork) {
   return {
     Id: c.Id,
     Created: c.Created,
@@ -28,20 +46,44 @@ export function toContainerInspect(c: ContainerRecord) {
     GraphDriver: { Name: c.Driver, Data: { SnapshotKey: c.SnapshotKey, ...(c.SnapshotParent ? { Parent: c.SnapshotParent } : {}) } },
     Mounts: [],
     Config: c.Config,
-    NetworkSettings: { Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, Networks: {} },
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', SandboxKey: '', Ports: portMap(net),
+      IPAddress: net?.ip ?? '', Gateway: net?.gateway ?? '', MacAddress: net?.mac ?? '', Networks: networks(net),
+    },
   };
 }
 
 const unix = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-/** Docker's "Status" column text for a container that has not run yet (chapter 3 adds the rest). */
-function statusText(c: ContainerRecord): string {
-  if (c.State.Status === 'created') return 'Created';
-  if (c.State.Running) return 'Up';
-  return `Exited (${c.State.ExitCode})`;
+/** Docker's units.HumanDuration: "Less than a second", "3 seconds", "About a minute", … */
+export function humanDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return plural(s, 'second');
+  const min = Math.floor(s / 60);
+  if (min === 1) return 'About a minute';
+  if (min < 60) return plural(min, 'minute');
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return plural(h, 'hour');
+  if (h < 24 * 7 * 2) return plural(Math.floor(h / 24), 'day');
+  if (h < 24 * 30 * 3) return plural(Math.floor(h / 24 / 7), 'week');
+  if (h < 24 * 365 * 2) return plural(Math.floor(h / 24 / 30), 'month');
+  return plural(Math.floor(h / 24 / 365), 'year');
 }
 
-export function toContainerSummary(c: ContainerRecord) {
+/** Docker's "Status" column: `Created`, `Up 3 seconds`, `Exited (0) 2 seconds ago`. */
+export function statusText(c: ContainerRecord, now = Date.now()): string {
+  if (c.State.Status === 'created') return 'Created';
+  if (c.State.Running) return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))}`;
+  const finished = Date.parse(c.State.FinishedAt);
+  if (!finished || finished <= 0) return `Exited (${c.State.ExitCode})`;
+  return `Exited (${c.State.ExitCode}) ${humanDuration(now - finished)} ago`;
+}
+
+export function toContainerSummary(c: ContainerRecord, net?: ContainerNetwork) {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -49,12 +91,12 @@ export function toContainerSummary(c: ContainerRecord) {
     ImageID: c.Image,
     Command: [c.Path, ...c.Args].join(' '),
     Created: unix(c.Created),
-    Ports: [],
+    Ports: (net?.ports ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto })),
     Labels: c.Config.Labels ?? {},
     State: c.State.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: typeof c.HostConfig.NetworkMode === 'string' ? c.HostConfig.NetworkMode : 'default' },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: networks(net) },
     Mounts: [],
   };
 }

@@ -23,6 +23,9 @@ import { imageRoutes } from './routes/images.js';
 import { imageArchiveRoutes } from './routes/image-archive.js';
 import { traceRoutes } from './routes/trace.js';
 import { containerRoutes } from './routes/containers.js';
+import { containerLifecycleRoutes, removeContainer } from './routes/container-lifecycle.js';
+import { upgradeHandler } from './routes/attach.js';
+import { NetworkStore, Runtime, Supervisor } from '../namespaces/index.js';
 import { unionViewRoutes } from './routes/union-view.js';
 import { volumeRoutes } from './routes/volumes.js';
 
@@ -30,10 +33,13 @@ export interface DaemonOptions {
   dataRoot: string;
   /** `unix:///run/dockling.sock` and friends. */
   hosts: string[];
+  /** The default bridge's device name and subnet (`dockling0`, 10.213.0.0/24 unless told). */
+  bridge?: string;
+  bridgeSubnet?: string;
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerRoutes, ...volumeRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...containerRoutes, ...volumeRoutes];
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
@@ -48,7 +54,7 @@ export class Daemon {
     await mkdir(opts.dataRoot, { recursive: true });
     const lock = await acquirePidLock(join(opts.dataRoot, 'daemon.pid'));
     try {
-      const engine = await openEngine(opts.dataRoot);
+      const engine = await openEngine(opts);
       const daemon = new Daemon(engine, lock);
       for (const path of socketPaths) await daemon.listen(path);
       engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: socketPaths, pid: process.pid }).end();
@@ -77,6 +83,8 @@ export class Daemon {
     );
     // Streams (load, import, trace follow) can run long; let Node not time them out.
     server.requestTimeout = 0;
+    // Attach leaves HTTP: Node hands `Connection: Upgrade` requests to this listener, not the router.
+    server.on('upgrade', upgradeHandler(this.engine));
     server.headersTimeout = 60_000;
     await listenUnix(server, path);
     this.servers.push({ server, path });
@@ -91,13 +99,15 @@ export class Daemon {
       await rm(path, { force: true });
     }
     this.servers.length = 0;
+    this.engine.runtime.close(); // the containers keep running under their shims
     this.engine.tracer.start('daemon', 'daemon.stop', { pid: process.pid }).end();
     await this.engine.tracer.close();
     await this.lock.release();
   }
 }
 
-async function openEngine(dataRoot: string): Promise<DaemonEngine> {
+async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
+  const { dataRoot } = opts;
   const tmpRoot = join(dataRoot, 'tmp');
   await rm(tmpRoot, { recursive: true, force: true }); // leftovers of a killed daemon
   await mkdir(tmpRoot, { recursive: true });
@@ -110,8 +120,19 @@ async function openEngine(dataRoot: string): Promise<DaemonEngine> {
   const containers = new ContainerFs({ root: join(dataRoot, 'containers'), snapshotter, images, content, tracer, tmpRoot });
   images.setUsageCheck((imageId) => containers.usersOf(imageId)); // rmi refuses an image a container uses
   const volumes = new VolumeStore(join(dataRoot, 'volumes'));
+  const networks = new NetworkStore({ stateDir: join(dataRoot, 'network'), tracer, defaultBridge: opts.bridge, defaultSubnet: opts.bridgeSubnet });
+  await networks.init();
+  const supervisor = new Supervisor({ root: join(dataRoot, 'run'), tracer });
+  const runtime = new Runtime({ supervisor, store: containers.store, snapshotter, networks, tracer, imageConfig: async (c) => (await images.resolve(c.Image)).config });
   const { version, buildTime } = await buildInfo();
-  return { content, images, snapshotter, containers, volumes, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
+  const engine: DaemonEngine = { content, images, snapshotter, containers, volumes, networks, runtime, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
+  // --rm: the daemon removes the container once its exit is recorded (and its attach drained).
+  runtime.onExit((c) => {
+    if (c.HostConfig['AutoRemove'] === true) void removeContainer({ engine, ref: c.Id, force: true }).catch(() => {});
+  });
+  // 6. containers that ran while no daemon was looking: re-adopted, or their exit folded in
+  await runtime.adopt();
+  return engine;
 }
 
 async function engineId(dataRoot: string): Promise<string> {

@@ -5,6 +5,7 @@ import type { ContentStore, ImageStore } from '../layers/index.js';
 import type { StreamSink, Tracer } from '../trace/index.js';
 import type { ContainerFs, Snapshotter } from '../unionfs/index.js';
 import type { VolumeStore } from '../namespaces/volumes.js'; // → index.js once exported there
+import type { NetworkStore, Runtime } from '../namespaces/index.js';
 
 export interface DaemonEngine {
   content: ContentStore;
@@ -15,6 +16,10 @@ export interface DaemonEngine {
   containers: ContainerFs;
   /** Chapter 3: named and anonymous volumes, under <data-root>/volumes. */
   volumes: VolumeStore;
+  /** Chapter 3: networks (bridge, host, none, user ones) and their endpoints, under <data-root>/network. */
+  networks: NetworkStore;
+  /** Chapter 3: starts containers and folds their exits back into their records (state under <data-root>/run). */
+  runtime: Runtime;
   tracer: Tracer;
   /** Live trace events, for `GET /dockling/trace`. */
   traceStream: StreamSink;

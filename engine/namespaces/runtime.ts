@@ -26,7 +26,7 @@ import { initCommand } from './recipe.js';
 import { findInitHelper } from './init-helper.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
 import { readExit } from './shim.js';
-import type { Supervisor, WaitCondition } from './supervisor.js';
+import type { Supervisor, SupervisorEvent, WaitCondition } from './supervisor.js';
 
 /** What the runtime knows about a started container beyond its record (in memory, rebuilt on adopt). */
 interface Live {
@@ -66,6 +66,7 @@ export class Runtime {
   private readonly finishing = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly exitListeners = new Set<(record: ContainerRecord) => void>();
+  private readonly readers = new Map<string, Set<Promise<unknown>>>();
   private detected?: Promise<DetectedCgroups>;
 
   constructor(private readonly deps: {
@@ -259,12 +260,12 @@ export class Runtime {
   // #endregion runtime-adopt
 
   /** Sends a signal to the container's pid 1 (unshare's child: unshare forwards nothing). */
-  async kill(record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  async kill(record: ContainerRecord, signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
     const notRunning = () => conflict('CONTAINER_NOT_RUNNING', `cannot kill container: ${record.Name.slice(1)}: container ${record.Id} is not running`, { id: record.Id });
     const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
     if (!state || state.status !== 'running') throw notRunning();
     const pid1 = await containerInit(state.pid);
-    if (signal === 'SIGKILL') {
+    if (signal === 'SIGKILL' || signal === 9) {
       const live = this.live.get(record.Id);
       if (live) live.sigkilled = true;
     }
@@ -307,15 +308,40 @@ export class Runtime {
     });
   }
 
-  /** Forgets a stopped container's runtime state (state dir, log); `removed` waiters wake. */
+  /**
+   * Forgets a stopped container's runtime state (rootfs mount, state dir, log), once whoever
+   * still reads its log (an attach draining the last lines) is done or 3 s have passed.
+   */
   async remove(record: ContainerRecord): Promise<void> {
     await this.finishing.get(record.Id);
+    const readers = [...(this.readers.get(record.Id) ?? [])];
+    await Promise.race([Promise.allSettled(readers), new Promise((r) => setTimeout(r, 3000).unref())]);
     await unmountRoot(join(this.dir(record.Id), 'bundle', 'rootfs')).catch(() => {});
     await this.deps.supervisor.remove(record.Id).catch((err: unknown) => {
       if (!(err instanceof EngineError && err.code === 'CONTAINER_NOT_FOUND')) throw err;
     });
     await rm(this.dir(record.Id), { recursive: true, force: true });
+  }
+
+  /** Wakes `wait?condition=removed` once the record itself is gone. */
+  removed(record: ContainerRecord): void {
     this.settle(record.Id, ['removed'], { StatusCode: record.State.ExitCode, Error: null });
+  }
+
+  /** Registers a reader of the container's files (an attach): remove() waits for it. */
+  reading(id: string, done: Promise<unknown>): void {
+    const set = this.readers.get(id) ?? new Set();
+    set.add(done);
+    this.readers.set(id, set);
+    void done.finally(() => {
+      set.delete(done);
+      if (set.size === 0) this.readers.delete(id);
+    });
+  }
+
+  /** The supervisor's events (start, die, kill, adopt, remove), for attach and /events. */
+  on(listener: (e: SupervisorEvent) => void): () => void {
+    return this.deps.supervisor.on(listener);
   }
 
   /** The container's network facts as saved at start, or undefined if it never started. */

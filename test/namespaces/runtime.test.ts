@@ -62,8 +62,10 @@ afterEach(async () => {
     const c = await containers.get(id).catch(() => undefined);
     if (!c) continue;
     if (c.State.Running) await runtime.stop(c, 0);
-    await runtime.remove(await containers.get(id));
+    const stopped = await containers.get(id);
+    await runtime.remove(stopped);
     await containers.remove({ container: id, force: true });
+    runtime.removed(stopped);
   }
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(root));
   expect(mounts).toEqual([]);

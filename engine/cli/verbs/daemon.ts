@@ -11,12 +11,14 @@ export const verb: Verb = {
   flags: [
     { name: 'data-root', type: 'string', value: 'string', default: '/var/lib/dockling', description: 'Root directory of persistent state (default "/var/lib/dockling")' },
     { name: 'host', short: 'H', type: 'strings', value: 'list', description: 'Socket(s) to listen on (default unix:///run/dockling.sock)' },
+    { name: 'bridge', short: 'b', type: 'string', value: 'string', description: 'Device name of the default bridge network (default "dockling0")' },
+    { name: 'bip', type: 'string', value: 'string', description: 'Subnet of the default bridge network (default 10.213.0.0/24)' },
   ],
   async run(ctx) {
     const hosts = (ctx.flags.host as string[]).length ? (ctx.flags.host as string[]) : ['unix:///run/dockling.sock'];
     const { runDaemon } = await import('../../daemon/index.js');
     try {
-      await runDaemon({ dataRoot: ctx.flags['data-root'] as string, hosts });
+      await runDaemon({ dataRoot: ctx.flags['data-root'] as string, hosts, bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined });
     } catch (err) {
       const e = err as { message?: string };
       throw new CliError(`dockling daemon: ${e.message ?? String(err)}`);

@@ -4,7 +4,7 @@
 import type { Route } from '../http/router.js';
 import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
-import type { CreateRequest, PathStat } from '../../unionfs/index.js';
+import type { ContainerRecord, CreateRequest, PathStat } from '../../unionfs/index.js';
 import { toContainerInspect, toContainerSummary } from '../container-views.js';
 // Until namespaces/index.ts exports them (its owner adds it), straight from the files.
 import { planMounts } from '../../namespaces/mount-options.js';
@@ -30,6 +30,29 @@ function requirePath(query: URLSearchParams): string {
   return path;
 }
 
+/**
+ * `ps --filter`: {"status":{"exited":true},"name":{"web":true},"id":{"ab12":true}}. A key's
+ * values are alternatives; keys must all match. Names match as substrings, ids as prefixes.
+ */
+function psFilter(text: string | null): ((c: ContainerRecord) => boolean) & { asksForStatus: boolean } {
+  let filters: Record<string, Record<string, boolean> | string[]> = {};
+  try {
+    filters = text ? (JSON.parse(text) as typeof filters) : {};
+  } catch {
+    throw new HttpError(400, `invalid filter: ${text}`);
+  }
+  const values = (k: string) => {
+    const v = filters[k];
+    return Array.isArray(v) ? v : Object.keys(v ?? {});
+  };
+  const [status, name, id] = [values('status'), values('name'), values('id')];
+  const keep = (c: ContainerRecord) =>
+    (status.length === 0 || status.includes(c.State.Status)) &&
+    (name.length === 0 || name.some((n) => c.Name.slice(1).includes(n.replace(/^\//, '')))) &&
+    (id.length === 0 || id.some((p) => c.Id.startsWith(p)));
+  return Object.assign(keep, { asksForStatus: status.length > 0 });
+}
+
 export const containerRoutes: Route<DaemonEngine>[] = [
   {
     method: 'POST',
@@ -51,14 +74,18 @@ export const containerRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/json$/,
     handler: async ({ res, query, engine }) => {
       const all = truthy(query.get('all'));
-      const list = (await engine.containers.list()).filter((c) => all || c.State.Running);
-      sendJSON(res, 200, list.map(toContainerSummary));
+      const keep = psFilter(query.get('filters'));
+      const list = (await engine.containers.list()).filter((c) => (all || c.State.Running || keep.asksForStatus) && keep(c));
+      sendJSON(res, 200, await Promise.all(list.map(async (c) => toContainerSummary(c, await engine.runtime.network(c.Id)))));
     },
   },
   {
     method: 'GET',
     pattern: /^\/containers\/([^/]+)\/json$/,
-    handler: async ({ res, params, engine }) => sendJSON(res, 200, toContainerInspect(await engine.containers.get(params[0]!))),
+    handler: async ({ res, params, engine }) => {
+      const c = await engine.containers.get(params[0]!);
+      sendJSON(res, 200, toContainerInspect(c, await engine.runtime.network(c.Id)));
+    },
   },
   {
     method: 'GET',
@@ -133,15 +160,5 @@ export const containerRoutes: Route<DaemonEngine>[] = [
       sendEmpty(res, 200);
     },
   },
-  {
-    method: 'DELETE',
-    pattern: /^\/containers\/([^/]+)$/,
-    handler: async ({ res, params, query, engine, span }) => {
-      const { Id } = await engine.containers.get(params[0]!);
-      await engine.containers.remove({ container: Id, force: truthy(query.get('force')), span });
-      // The container no longer holds its volumes; `rm -v` also removes its anonymous ones.
-      await engine.volumes.release({ containerId: Id, removeAnonymous: truthy(query.get('v')) });
-      sendEmpty(res, 204);
-    },
-  },
+  // DELETE /containers/{id} is in container-lifecycle.ts: a running container is killed first.
 ];
