@@ -35,3 +35,9 @@ export type { PortBinding, PublishedPorts } from './port-proxy.js';
 // The runtime: the recipe that starts a created container, and what happens at its exit.
 export { Runtime, networkName, limitsOf, portBindings } from './runtime.js';
 export type { ContainerNetwork, WaitResult } from './runtime.js';
+// Volumes and filesystem options (-v, --mount, --tmpfs, image VOLUMEs) → spec mounts.
+export { VolumeStore, validateVolumeName, anonymousVolumeName, ANONYMOUS_LABEL, VOLUME_NAME } from './volumes.js';
+export type { VolumeInfo } from './volumes.js';
+export { planMounts, parseBind, parseMount, specMount, mergeOptions } from './mount-options.js';
+export type { MountRequest, FilesystemHostConfig } from './mount-options.js';
+export { mountsFor } from './container-mounts.js';
