@@ -13,7 +13,7 @@ import { ContentStore, ImageStore } from '../layers/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
 import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
 // Until namespaces/index.ts exports VolumeStore (its owner adds it), straight from the file.
-import { VolumeStore } from '../namespaces/volumes.js';
+import { VolumeStore } from '../namespaces/index.js';
 import { acquirePidLock, type PidLock } from './pid-lock.js';
 import { listenUnix, parseHost } from './listener.js';
 import { createRouter } from './http/router.js';

@@ -4,7 +4,7 @@
 import type { ContentStore, ImageStore } from '../layers/index.js';
 import type { StreamSink, Tracer } from '../trace/index.js';
 import type { ContainerFs, Snapshotter } from '../unionfs/index.js';
-import type { VolumeStore } from '../namespaces/volumes.js'; // → index.js once exported there
+import type { VolumeStore } from '../namespaces/index.js';
 import type { NetworkStore, Runtime } from '../namespaces/index.js';
 
 export interface DaemonEngine {

@@ -7,8 +7,7 @@ import type { DaemonEngine } from '../engine.js';
 import type { ContainerRecord, CreateRequest, PathStat } from '../../unionfs/index.js';
 import { toContainerInspect, toContainerSummary } from '../container-views.js';
 // Until namespaces/index.ts exports them (its owner adds it), straight from the files.
-import { planMounts } from '../../namespaces/mount-options.js';
-import { mountsFor } from '../../namespaces/container-mounts.js';
+import { planMounts, mountsFor } from '../../namespaces/index.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
