@@ -2,6 +2,7 @@
 // Engine API the real `docker` CLI speaks. Errors come back as `{"message": …}` and become
 // DaemonError; no socket becomes the "Is the daemon running?" advice.
 import { request, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CliError, DaemonError } from './errors.js';
 
@@ -45,6 +46,31 @@ export class ApiClient {
         body.on('error', (err) => req.destroy(err));
         body.pipe(req);
       }
+    });
+  }
+
+  /**
+   * `POST …/attach` with `Connection: Upgrade`: resolves with the raw socket once the daemon
+   * answers `101 UPGRADED` (bytes that came with the answer are unshifted back into it).
+   */
+  hijack(path: string, opts: RequestOptions = {}): Promise<Socket> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== false) qs.append(k, v === true ? '1' : String(v));
+    return new Promise((resolve, reject) => {
+      const req = request({
+        socketPath: this.socketPath, method: 'POST', path: `${API_PREFIX}${path}?${qs}`,
+        headers: { 'User-Agent': 'Dockling-Client', Connection: 'Upgrade', Upgrade: 'tcp' },
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', (res) => {
+        if ((res.statusCode ?? 500) >= 400) daemonError(res).then(reject, reject);
+        else reject(new CliError(`unable to upgrade to tcp, received ${res.statusCode}`));
+      });
+      req.on('error', (err) => reject(this.connectionError(err as NodeJS.ErrnoException)));
+      req.end();
     });
   }
 

@@ -60,6 +60,14 @@ const EXEC_FAILURE_WINDOW_MS = 300;
 /** What unshare prints when its child died of SIGKILL and it could not die the same way. */
 const UNSHARE_SIGKILL = /unshare: sigprocmask unblock failed/;
 
+/**
+ * A log line the runtime wrote, not the container: unshare's complaint when its child died of
+ * SIGKILL. `logs` and `attach` leave it out; exitCodeOf reads it.
+ */
+export function isRuntimeNoise(e: { stream: string; line: Buffer }): boolean {
+  return e.stream === 'stderr' && UNSHARE_SIGKILL.test(e.line.toString('utf8'));
+}
+
 export class Runtime {
   private readonly live = new Map<string, Live>();
   private readonly starting = new Map<string, Promise<unknown>>();
