@@ -24,11 +24,16 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(): Promise<RunningDaemon> {
-  const dir = await mkdtemp(join(tmpdir(), 'dkl-'));
+/**
+ * `args` go to `dockling daemon` (e.g. `--bridge`, `--bip`); `dir` reuses a directory (and its
+ * data root) a killed daemon left, to test what a restarted daemon finds.
+ */
+export async function startDaemon(opts: { args?: string[]; dir?: string } = {}): Promise<RunningDaemon> {
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'dkl-')));
   const dataRoot = join(dir, 'root');
   const sock = join(dir, 'd.sock');
-  const child = spawn(process.execPath, [MAIN, 'daemon', '--data-root', dataRoot, '-H', `unix://${sock}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await rm(sock, { force: true });
+  const child = spawn(process.execPath, [MAIN, 'daemon', '--data-root', dataRoot, '-H', `unix://${sock}`, ...(opts.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

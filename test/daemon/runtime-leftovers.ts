@@ -1,0 +1,34 @@
+// What a daemon test that runs containers must not leave on the host: a mount under its data
+// root, a cgroup of one of its containers, its bridge or a veth, a shim or container process.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+
+/** A bridge name and subnet of the test's own, so suites and a real daemon never share one. */
+export function bridgeArgs(third: number): { bridge: string; args: string[] } {
+  const bridge = `dlt${randomBytes(4).toString('hex')}`;
+  return { bridge, args: ['--bridge', bridge, '--bip', `10.213.${third}.0/24`] };
+}
+
+export interface Leftovers {
+  mounts: string[];
+  cgroups: string[];
+  links: string[];
+  processes: string[];
+}
+
+export function leftovers(a: { dataRoot: string; bridge: string; containerIds: string[] }): Leftovers {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p.startsWith(a.dataRoot));
+  const cgroups: string[] = [];
+  for (const c of ['memory', 'pids', 'cpu', 'freezer']) {
+    const dir = `/sys/fs/cgroup/${c}/dockling`;
+    if (existsSync(dir)) cgroups.push(...readdirSync(dir).filter((n) => a.containerIds.includes(n)).map((n) => `${dir}/${n}`));
+  }
+  const links = execFileSync('ip', ['-o', 'link', 'show']).toString().split('\n')
+    .filter((l) => l.includes(a.bridge) || a.containerIds.some((id) => l.includes(`vdl${id.slice(0, 10)}`)));
+  // The daemon itself is not a leftover: shims and containers (whose paths name the data root) are.
+  const processes = execFileSync('ps', ['-eo', 'pid,args']).toString().split('\n').filter((l) => l.includes(a.dataRoot) && !l.includes(' daemon --data-root '));
+  return { mounts, cgroups, links, processes };
+}
+
+export const NOTHING: Leftovers = { mounts: [], cgroups: [], links: [], processes: [] };
