@@ -89,7 +89,8 @@ export function toContainerSummary(c: ContainerRecord, net?: ContainerNetwork) {
     Names: [c.Name],
     Image: c.Config.Image,
     ImageID: c.Image,
-    Command: [c.Path, ...c.Args].join(' '),
+    // dockerd quotes an argument that has a space in it: sh -c 'echo up; sleep 100'.
+    Command: [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
     Created: unix(c.Created),
     Ports: (net?.ports ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto })),
     Labels: c.Config.Labels ?? {},
