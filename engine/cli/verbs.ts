@@ -30,6 +30,7 @@ export const VERBS: Record<string, VerbEntry> = {
   restart: { summary: 'Restart one or more containers', load: async () => (await import('./verbs/restart.js')).verb },
   kill: { summary: 'Kill one or more running containers', load: async () => (await import('./verbs/kill.js')).verb },
   wait: { summary: 'Block until one or more containers stop, then print their exit codes', load: async () => (await import('./verbs/wait.js')).verb },
+  attach: { summary: 'Attach local standard input, output, and error streams to a running container', load: async () => (await import('./verbs/attach.js')).verb },
   logs: { summary: 'Fetch the logs of a container', load: async () => (await import('./verbs/logs.js')).verb },
   ps: { summary: 'List containers', load: async () => (await import('./verbs/ps.js')).verb },
   diff: { summary: "Inspect changes to files or directories on a container's filesystem", load: async () => (await import('./verbs/diff.js')).verb },

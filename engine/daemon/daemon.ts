@@ -1,9 +1,11 @@
 // The daemon: the one place that turns a data root into stores, a tracer and a listening
 // socket, and that takes them down again in reverse order. Start-up, as a recipe:
 //   1. lock the data root (daemon.pid)      4. build the stores (content, images, snapshots,
-//   2. lay out content/, tmp/, trace/          containers)
-//   3. open the trace (file + live stream)  5. route requests, listen on each -H socket
-// Stop: close the sockets, remove them, flush the trace, release the lock.
+//   2. lay out content/, tmp/, trace/          containers, volumes, networks) and the runtime
+//   3. open the trace (file + live stream)  5. adopt the containers that kept running
+//                                           6. route requests, listen on each -H socket
+// Stop: close the sockets, remove them, stop watching containers (they keep running), flush
+// the trace, release the lock.
 import { createServer, type Server } from 'node:http';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
@@ -130,7 +132,7 @@ async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
   runtime.onExit((c) => {
     if (c.HostConfig['AutoRemove'] === true) void removeContainer({ engine, ref: c.Id, force: true }).catch(() => {});
   });
-  // 6. containers that ran while no daemon was looking: re-adopted, or their exit folded in
+  // 5. containers that ran while no daemon was looking: re-adopted, or their exit folded in
   await runtime.adopt();
   return engine;
 }
