@@ -206,10 +206,11 @@ export class Runtime {
   private async finishSteps(id: string): Promise<void> {
     await this.starting.get(id);
     const record = await this.deps.store.get(id).catch(() => undefined);
-    if (!record) return;
+    const state = await this.deps.supervisor.inspect(id).catch(() => undefined);
+    // Already folded in, or a late event about a run that a restart has replaced.
+    if (!record || !record.State.Running || state?.status !== 'exited') return;
     const live = this.live.get(id) ?? (await this.rebuild(record));
     this.live.delete(id);
-    const state = await this.deps.supervisor.inspect(id);
     const oom = await oomKilled(live.cgroup).catch(() => false);
     const code = await this.exitCodeOf({ id, code: state.exitCode, oom, sigkilled: live.sigkilled });
     // Release in the reverse order of start: 6 ports, 4 cgroup, 3 network, 1 rootfs.
@@ -223,6 +224,18 @@ export class Runtime {
     }));
     this.settle(id, ['not-running', 'next-exit'], { StatusCode: code, Error: null });
     if (saved) for (const l of this.exitListeners) l(saved);
+  }
+
+  /**
+   * The record, once any exit the shim has already written is folded in: between the exit
+   * file and the 'die' event there is a moment when the record still says running, and a
+   * `start` or `attach` then must not believe it.
+   */
+  async refresh(record: ContainerRecord): Promise<ContainerRecord> {
+    if (!record.State.Running || !(await readExit(this.dir(record.Id)))) return record;
+    await this.deps.supervisor.wait(record.Id, 'not-running');
+    await this.finishing.get(record.Id);
+    return this.deps.store.get(record.Id);
   }
 
   /**

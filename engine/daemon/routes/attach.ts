@@ -27,7 +27,7 @@ export function upgradeHandler(engine: DaemonEngine): (req: IncomingMessage, soc
     const m = ATTACH.exec(path);
     socket.on('error', () => socket.destroy());
     if (req.method !== 'POST' || !m) return rawError(socket, 404, 'page not found');
-    engine.containers.get(decodeURIComponent(m[1]!)).then(
+    engine.containers.get(decodeURIComponent(m[1]!)).then((c) => engine.runtime.refresh(c)).then(
       (c) => attach({ engine, c, socket, head, query: url.searchParams }),
       (err: unknown) => {
         const { status, message } = errorStatus(err);

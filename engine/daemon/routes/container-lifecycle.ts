@@ -106,7 +106,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/start$/,
     handler: async ({ res, params, engine, span }) => {
-      const c = await engine.containers.get(params[0]!);
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       if (c.State.Running) return sendEmpty(res, 304);
       await startContainer(engine, c, span);
       sendEmpty(res, 204);
@@ -116,7 +116,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/stop$/,
     handler: async ({ res, params, query, engine }) => {
-      const c = await engine.containers.get(params[0]!);
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       if (!c.State.Running) return sendEmpty(res, 304);
       await engine.runtime.stop(c, query.get('t') ? Number(query.get('t')) : 10);
       sendEmpty(res, 204);
@@ -126,7 +126,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/restart$/,
     handler: async ({ res, params, query, engine, span }) => {
-      const c = await engine.containers.get(params[0]!);
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       if (c.State.Running) await engine.runtime.stop(c, query.get('t') ? Number(query.get('t')) : 10);
       await startContainer(engine, await engine.containers.get(c.Id), span);
       sendEmpty(res, 204);
@@ -137,7 +137,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/([^/]+)\/kill$/,
     handler: async ({ res, params, query, engine }) => {
       const signal = parseSignal(query.get('signal'));
-      const c = await engine.containers.get(params[0]!);
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       try {
         if (!c.State.Running) throw conflict('CONTAINER_NOT_RUNNING', '', {});
         const exited = engine.runtime.wait(c.Id, 'not-running');
@@ -157,7 +157,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     handler: async ({ res, params, query, engine }) => {
       const condition = (query.get('condition') || 'not-running') as WaitCondition;
       if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new HttpError(400, `invalid condition: "${condition}"`);
-      const c = await engine.containers.get(params[0]!);
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       // The headers now: `docker run` waits for them before it sends start.
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.flushHeaders();
@@ -169,7 +169,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     method: 'GET',
     pattern: /^\/containers\/([^/]+)\/logs$/,
     handler: async ({ res, params, query, engine }) => {
-      const c = await engine.containers.get(params[0]!);
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       if (!truthy(query.get('stdout')) && !truthy(query.get('stderr'))) throw new HttpError(400, 'Bad parameters: you must choose at least one stream');
       await streamLogs(res, c, engine, query);
     },
