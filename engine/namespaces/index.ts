@@ -33,7 +33,8 @@ export { applyPlan } from './network-exec.js';
 export { publishPorts } from './port-proxy.js';
 export type { PortBinding, PublishedPorts } from './port-proxy.js';
 // The runtime: the recipe that starts a created container, and what happens at its exit.
-export { Runtime, networkName, limitsOf, portBindings, isRuntimeNoise } from './runtime.js';
+export { Runtime, isRuntimeNoise } from './runtime.js';
+export { networkName, limitsOf, portBindings } from './host-config.js';
 export type { ContainerNetwork, WaitResult } from './runtime.js';
 // Volumes and filesystem options (-v, --mount, --tmpfs, image VOLUMEs) → spec mounts.
 export { VolumeStore, validateVolumeName, anonymousVolumeName, ANONYMOUS_LABEL, VOLUME_NAME } from './volumes.js';
