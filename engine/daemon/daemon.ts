@@ -15,7 +15,6 @@ import { ContentStore, ImageStore } from '../layers/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
 import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
 // Until namespaces/index.ts exports VolumeStore (its owner adds it), straight from the file.
-import { VolumeStore } from '../namespaces/index.js';
 import { acquirePidLock, type PidLock } from './pid-lock.js';
 import { listenUnix, parseHost } from './listener.js';
 import { createRouter } from './http/router.js';
@@ -27,7 +26,7 @@ import { traceRoutes } from './routes/trace.js';
 import { containerRoutes } from './routes/containers.js';
 import { containerLifecycleRoutes, removeContainer } from './routes/container-lifecycle.js';
 import { upgradeHandler } from './routes/attach.js';
-import { NetworkStore, Runtime, Supervisor } from '../namespaces/index.js';
+import { NetworkStore, Runtime, Supervisor, VolumeStore, mountsFor } from '../namespaces/index.js';
 import { unionViewRoutes } from './routes/union-view.js';
 import { volumeRoutes } from './routes/volumes.js';
 
@@ -125,7 +124,11 @@ async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
   const networks = new NetworkStore({ stateDir: join(dataRoot, 'network'), tracer, defaultBridge: opts.bridge, defaultSubnet: opts.bridgeSubnet });
   await networks.init();
   const supervisor = new Supervisor({ root: join(dataRoot, 'run'), tracer });
-  const runtime = new Runtime({ supervisor, store: containers.store, snapshotter, networks, tracer, imageConfig: async (c) => (await images.resolve(c.Image)).config });
+  const runtime = new Runtime({
+    supervisor, store: containers.store, snapshotter, networks, tracer,
+    imageConfig: async (c) => (await images.resolve(c.Image)).config,
+    mounts: (c) => mountsFor({ containerId: c.Id, hostConfig: c.HostConfig, imageVolumes: c.Config.Volumes, volumes }),
+  });
   const { version, buildTime } = await buildInfo();
   const engine: DaemonEngine = { content, images, snapshotter, containers, volumes, networks, runtime, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
   // --rm: the daemon removes the container once its exit is recorded (and its attach drained).

@@ -28,6 +28,7 @@ import { findInitHelper } from './init-helper.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
 import { readExit } from './shim.js';
 import type { Supervisor, SupervisorEvent, WaitCondition } from './supervisor.js';
+import type { SpecMount } from './types.js';
 
 /** What the runtime knows about a started container beyond its record (in memory, rebuilt on adopt). */
 interface Live {
@@ -81,6 +82,8 @@ export class Runtime {
   constructor(private readonly deps: {
     supervisor: Supervisor; store: ContainerStore; snapshotter: Snapshotter; networks: NetworkStore;
     imageConfig: (record: ContainerRecord) => Promise<ImageConfig>; tracer: Tracer;
+    /** Volumes, binds and tmpfs asked for at create, as spec mounts (the daemon's mountsFor). */
+    mounts?: (record: ContainerRecord) => Promise<SpecMount[]>;
   }) {
     deps.supervisor.on((e) => {
       if (e.action === 'die') void this.finish(e.id);
@@ -139,8 +142,10 @@ export class Runtime {
       const cgroup = planCgroup({ name: cgroupName(id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
       await applyCgroup({ plan: cgroup, span });
       undo.push(() => removeCgroup({ plan: cgroup, span }));
-      // 5. the bundle: config.json, hostname; /etc/hosts and resolv.conf are the network's files
-      const base = specFromContainer({ record, image: await this.deps.imageConfig(record), user });
+      // 5. the bundle: config.json (volumes and binds among its mounts), hostname; /etc/hosts and
+      //    resolv.conf are the network's files
+      const mounts = (await this.deps.mounts?.(record)) ?? [];
+      const base = specFromContainer({ record, image: await this.deps.imageConfig(record), user, mounts });
       const spec = {
         ...base,
         mounts: base.mounts.map((m) => (m.destination === '/etc/hosts' ? { ...m, source: net.hostsFile } : m.destination === '/etc/resolv.conf' ? { ...m, source: net.resolvConf } : m)),

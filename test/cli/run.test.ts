@@ -78,6 +78,14 @@ describe.skipIf(!isRoot || !present)('the real docker CLI', () => {
     expect(missing.stderr).toContain('docker: Error response from daemon: failed to create task for container: exec: "nope": executable file not found in $PATH');
   });
 
+  it('docker run -v: a host directory and a named volume that outlives the container', async () => {
+    const r = await docker('run', '--rm', '-v', `${d.dir}:/host:ro`, 'busybox', 'ls', '/host/d.sock');
+    expect(r).toMatchObject({ code: 0, stdout: '/host/d.sock\n' });
+    await docker('run', '--rm', '-v', 'runvol:/v', 'busybox', 'sh', '-c', 'echo kept > /v/x');
+    expect(await docker('run', '--rm', '-v', 'runvol:/v', 'busybox', 'cat', '/v/x')).toMatchObject({ code: 0, stdout: 'kept\n' });
+    expect(await docker('volume', 'rm', 'runvol')).toMatchObject({ code: 0, stdout: 'runvol\n' });
+  });
+
   it('echo piped | docker run -i --rm busybox cat', async () => {
     const r = await run(DOCKER, ['run', '-i', '--rm', 'busybox', 'cat'], { input: Buffer.from('piped\n'), env: { DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') } });
     expect(r).toMatchObject({ code: 0, stdout: 'piped\n' });
