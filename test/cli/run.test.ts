@@ -5,11 +5,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER, api, dockling, run, startDaemon, type RunningDaemon } from '../daemon/harness.js';
-import { NOTHING, bridgeArgs, leftovers } from '../daemon/runtime-leftovers.js';
+import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/runtime-leftovers.js';
 
 const isRoot = process.getuid?.() === 0;
 const net = bridgeArgs(83);
 let d: RunningDaemon;
+const parentsBefore = cgroupParents();
 
 beforeAll(async () => {
   if (!isRoot) return;
@@ -26,6 +27,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await d?.stop();
+  removeCgroupParents(parentsBefore);
 });
 
 const dk = (...args: string[]) => dockling(d.host, args);

@@ -7,11 +7,12 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { api, startDaemon, type RunningDaemon } from './harness.js';
-import { NOTHING, bridgeArgs, leftovers } from './runtime-leftovers.js';
+import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from './runtime-leftovers.js';
 
 const isRoot = process.getuid?.() === 0;
 const net = bridgeArgs(81);
 let d: RunningDaemon;
+const parentsBefore = cgroupParents();
 const made: string[] = [];
 
 beforeAll(async () => {
@@ -28,6 +29,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await d?.stop();
+  removeCgroupParents(parentsBefore);
 });
 
 const json = (body: unknown) => ({ body: Buffer.from(JSON.stringify(body)), headers: { 'Content-Type': 'application/json' } });

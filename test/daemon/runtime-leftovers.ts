@@ -1,7 +1,7 @@
 // What a daemon test that runs containers must not leave on the host: a mount under its data
 // root, a cgroup of one of its containers, its bridge or a veth, a shim or container process.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
 /** A bridge name and subnet of the test's own, so suites and a real daemon never share one. */
@@ -32,3 +32,22 @@ export function leftovers(a: { dataRoot: string; bridge: string; containerIds: s
 }
 
 export const NOTHING: Leftovers = { mounts: [], cgroups: [], links: [], processes: [] };
+
+/** The `dockling` parent groups the runtime makes on first start; a suite removes those it made. */
+const CGROUP_PARENTS = ['cpu', 'cpuacct', 'freezer', 'memory', 'pids', 'unified'].map((c) => `/sys/fs/cgroup/${c}/dockling`);
+
+export function cgroupParents(): string[] {
+  return CGROUP_PARENTS.filter((p) => existsSync(p));
+}
+
+/** rmdir of each parent that was not there `before` (it fails harmlessly if a group is still inside). */
+export function removeCgroupParents(before: string[]): void {
+  for (const p of cgroupParents()) {
+    if (before.includes(p)) continue;
+    try {
+      rmdirSync(p);
+    } catch {
+      // still in use by someone else's group: not ours to remove
+    }
+  }
+}
