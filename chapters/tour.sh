@@ -58,6 +58,17 @@ step rm tour-box
 step rmi tour/hello:1
 
 echo
+echo "== Chapter 3: namespaces =="
+dockling rm -f tour-sleeper >/dev/null 2>&1 || true
+step run --rm busybox sh -c 'echo "pid $$ on $(hostname)"; grep CapEff /proc/self/status; ps'
+step run -d --name tour-sleeper -m 64m --pids-limit 50 busybox sh -c 'echo started; sleep 600'
+step ps
+step logs tour-sleeper
+step stop -t 1 tour-sleeper
+step ps -a --filter name=tour-sleeper
+step rm tour-sleeper
+
+echo
 echo "The engine traced every step above: $DATA_ROOT/trace/events.jsonl"
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
