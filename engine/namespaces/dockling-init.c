@@ -10,12 +10,15 @@
  * Why C: after pivot_root the host's dynamically linked tools cannot start (their libraries are
  * gone), and busybox's setpriv cannot drop the bounding set. Built static: `cc -static`.
  *
- * Usage: dockling-init --uid U --gid G [--groups G1,G2] [--cwd DIR] --caps HEX [--effective HEX]
- *                      [--no-new-privs] -- COMMAND [ARG...]
+ * Usage: dockling-init [--no-pivot] --uid U --gid G [--groups G1,G2] [--cwd DIR] --caps HEX
+ *                      [--effective HEX] [--no-new-privs] -- COMMAND [ARG...]
+ * --no-pivot is `exec` mode (exec.ts): the process was put into a running container's namespaces
+ * by nsenter, and its root is already the container's root, so step 1 is skipped (see below).
  * The environment it is started with is the container's (recipe: `env -i K=V ... dockling-init`).
  * Exit codes before the exec, as Docker's: 127 command not found, 126 not executable, 125 setup. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <stdint.h>
@@ -34,7 +37,7 @@ static void die(const char *step, const char *what, int code) {
 }
 
 static void usage(const char *why) {
-	fprintf(stderr, "dockling-init: %s\nusage: dockling-init --uid U --gid G [--groups A,B] [--cwd DIR] "
+	fprintf(stderr, "dockling-init: %s\nusage: dockling-init [--no-pivot] --uid U --gid G [--groups A,B] [--cwd DIR] "
 	        "--caps HEX [--effective HEX] [--no-new-privs] -- COMMAND [ARG...]\n", why);
 	exit(125);
 }
@@ -45,12 +48,13 @@ int main(int argc, char **argv) {
 	size_t ngroups = 0;
 	const char *cwd = "/";
 	uint64_t caps = 0, effective = 0;
-	int have_caps = 0, have_effective = 0, no_new_privs = 0, i;
+	int have_caps = 0, have_effective = 0, no_new_privs = 0, pivot = 1, i;
 
 	/* 0. arguments: flags up to `--`, then the user's command. */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--no-new-privs")) { no_new_privs = 1; continue; }
+		if (!strcmp(argv[i], "--no-pivot")) { pivot = 0; continue; }
 		if (!v) usage("a flag is missing its value");
 		if (!strcmp(argv[i], "--uid")) uid = (uid_t)strtoul(v, NULL, 10);
 		else if (!strcmp(argv[i], "--gid")) gid = (gid_t)strtoul(v, NULL, 10);
@@ -74,8 +78,19 @@ int main(int argc, char **argv) {
 	 *    it may still be busy), leaving only the container's tree. The kernel refuses with EINVAL
 	 *    if "." is not a mount point or if a mount involved has shared propagation — hence the
 	 *    recipe's `mount --make-rprivate /` and `mount --rbind rootfs rootfs`. */
-	if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root", ".", 125);
-	if (umount2(".", MNT_DETACH) != 0) die("umount2", "old root", 125);
+	/*    In exec mode (--no-pivot) there is nothing to pivot: setns(CLONE_NEWNS) already put us
+	 *    in the container's mount namespace, whose root (after the first process's pivot_root)
+	 *    *is* the container's root, and nsenter --root made it our "/". pivot_root here would
+	 *    fail (EBUSY/EINVAL: "/" is not a new mount point) or, worse, detach the container's own
+	 *    root for every process in it. exec mode instead makes sure the fds it was started with
+	 *    (its own binary, passed as /proc/self/fd/3, as runc passes itself) do not leak into the
+	 *    user's command: they close on exec. */
+	if (pivot) {
+		if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root", ".", 125);
+		if (umount2(".", MNT_DETACH) != 0) die("umount2", "old root", 125);
+	} else {
+		for (int fd = 3; fd < 1024; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
 	if (chdir("/") != 0) die("chdir", "/", 125);
 
 	/* 2. the bounding set limits what any later exec can have; dropping needs CAP_SETPCAP,
