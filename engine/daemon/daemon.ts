@@ -29,6 +29,8 @@ import { upgradeHandler } from './routes/attach.js';
 import { NetworkStore, Runtime, Supervisor, VolumeStore, mountsFor } from '../namespaces/index.js';
 import { unionViewRoutes } from './routes/union-view.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { execRoutes } from './routes/exec.js';
+import { Execs } from './execs.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -40,7 +42,7 @@ export interface DaemonOptions {
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...containerRoutes, ...volumeRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerRoutes, ...volumeRoutes];
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
@@ -130,7 +132,7 @@ async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
     mounts: (c) => mountsFor({ containerId: c.Id, hostConfig: c.HostConfig, imageVolumes: c.Config.Volumes, volumes }),
   });
   const { version, buildTime } = await buildInfo();
-  const engine: DaemonEngine = { content, images, snapshotter, containers, volumes, networks, runtime, tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
+  const engine: DaemonEngine = { content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime), tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
   // --rm: the daemon removes the container once its exit is recorded (and its attach drained).
   runtime.onExit((c) => {
     if (c.HostConfig['AutoRemove'] === true) void removeContainer({ engine, ref: c.Id, force: true }).catch(() => {});

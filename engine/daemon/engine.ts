@@ -6,6 +6,7 @@ import type { StreamSink, Tracer } from '../trace/index.js';
 import type { ContainerFs, Snapshotter } from '../unionfs/index.js';
 import type { VolumeStore } from '../namespaces/index.js';
 import type { NetworkStore, Runtime } from '../namespaces/index.js';
+import type { Execs } from './execs.js';
 
 export interface DaemonEngine {
   content: ContentStore;
@@ -20,6 +21,8 @@ export interface DaemonEngine {
   networks: NetworkStore;
   /** Chapter 3: starts containers and folds their exits back into their records (state under <data-root>/run). */
   runtime: Runtime;
+  /** Chapter 3: exec instances (`docker exec`), in memory. */
+  execs: Execs;
   tracer: Tracer;
   /** Live trace events, for `GET /dockling/trace`. */
   traceStream: StreamSink;

@@ -32,6 +32,9 @@ export type { NetworkPlan, NetStep, NetworkMode } from './network-plan.js';
 export { applyPlan } from './network-exec.js';
 export { publishPorts } from './port-proxy.js';
 export type { PortBinding, PublishedPorts } from './port-proxy.js';
+// exec: a second process joins a running container's cgroup and namespaces.
+export { planExec, startExec, EXEC_HELPER_FD } from './exec.js';
+export type { ExecConfig, ExecPlan, ExecProcess } from './exec.js';
 // The runtime: the recipe that starts a created container, and what happens at its exit.
 export { Runtime, isRuntimeNoise } from './runtime.js';
 export { networkName, limitsOf, portBindings } from './host-config.js';

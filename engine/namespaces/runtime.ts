@@ -18,7 +18,7 @@ import type { Span, Tracer } from '../trace/index.js';
 import { mountPlan, readMountInfo, unmount, type ContainerRecord, type ContainerState as DockerState, type ContainerStore, type Snapshotter } from '../unionfs/index.js';
 import { cgroupName, planCgroup, type CgroupPlan, type DetectedCgroups } from './cgroup-plan.js';
 import { limitsOf, networkName, portBindings } from './host-config.js';
-import { applyCgroup, detectCgroups, oomKilled, removeCgroup } from './cgroups.js';
+import { applyCgroup, detectCgroups, freezeCgroup, oomKilled, removeCgroup } from './cgroups.js';
 import { readLog } from './json-log.js';
 import { connectContainer, disconnectContainer } from './network-connect.js';
 import type { NetworkStore } from './networks.js';
@@ -225,7 +225,7 @@ export class Runtime {
     await disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }).catch(() => {});
     await unmountRoot(join(this.dir(id), 'bundle', 'rootfs')).catch(() => {});
     const saved = await this.saveState(id, (s) => ({
-      ...s, Status: 'exited', Running: false, Pid: 0, ExitCode: code, OOMKilled: oom,
+      ...s, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oom,
       FinishedAt: state.finishedAt || new Date().toISOString(), Error: s.Error || (state.error ?? ''),
     }));
     this.settle(id, ['not-running', 'next-exit'], { StatusCode: code, Error: null });
@@ -303,6 +303,40 @@ export class Runtime {
       throw err;
     }
     this.deps.tracer.start('namespaces', 'container.signal', { id: record.Id, pid: pid1 ?? state.pid, signal }).end();
+    // A frozen task does not act on a signal until it is thawed (v1 freezer): a paused
+    // container is unpaused after the signal, as dockerd does, so that stop and kill work.
+    const now = await this.deps.store.get(record.Id).catch(() => record);
+    if (now.State.Paused) await this.unpause(now);
+  }
+
+  /**
+   * What exec, top, pause and stats act on: a running container's pid 1 on the host, its cgroup
+   * (a plan: data, rebuilt after a daemon restart) and its bundle directory.
+   */
+  async target(record: ContainerRecord): Promise<{ pid: number; cgroup: CgroupPlan; bundle: string }> {
+    const notRunning = () => conflict('CONTAINER_NOT_RUNNING', `container ${record.Id} is not running`, { id: record.Id });
+    const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
+    if (!record.State.Running || !state || state.status !== 'running') throw notRunning();
+    const pid = await containerInit(state.pid);
+    if (pid === undefined) throw notRunning();
+    const live = this.live.get(record.Id) ?? (await this.rebuild(record));
+    return { pid, cgroup: live.cgroup, bundle: join(this.dir(record.Id), 'bundle') };
+  }
+
+  /** `docker pause`: every process of the container frozen by its cgroup (freezer). */
+  async pause(record: ContainerRecord): Promise<void> {
+    if (record.State.Paused) throw conflict('CONTAINER_PAUSED', `Container ${record.Id} is already paused`, { id: record.Id });
+    const { cgroup } = await this.target(record);
+    await freezeCgroup({ plan: cgroup, frozen: true });
+    await this.saveState(record.Id, (s) => ({ ...s, Status: 'paused', Paused: true }));
+  }
+
+  /** `docker unpause`: thawed, running again. */
+  async unpause(record: ContainerRecord): Promise<void> {
+    if (!record.State.Paused) throw conflict('CONTAINER_NOT_PAUSED', `Container ${record.Id} is not paused`, { id: record.Id });
+    const { cgroup } = await this.target(record);
+    await freezeCgroup({ plan: cgroup, frozen: false });
+    await this.saveState(record.Id, (s) => ({ ...s, Status: s.Running ? 'running' : s.Status, Paused: false }));
   }
 
   /** `docker stop`: SIGTERM (or the image's StopSignal), SIGKILL after `timeoutSec`. */

@@ -1,4 +1,5 @@
-// `npm run bench`: chapter 1's layer benchmarks against GNU tools doing the same work, both
+// `npm run bench`: chapter 1's layer benchmarks against GNU tools doing the same work (then
+// chapter 3's container benchmarks, containers.ts; DOCKLING_BENCH_ONLY=layers|containers picks one), both
 // measured in this run, alternating, medians of several runs. Each comparison prints one line:
 //   bench <name>: <ours> vs <peer> = <ratio>x (target <= <goal>)
 // The tree (~250 MB, ~20k files copied from what Debian installed) is kept in
@@ -126,4 +127,10 @@ function main(): void {
   sh(`rm -rf ${W}/x`);
 }
 
-main();
+const ONLY = process.env.DOCKLING_BENCH_ONLY ?? ''; // layers | containers | (empty: both)
+if (ONLY !== 'containers') main();
+// Chapter 3: containers (API, CLI, many detached) against runc/crun/unshare/podman, in its own process.
+if (ONLY !== 'layers') {
+  const r = spawnSync('node', [join(dirname(fileURLToPath(import.meta.url)), 'containers.js')], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,4 +1,4 @@
-// `POST /containers/{id}/attach`, chapter 3: the one endpoint that leaves HTTP. Node hands a
+// `POST /containers/{id}/attach`, chapter 3: the endpoint that leaves HTTP (with exec start, exec.ts). Node hands a
 // request with `Connection: Upgrade` to server.on('upgrade') with the raw socket; we answer
 // `101 UPGRADED` by hand and the socket becomes a pipe (protocol reference §4.2):
 //   out  the container's live log as stdcopy frames (raw bytes for a Tty container)
@@ -15,6 +15,7 @@ import { splitVersion } from '../api-version.js';
 import { formatLogEntry, isRuntimeNoise, openStdin, readLog } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
 import { stdcopyFrame } from './container-lifecycle.js';
+import { EXEC_START, execUpgrade } from './exec.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 const ATTACH = /^\/containers\/([^/]+)\/attach$/;
@@ -26,6 +27,13 @@ export function upgradeHandler(engine: DaemonEngine): (req: IncomingMessage, soc
     const { path } = splitVersion(url.pathname);
     const m = ATTACH.exec(path);
     socket.on('error', () => socket.destroy());
+    const exec = EXEC_START.exec(path);
+    if (req.method === 'POST' && exec) {
+      return void execUpgrade({ engine, id: decodeURIComponent(exec[1]!), req, socket, head }).catch((err: unknown) => {
+        const { status, message } = errorStatus(err);
+        rawError(socket, status, message);
+      });
+    }
     if (req.method !== 'POST' || !m) return rawError(socket, 404, 'page not found');
     engine.containers.get(decodeURIComponent(m[1]!)).then((c) => engine.runtime.refresh(c)).then(
       (c) => attach({ engine, c, socket, head, query: url.searchParams }),

@@ -1,0 +1,156 @@
+// `docker exec` over the Engine API, chapter 3 (protocol reference §5.5): create an exec
+// instance, start it — hijacked like attach (§4.2): `101 UPGRADED`, stdcopy frames out, raw
+// stdin in — and report it. Unlike a container's output, an exec's goes straight to the client
+// that started it, never to the container's log: the daemon spawns the process itself and frames
+// its pipes. The connection closes when the process has exited; the CLI then reads the exit code
+// from `GET /exec/{id}/json`.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex, Writable } from 'node:stream';
+import type { Route } from '../http/router.js';
+import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
+import type { DaemonEngine } from '../engine.js';
+import type { ExecInstance } from '../execs.js';
+import type { ExecProcess } from '../../namespaces/index.js';
+import { stdcopyFrame } from './container-lifecycle.js';
+
+export const EXEC_START = /^\/exec\/([^/]+)\/start$/;
+
+interface ExecCreateBody {
+  Cmd?: string[] | null; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean;
+  AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Privileged?: boolean;
+}
+
+function parseJSON<T>(body: Buffer): T {
+  try {
+    return (body.length ? JSON.parse(body.toString('utf8')) : {}) as T;
+  } catch {
+    throw new HttpError(400, 'invalid JSON body');
+  }
+}
+
+// #region exec-output
+/** The exec's stdout and stderr as stdcopy frames on `out`; `out` ends when the process has. */
+function pipeOutput(p: ExecProcess, out: Writable, end: () => void): void {
+  p.stdout.on('data', (b: Buffer) => out.write(stdcopyFrame('stdout', b)));
+  p.stderr.on('data', (b: Buffer) => out.write(stdcopyFrame('stderr', b)));
+  void p.exited.then(end);
+}
+// #endregion exec-output
+
+/** Background exec (`exec -d`, Detach:true): the output is read and dropped. */
+function detach(p: ExecProcess): void {
+  p.stdout.resume();
+  p.stderr.resume();
+  p.stdin?.end();
+}
+
+async function startFor(engine: DaemonEngine, id: string): Promise<{ x: ExecInstance; start: () => Promise<ExecProcess> }> {
+  const x = engine.execs.get(id);
+  const c = await engine.runtime.refresh(await engine.containers.get(x.containerId));
+  return { x, start: () => engine.execs.start(x, c) };
+}
+
+export const execRoutes: Route<DaemonEngine>[] = [
+  {
+    method: 'POST',
+    pattern: /^\/containers\/([^/]+)\/exec$/,
+    handler: async ({ req, res, params, engine }) => {
+      const body = parseJSON<ExecCreateBody>(await readBody(req));
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
+      const x = engine.execs.create(c, {
+        config: { cmd: body.Cmd ?? [], env: body.Env ?? [], user: body.User || undefined, workingDir: body.WorkingDir || undefined },
+        attachStdin: body.AttachStdin === true, attachStdout: body.AttachStdout !== false, attachStderr: body.AttachStderr !== false, tty: body.Tty === true,
+      });
+      sendJSON(res, 201, { Id: x.id });
+    },
+  },
+  {
+    // Without an upgrade: Detach:true runs in the background (`exec -d`); otherwise the output
+    // is the response body, framed the same way.
+    method: 'POST',
+    pattern: EXEC_START,
+    handler: async ({ req, res, params, engine }) => {
+      const body = parseJSON<{ Detach?: boolean }>(await readBody(req));
+      const { start } = await startFor(engine, params[0]!);
+      const p = await start();
+      if (body.Detach) {
+        detach(p);
+        return sendEmpty(res, 200);
+      }
+      p.stdin?.end();
+      res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+      pipeOutput(p, res, () => res.end());
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/exec\/([^/]+)\/json$/,
+    handler: ({ res, params, engine }) => sendJSON(res, 200, engine.execs.view(engine.execs.get(params[0]!))),
+  },
+  {
+    // A terminal's size: nothing to resize until exec has a TTY.
+    method: 'POST',
+    pattern: /^\/exec\/([^/]+)\/resize$/,
+    handler: ({ res, params, engine }) => {
+      engine.execs.get(params[0]!);
+      sendEmpty(res, 200);
+    },
+  },
+];
+
+// #region exec-start
+/**
+ * `POST /exec/{id}/start` with `Connection: Upgrade` (from the daemon's 'upgrade' listener).
+ * The JSON body is the first Content-Length bytes after the headers (in `head`, then the
+ * socket); whatever follows is stdin.
+ */
+export async function execUpgrade(a: { engine: DaemonEngine; id: string; req: IncomingMessage; socket: Duplex; head: Buffer }): Promise<void> {
+  const { socket } = a;
+  const length = Number(a.req.headers['content-length'] ?? 0);
+  const { body, rest } = await readUpgradeBody(socket, a.head, length);
+  const detached = parseJSON<{ Detach?: boolean }>(body).Detach === true;
+  const { x, start } = await startFor(a.engine, a.id);
+  const p = await start();
+  socket.write(
+    'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n' +
+      'Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n',
+  );
+  if (detached) {
+    detach(p);
+    return void socket.end();
+  }
+  // stdin: raw bytes until the client half-closes (not the end of the exec: its exit is)
+  if (x.attachStdin && p.stdin) {
+    p.stdin.on('error', () => undefined);
+    if (rest.length) p.stdin.write(rest);
+    socket.on('data', (b: Buffer) => p.stdin?.write(b));
+    socket.on('end', () => p.stdin?.end());
+    socket.resume();
+  } else {
+    socket.resume();
+  }
+  pipeOutput(p, socket, () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+}
+// #endregion exec-start
+
+/** The first `length` bytes of the upgraded request's body, and what came after them. */
+function readUpgradeBody(socket: Duplex, head: Buffer, length: number): Promise<{ body: Buffer; rest: Buffer }> {
+  return new Promise((resolve) => {
+    let got = head;
+    const check = () => {
+      if (got.length < length) return false;
+      socket.off('data', more);
+      socket.pause();
+      resolve({ body: got.subarray(0, length), rest: got.subarray(length) });
+      return true;
+    };
+    const more = (b: Buffer) => {
+      got = Buffer.concat([got, b]);
+      check();
+    };
+    if (!check()) socket.on('data', more);
+  });
+}

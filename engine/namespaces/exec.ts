@@ -1,0 +1,119 @@
+// Exec, chapter 3: a second process in a running container (`docker exec`, runtime-spec's
+// "exec" as runc does it). Nothing is made: every namespace already exists, held by the
+// container's pid 1, so the new process *joins* them — the cgroup first, then the namespaces:
+//
+//   /bin/sh -c 'echo $$ > …/cgroup.procs && exec "$@"'      join the container's cgroups
+//   nsenter --target <pid 1> --mount --uts --ipc --net --pid --cgroup --root --wd --
+//   /proc/self/fd/3 --no-pivot --uid … --caps … -- COMMAND   dockling-init in exec mode
+//
+// Why /proc/self/fd/3: after nsenter --mount --root, the host's files (our dockling-init among
+// them) are out of sight. The daemon opens the helper and hands it down as fd 3; the magic link
+// still reaches it from inside (runc re-executes itself the same way). Why --no-pivot: the
+// container's mount namespace already has the container's root as "/" — see dockling-init.c.
+// The process gets the container's environment, capabilities and no_new_privs from the
+// bundle's config.json, changed by what exec asked for (-e, -u, -w), as `runc exec` does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { Span } from '../trace/index.js';
+import type { CgroupPlan } from './cgroup-plan.js';
+import { findInitHelper } from './init-helper.js';
+import { NAMESPACE_FLAGS, quote } from './planner.js';
+import { capMask, resolveUser } from './spec.js';
+import type { Spec, User } from './types.js';
+
+/** What `docker exec` asks for (ExecConfig in the API). */
+export interface ExecConfig {
+  cmd: string[];
+  /** KEY=value, on top of the container's environment. */
+  env?: string[];
+  /** `-u`: name, uid, name:group or uid:gid, looked up in the container's /etc/passwd. */
+  user?: string;
+  /** `-w`: the working directory; the container's when empty. */
+  workingDir?: string;
+}
+
+/** The exec as data: the argv to spawn (fd `helperFd` must be the helper) and its environment. */
+export interface ExecPlan {
+  argv: string[];
+  env: Record<string, string>;
+}
+
+/** The fd the helper is passed on (stdin, stdout, stderr come first). */
+export const EXEC_HELPER_FD = 3;
+
+// #region plan-exec
+/**
+ * Pure: the container's process spec, changed by the exec's config, as one command. `user` is
+ * already resolved (the container's own user when exec gave none).
+ */
+export function planExec(a: { spec: Spec; pid: number; cgroupProcs: string[]; user: User & { home?: string }; config: ExecConfig }): ExecPlan {
+  const p = a.spec.process;
+  // Environment: the container's, then exec's -e (a later KEY wins), HOME for a -u user.
+  const env: Record<string, string> = {};
+  const set = (kv: string) => {
+    const i = kv.indexOf('=');
+    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+  };
+  p.env.forEach(set);
+  if (a.config.user && a.user.home) env.HOME = a.user.home;
+  (a.config.env ?? []).forEach(set);
+  // Docker gives a non-root user the bounding set but nothing effective (as at start).
+  const bounding = capMask(p.capabilities.bounding);
+  const effective = a.user.uid === 0 ? bounding : '0'.repeat(16);
+  const init = ['--no-pivot', '--uid', String(a.user.uid), '--gid', String(a.user.gid)];
+  if (a.user.additionalGids?.length) init.push('--groups', a.user.additionalGids.join(','));
+  init.push('--cwd', a.config.workingDir || p.cwd, '--caps', bounding, '--effective', effective);
+  if (p.noNewPrivileges) init.push('--no-new-privs');
+  // The namespaces the container has, joined through its pid 1; --root and --wd put us at its root.
+  const kinds = a.spec.linux.namespaces.map((n) => NAMESPACE_FLAGS[n.type]);
+  const nsenter = ['nsenter', '--target', String(a.pid), ...kinds, '--root', '--wd', '--', `/proc/self/fd/${EXEC_HELPER_FD}`, ...init, '--', ...a.config.cmd];
+  if (a.cgroupProcs.length === 0) return { argv: nsenter, env };
+  const enter = a.cgroupProcs.map((f) => `echo $$ > ${quote(f)}`).join(' && ');
+  return { argv: ['/bin/sh', '-c', `${enter} && exec "$@"`, 'dockling-exec', ...nsenter], env };
+}
+// #endregion plan-exec
+
+/** A started exec: its pipes and, once it has exited, its code (128+signal when killed). */
+export interface ExecProcess {
+  pid: number;
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves with the exit code once the process has exited and its output is drained. */
+  exited: Promise<number>;
+}
+
+/**
+ * Runs `config` inside the running container whose pid 1 is `pid`: reads its bundle's
+ * config.json, resolves `-u` in the container's own /etc/passwd (/proc/<pid>/root), spawns.
+ */
+export async function startExec(a: { bundle: string; pid: number; cgroup: CgroupPlan; config: ExecConfig; stdin: boolean; span?: Span }): Promise<ExecProcess> {
+  const spec = JSON.parse(await readFile(join(a.bundle, 'config.json'), 'utf8')) as Spec;
+  const user = a.config.user ? await resolveUser({ rootfs: `/proc/${a.pid}/root`, user: a.config.user }) : spec.process.user;
+  const plan = planExec({ spec, pid: a.pid, cgroupProcs: a.cgroup.procsFiles, user, config: a.config });
+  const span = a.span?.child('namespaces', 'container.exec', { pid: a.pid, argv: plan.argv });
+  const helper = openSync(findInitHelper(), 'r');
+  let child: ChildProcess;
+  try {
+    child = spawn(plan.argv[0]!, plan.argv.slice(1), { env: plan.env, stdio: [a.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', helper] });
+  } finally {
+    closeSync(helper); // the child has its own copy
+  }
+  const exited = new Promise<number>((resolve) => {
+    child.on('error', (err) => {
+      span?.fail(err);
+      resolve(126);
+    });
+    child.on('close', (code, signal) => {
+      const status = code ?? 128 + (signal ? constants.signals[signal] : 0);
+      span?.event('exec.exit', { status });
+      span?.end();
+      resolve(status);
+    });
+  });
+  return { pid: child.pid ?? 0, stdin: child.stdin, stdout: child.stdout!, stderr: child.stderr!, exited };
+}
