@@ -12,17 +12,27 @@ function portMap(net?: ContainerNetwork): Record<string, Array<{ HostIp: string;
   return out;
 }
 
-function networks(net?: ContainerNetwork) {
+/** A running container's place on its network (the network store's endpoint), for inspect. */
+export interface EndpointView {
+  NetworkID: string;
+  EndpointID: string;
+  IPPrefixLen?: number;
+  /** The names peers resolve it by: on user networks its name and short id (Docker's DNSNames). */
+  DNSNames: string[] | null;
+}
+
+/** NetworkSettings.Networks: one entry, keyed by the network's name, filled while it runs. */
+function networks(net?: ContainerNetwork, ep?: EndpointView) {
   if (!net) return {};
   return {
     [net.network]: {
-      IPAMConfig: null, Links: null, Aliases: null, MacAddress: net.mac ?? '', NetworkID: '', EndpointID: '',
-      Gateway: net.gateway ?? '', IPAddress: net.ip ?? '', IPPrefixLen: net.ip ? 24 : 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+      IPAMConfig: null, Links: null, Aliases: null, MacAddress: net.mac ?? '', NetworkID: ep?.NetworkID ?? '', EndpointID: ep?.EndpointID ?? '',
+      Gateway: net.gateway ?? '', IPAddress: net.ip ?? '', IPPrefixLen: ep?.IPPrefixLen ?? (net.ip ? 24 : 0), IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: ep?.DNSNames ?? null,
     },
   };
 }
 
-export function toContainerInspect(c: ContainerRecord, net?: ContainerNetwork) {
+export function toContainerInspect(c: ContainerRecord, net?: ContainerNetwork, ep?: EndpointView) {
   return {
     Id: c.Id,
     Created: c.Created,
@@ -48,7 +58,7 @@ export function toContainerInspect(c: ContainerRecord, net?: ContainerNetwork) {
     Config: c.Config,
     NetworkSettings: {
       Bridge: '', SandboxID: '', SandboxKey: '', Ports: portMap(net),
-      IPAddress: net?.ip ?? '', Gateway: net?.gateway ?? '', MacAddress: net?.mac ?? '', Networks: networks(net),
+      IPAddress: net?.ip ?? '', Gateway: net?.gateway ?? '', MacAddress: net?.mac ?? '', Networks: networks(net, ep),
     },
   };
 }

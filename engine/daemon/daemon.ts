@@ -31,6 +31,7 @@ import { unionViewRoutes } from './routes/union-view.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { execRoutes } from './routes/exec.js';
 import { Execs } from './execs.js';
+import { networkRoutes } from './routes/networks.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -39,10 +40,12 @@ export interface DaemonOptions {
   /** The default bridge's device name and subnet (`dockling0`, 10.213.0.0/24 unless told). */
   bridge?: string;
   bridgeSubnet?: string;
+  /** Where user networks get their /24s (Docker's --default-address-pool base=…; 10.213.0.0/16 unless told). */
+  addressPool?: string;
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerRoutes, ...volumeRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
@@ -123,7 +126,7 @@ async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
   const containers = new ContainerFs({ root: join(dataRoot, 'containers'), snapshotter, images, content, tracer, tmpRoot });
   images.setUsageCheck((imageId) => containers.usersOf(imageId)); // rmi refuses an image a container uses
   const volumes = new VolumeStore(join(dataRoot, 'volumes'));
-  const networks = new NetworkStore({ stateDir: join(dataRoot, 'network'), tracer, defaultBridge: opts.bridge, defaultSubnet: opts.bridgeSubnet });
+  const networks = new NetworkStore({ stateDir: join(dataRoot, 'network'), tracer, defaultBridge: opts.bridge, defaultSubnet: opts.bridgeSubnet, userPool: opts.addressPool });
   await networks.init();
   const supervisor = new Supervisor({ root: join(dataRoot, 'run'), tracer });
   const runtime = new Runtime({

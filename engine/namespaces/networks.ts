@@ -61,11 +61,14 @@ export interface NetworkInfo {
   Created: string;
   Scope: 'local';
   Driver: string;
+  EnableIPv4: true;
   EnableIPv6: false;
   IPAM: { Driver: 'default'; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway: string }> };
   Internal: false;
   Attachable: false;
   Ingress: false;
+  ConfigFrom: { Network: string };
+  ConfigOnly: false;
   Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
   Options: Record<string, string>;
   Labels: Record<string, string>;
@@ -208,7 +211,8 @@ export class NetworkStore {
     const dir = join(this.stateDir, 'networks');
     const names = await readdir(dir).catch(() => [] as string[]);
     const all = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readJson<NetworkRecord>(join(dir, n))));
-    const order = (r: NetworkRecord) => (r.Predefined ? 0 : 1);
+    // Docker's order: bridge, host, none (made in the same millisecond), then by creation.
+    const order = (r: NetworkRecord) => (r.Predefined ? ['bridge', 'host', 'none'].indexOf(r.Name) : 3);
     return all.filter((r): r is NetworkRecord => !!r).sort((a, b) => order(a) - order(b) || a.Created.localeCompare(b.Created));
   }
 
@@ -231,9 +235,9 @@ export class NetworkStore {
     const options: Record<string, string> = r.Bridge ? { 'com.docker.network.bridge.name': r.Bridge } : {};
     if (r.Name === 'bridge' && r.Predefined) options['com.docker.network.bridge.default_bridge'] = 'true';
     return {
-      Name: r.Name, Id: r.Id, Created: r.Created, Scope: 'local', Driver: r.Driver, EnableIPv6: false,
+      Name: r.Name, Id: r.Id, Created: r.Created, Scope: 'local', Driver: r.Driver, EnableIPv4: true, EnableIPv6: false,
       IPAM: { Driver: 'default', Options: {}, Config: r.Subnet ? [{ Subnet: r.Subnet, Gateway: r.Gateway! }] : [] },
-      Internal: false, Attachable: false, Ingress: false, Containers: containers, Options: options, Labels: {},
+      Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: containers, Options: options, Labels: {},
     };
   }
 

@@ -28,10 +28,11 @@ export function createBody(image: string, command: string[], flags: Record<strin
     ...(Object.keys(fs.volumes).length ? { Volumes: fs.volumes } : {}),
     HostConfig: {
       ...(fs.binds.length ? { Binds: fs.binds } : {}),
-      NetworkMode: 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: flags.rm === true, ConsoleSize: [0, 0],
+      NetworkMode: (flags.network as string | undefined) || 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: flags.rm === true, ConsoleSize: [0, 0],
       ...(fs.mounts.length ? { Mounts: fs.mounts } : {}),
       ...(Object.keys(fs.tmpfs).length ? { Tmpfs: fs.tmpfs } : {}),
       ...(flags['read-only'] === true ? { ReadonlyRootfs: true } : {}),
+      ...(flags.runtime ? { Runtime: flags.runtime } : {}),
     },
   };
 }
@@ -92,6 +93,8 @@ export const verb: Verb = {
     { name: 'mount', type: 'strings', value: 'mount', description: 'Attach a filesystem mount to the container' },
     { name: 'tmpfs', type: 'strings', value: 'list', description: 'Mount a tmpfs directory' },
     { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
+    { name: 'network', type: 'string', value: 'network', description: 'Connect a container to a network (bridge, host, none or a network name)' },
+    { name: 'runtime', type: 'string', value: 'string', description: 'Runtime to use for this container (dockling, runc, crun)' },
   ],
   async run(ctx) {
     const [image, ...command] = ctx.args as [string, ...string[]];

@@ -5,7 +5,7 @@ import type { Route } from '../http/router.js';
 import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import type { ContainerRecord, CreateRequest, PathStat } from '../../unionfs/index.js';
-import { toContainerInspect, toContainerSummary } from '../container-views.js';
+import { toContainerInspect, toContainerSummary, type EndpointView } from '../container-views.js';
 // Until namespaces/index.ts exports them (its owner adds it), straight from the files.
 import { planMounts, mountsFor } from '../../namespaces/index.js';
 
@@ -52,6 +52,15 @@ function psFilter(text: string | null): ((c: ContainerRecord) => boolean) & { as
   return Object.assign(keep, { asksForStatus: status.length > 0 });
 }
 
+/** The network store's endpoint of a running container, as inspect shows it. */
+async function endpointView(engine: DaemonEngine, c: ContainerRecord): Promise<EndpointView | undefined> {
+  const ep = c.State.Running ? await engine.networks.endpoint(c.Id) : null;
+  if (!ep) return undefined;
+  const net = await engine.networks.record(ep.NetworkId).catch(() => undefined);
+  const userNetwork = net !== undefined && !net.Predefined && net.Driver === 'bridge';
+  return { NetworkID: ep.NetworkId, EndpointID: ep.EndpointId, IPPrefixLen: ep.Prefix, DNSNames: userNetwork ? [ep.Name, c.Id.slice(0, 12)] : null };
+}
+
 export const containerRoutes: Route<DaemonEngine>[] = [
   {
     method: 'POST',
@@ -83,7 +92,7 @@ export const containerRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/([^/]+)\/json$/,
     handler: async ({ res, params, engine }) => {
       const c = await engine.containers.get(params[0]!);
-      sendJSON(res, 200, toContainerInspect(c, await engine.runtime.network(c.Id)));
+      sendJSON(res, 200, toContainerInspect(c, await engine.runtime.network(c.Id), await endpointView(engine, c)));
     },
   },
   {
