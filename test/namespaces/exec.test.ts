@@ -1,0 +1,135 @@
+// Chapter 3's exec on the real kernel: a second process joins a running busybox container —
+// its pid namespace (ps shows the container's pid 1), its hostname, its files, its
+// capabilities, its users — and its exit code comes back. planExec is checked as data first.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ContentStore, ImageStore, makeBaseImage } from '../../engine/layers/index.js';
+import { ContainerFs, createSnapshotter, type CreateRequest, type ContainerRecord } from '../../engine/unionfs/index.js';
+import { Tracer } from '../../engine/trace/index.js';
+import { NetworkStore, Runtime, Supervisor, findInitHelper, planExec, startExec, type ExecConfig, type Spec } from '../../engine/namespaces/index.js';
+import { tempDir } from '../tmp.js';
+
+const isRoot = process.getuid?.() === 0;
+const helper = (() => {
+  try {
+    return findInitHelper();
+  } catch {
+    return undefined;
+  }
+})();
+const skip = !isRoot || !helper;
+
+describe('planExec', () => {
+  const spec = {
+    process: { env: ['PATH=/bin', 'HOME=/root'], cwd: '/app', noNewPrivileges: true, user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: [], permitted: [] }, args: ['sleep'] },
+    linux: { namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'mount' }] },
+  } as unknown as Spec;
+
+  it('cgroups first, then nsenter into pid 1\'s namespaces, then the helper in exec mode', () => {
+    const plan = planExec({ spec, pid: 42, cgroupProcs: ['/sys/fs/cgroup/pids/dockling/c/cgroup.procs'], user: { uid: 0, gid: 0 }, config: { cmd: ['ls', '/'] } });
+    expect(plan.argv).toEqual([
+      '/bin/sh', '-c', 'echo $$ > /sys/fs/cgroup/pids/dockling/c/cgroup.procs && exec "$@"', 'dockling-exec',
+      'nsenter', '--target', '42', '--pid', '--net', '--mount', '--root', '--wd', '--',
+      '/proc/self/fd/3', '--no-pivot', '--uid', '0', '--gid', '0', '--cwd', '/app', '--caps', '0000000000000021', '--effective', '0000000000000021', '--no-new-privs', '--', 'ls', '/',
+    ]);
+    expect(plan.env).toEqual({ PATH: '/bin', HOME: '/root' });
+  });
+
+  it('-e overrides, -u sets HOME and drops effective capabilities, -w the cwd', () => {
+    const config: ExecConfig = { cmd: ['id'], env: ['A=1', 'PATH=/x'], user: 'nobody', workingDir: '/tmp' };
+    const plan = planExec({ spec, pid: 1, cgroupProcs: [], user: { uid: 65534, gid: 65534, home: '/home' }, config });
+    expect(plan.argv[0]).toBe('nsenter');
+    expect(plan.argv.join(' ')).toContain('--uid 65534 --gid 65534 --cwd /tmp --caps 0000000000000021 --effective 0000000000000000');
+    expect(plan.env).toEqual({ PATH: '/x', HOME: '/home', A: '1' });
+  });
+});
+
+let root = '';
+let containers: ContainerFs;
+let runtime: Runtime;
+let bridge = '';
+let web: ContainerRecord;
+const CGROUP_PARENTS = ['cpu', 'cpuacct', 'freezer', 'memory', 'pids', 'unified'].map((c) => `/sys/fs/cgroup/${c}/dockling`);
+let parentsBefore: string[] = [];
+
+beforeAll(async () => {
+  if (skip) return;
+  parentsBefore = CGROUP_PARENTS.filter((p) => existsSync(p));
+  root = await tempDir('dockling-exec-');
+  const tracer = new Tracer([]);
+  const content = new ContentStore({ root: join(root, 'content'), tracer });
+  await content.init();
+  const images = new ImageStore({ content, tracer });
+  await makeBaseImage({ store: images, tmpRoot: join(root, 'tmp'), tag: 'busybox:latest' });
+  const snapshotter = await createSnapshotter({ root: join(root, 'snapshots'), tracer });
+  containers = new ContainerFs({ root: join(root, 'containers'), snapshotter, images, content, tracer, tmpRoot: join(root, 'tmp') });
+  bridge = `dlex${randomBytes(3).toString('hex')}`;
+  const networks = new NetworkStore({ stateDir: join(root, 'network'), tracer, defaultSubnet: '10.213.78.0/24', defaultBridge: bridge, userPool: '10.213.128.0/17' });
+  await networks.init();
+  const supervisor = new Supervisor({ root: join(root, 'run'), tracer });
+  runtime = new Runtime({ supervisor, store: containers.store, snapshotter, networks, tracer, imageConfig: async (r) => (await images.resolve(r.Image)).config });
+  web = await containers.create({ request: { Image: 'busybox', Cmd: ['sh', '-c', 'echo inside > /tmp/f; exec sleep 100'] } as CreateRequest });
+  await runtime.start(web);
+  web = await containers.get(web.Id);
+});
+
+afterAll(async () => {
+  if (skip) return;
+  const c = await containers.get(web.Id);
+  if (c.State.Running) await runtime.stop(c, 0);
+  const stopped = await containers.get(web.Id);
+  await runtime.remove(stopped);
+  await containers.remove({ container: web.Id, force: true });
+  runtime.close();
+  expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(root))).toEqual([]);
+  expect(existsSync(`/sys/fs/cgroup/pids/dockling/${web.Id}`)).toBe(false);
+  expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toContain(bridge);
+  for (const p of CGROUP_PARENTS) if (existsSync(p) && !parentsBefore.includes(p)) rmdirSync(p);
+});
+
+async function exec(config: ExecConfig, input?: string): Promise<{ code: number; out: string; err: string }> {
+  const t = await runtime.target(web);
+  const p = await startExec({ bundle: t.bundle, pid: t.pid, cgroup: t.cgroup, config, stdin: input !== undefined });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (b: Buffer) => (out += b));
+  p.stderr.on('data', (b: Buffer) => (err += b));
+  p.stdin?.end(input);
+  return { code: await p.exited, out, err };
+}
+
+describe.skipIf(skip)('exec in a running container', () => {
+  it('sees the container\'s pid namespace: ps lists its pid 1', async () => {
+    const r = await exec({ cmd: ['ps', '-o', 'pid,args'] });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\s*1 sleep 100$/m);
+  });
+
+  it('has the container\'s hostname, files and cgroup', async () => {
+    const r = await exec({ cmd: ['sh', '-c', 'hostname; cat /tmp/f; cat /proc/self/cgroup | grep pids'] });
+    const [hostname, file, cgroup] = r.out.split('\n');
+    expect([hostname, file]).toEqual([web.Id.slice(0, 12), 'inside']);
+    expect(cgroup).toMatch(/^\d+:pids:\/$/); // the root of its cgroup namespace: the container's group
+  });
+
+  it('holds Docker\'s default capabilities (CapEff a80425fb), none as -u nobody', async () => {
+    expect((await exec({ cmd: ['grep', 'CapEff', '/proc/self/status'] })).out).toBe('CapEff:\t00000000a80425fb\n');
+    const nobody = await exec({ cmd: ['sh', '-c', 'id -u; grep CapEff /proc/self/status'], user: 'nobody' });
+    expect(nobody.out).toBe('65534\nCapEff:\t0000000000000000\n');
+  });
+
+  it('-e, -w and stdin', async () => {
+    expect((await exec({ cmd: ['sh', '-c', 'echo $A; pwd'], env: ['A=1'], workingDir: '/etc' })).out).toBe('1\n/etc\n');
+    expect((await exec({ cmd: ['cat'] }, 'piped\n')).out).toBe('piped\n');
+  });
+
+  it('exit code 7; 127 for a missing command', async () => {
+    expect((await exec({ cmd: ['sh', '-c', 'exit 7'] })).code).toBe(7);
+    const missing = await exec({ cmd: ['nope'] });
+    expect(missing.code).toBe(127);
+    expect(missing.err).toContain('dockling-init: exec: nope');
+  });
+});
