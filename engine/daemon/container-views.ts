@@ -84,10 +84,10 @@ export function humanDuration(ms: number): string {
   return plural(Math.floor(h / 24 / 365), 'year');
 }
 
-/** Docker's "Status" column: `Created`, `Up 3 seconds`, `Exited (0) 2 seconds ago`. */
+/** Docker's "Status" column: `Created`, `Up 3 seconds`, `Up 3 seconds (Paused)`, `Exited (0) 2 seconds ago`. */
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   if (c.State.Status === 'created') return 'Created';
-  if (c.State.Running) return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))}`;
+  if (c.State.Running) return `Up ${humanDuration(now - Date.parse(c.State.StartedAt))}${c.State.Paused ? ' (Paused)' : ''}`;
   const finished = Date.parse(c.State.FinishedAt);
   if (!finished || finished <= 0) return `Exited (${c.State.ExitCode})`;
   return `Exited (${c.State.ExitCode}) ${humanDuration(now - finished)} ago`;

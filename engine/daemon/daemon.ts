@@ -30,6 +30,7 @@ import { NetworkStore, Runtime, Supervisor, VolumeStore, mountsFor } from '../na
 import { unionViewRoutes } from './routes/union-view.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { execRoutes } from './routes/exec.js';
+import { containerProcessRoutes } from './routes/container-processes.js';
 import { Execs } from './execs.js';
 import { networkRoutes } from './routes/networks.js';
 
@@ -45,7 +46,7 @@ export interface DaemonOptions {
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
