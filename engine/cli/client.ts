@@ -59,7 +59,7 @@ export class ApiClient {
     return new Promise((resolve, reject) => {
       const req = request({
         socketPath: this.socketPath, method: 'POST', path: `${API_PREFIX}${path}?${qs}`,
-        headers: { 'User-Agent': 'Dockling-Client', Connection: 'Upgrade', Upgrade: 'tcp' },
+        headers: { 'User-Agent': 'Dockling-Client', Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers },
       });
       req.on('upgrade', (_res, socket, head) => {
         if (head.length) socket.unshift(head);
@@ -70,7 +70,8 @@ export class ApiClient {
         else reject(new CliError(`unable to upgrade to tcp, received ${res.statusCode}`));
       });
       req.on('error', (err) => reject(this.connectionError(err as NodeJS.ErrnoException)));
-      req.end();
+      // exec start carries a JSON body before the stream (a Buffer: the upgrade needs its length)
+      req.end(Buffer.isBuffer(opts.body) ? opts.body : undefined);
     });
   }
 
