@@ -134,6 +134,7 @@ async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
     supervisor, store: containers.store, snapshotter, networks, tracer,
     imageConfig: async (c) => (await images.resolve(c.Image)).config,
     mounts: (c) => mountsFor({ containerId: c.Id, hostConfig: c.HostConfig, imageVolumes: c.Config.Volumes, volumes }),
+    ociRoot: join(dataRoot, 'oci'), // --runtime runc|crun keep their state here
   });
   const { version, buildTime } = await buildInfo();
   const engine: DaemonEngine = { content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime), tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };

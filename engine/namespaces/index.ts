@@ -38,6 +38,9 @@ export type { ExecConfig, ExecPlan, ExecProcess } from './exec.js';
 // The runtime: the recipe that starts a created container, and what happens at its exit.
 export { Runtime, isRuntimeNoise } from './runtime.js';
 export { networkName, limitsOf, portBindings } from './host-config.js';
+// --runtime runc|crun: the same bundle run by another OCI runtime.
+export { runtimeOf, availableRuntimes, ociSpec, ociRunArgv, RUNTIME_NAMES, DEFAULT_RUNTIME } from './oci-runtime.js';
+export type { RuntimeName, OciRuntime } from './oci-runtime.js';
 export type { ContainerNetwork, WaitResult } from './runtime.js';
 // Volumes and filesystem options (-v, --mount, --tmpfs, image VOLUMEs) → spec mounts.
 export { VolumeStore, validateVolumeName, anonymousVolumeName, ANONYMOUS_LABEL, VOLUME_NAME } from './volumes.js';

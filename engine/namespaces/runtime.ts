@@ -24,6 +24,7 @@ import { connectContainer, disconnectContainer } from './network-connect.js';
 import type { NetworkStore } from './networks.js';
 import { publishPorts, type PublishedPorts } from './port-proxy.js';
 import { initCommand } from './recipe.js';
+import { ociCgroupName, ociDelete, ociKill, ociRunArgv, ociRuntime, ociSpec, runtimeOf, type OciRuntime } from './oci-runtime.js';
 import { findInitHelper } from './init-helper.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
 import { readExit } from './shim.js';
@@ -32,7 +33,10 @@ import type { SpecMount } from './types.js';
 
 /** What the runtime knows about a started container beyond its record (in memory, rebuilt on adopt). */
 interface Live {
+  /** The container's cgroup: made by dockling, or under runc/crun a description of the one they make. */
   cgroup: CgroupPlan;
+  /** `--runtime runc|crun`: the runtime that owns the container's process, for kill and delete. */
+  oci?: OciRuntime;
   ports?: PublishedPorts;
   /** The daemon itself sent SIGKILL (kill -s KILL, stop's escalation, rm -f). */
   sigkilled: boolean;
@@ -84,6 +88,8 @@ export class Runtime {
     imageConfig: (record: ContainerRecord) => Promise<ImageConfig>; tracer: Tracer;
     /** Volumes, binds and tmpfs asked for at create, as spec mounts (the daemon's mountsFor). */
     mounts?: (record: ContainerRecord) => Promise<SpecMount[]>;
+    /** runc's and crun's --root: their state directories, under the data root. */
+    ociRoot?: string;
   }) {
     deps.supervisor.on((e) => {
       if (e.action === 'die') void this.finish(e.id);
@@ -138,10 +144,14 @@ export class Runtime {
       const network = networkName(record.HostConfig);
       const net = await connectContainer({ networks, containerId: id, name: record.Name, network, stateDir: networks.stateDir, span });
       undo.push(() => disconnectContainer({ networks, containerId: id, stateDir: networks.stateDir, span }));
-      // 4. the cgroup with its limits; the recipe's first command moves itself in
-      const cgroup = planCgroup({ name: cgroupName(id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
-      await applyCgroup({ plan: cgroup, span });
-      undo.push(() => removeCgroup({ plan: cgroup, span }));
+      // 4. the cgroup with its limits; the recipe's first command moves itself in. Under
+      //    --runtime runc|crun the runtime makes it from the spec's cgroupsPath and resources.
+      const oci = this.ociOf(record);
+      const cgroup = planCgroup({ name: oci ? ociCgroupName(oci, id) : cgroupName(id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
+      if (!oci) {
+        await applyCgroup({ plan: cgroup, span });
+        undo.push(() => removeCgroup({ plan: cgroup, span }));
+      }
       // 5. the bundle: config.json (volumes and binds among its mounts), hostname; /etc/hosts and
       //    resolv.conf are the network's files
       const mounts = (await this.deps.mounts?.(record)) ?? [];
@@ -151,13 +161,17 @@ export class Runtime {
         mounts: base.mounts.map((m) => (m.destination === '/etc/hosts' ? { ...m, source: net.hostsFile } : m.destination === '/etc/resolv.conf' ? { ...m, source: net.resolvConf } : m)),
         linux: { ...base.linux, namespaces: base.linux.namespaces.filter((n) => n.type !== 'network' || net.netnsPath !== null) },
       };
-      await writeBundle({ dir: bundle, spec });
+      await writeBundle({ dir: bundle, spec: oci ? ociSpec(spec, { id, runtime: oci.name, netnsPath: net.netnsPath }) : spec });
       // 6. published ports: a proxy in the daemon towards the container's address
       const ports = net.ip ? await publish(record, net.ip, span) : undefined;
       if (ports) undo.push(() => ports.close());
       // 7. the process: the recipe under a shim that outlives the daemon
-      const { argv } = initCommand({ bundle, spec, initPath: findInitHelper(), cgroupProcs: cgroup.procsFiles, netnsPath: net.netnsPath ?? undefined });
-      this.live.set(id, { cgroup, ports, sigkilled: false });
+      //    (or `runc run --bundle <bundle> <id>`: the same bundle, runc's own namespaces)
+      const argv = oci
+        ? ociRunArgv(oci, { bundle, id })
+        : initCommand({ bundle, spec, initPath: findInitHelper(), cgroupProcs: cgroup.procsFiles, netnsPath: net.netnsPath ?? undefined }).argv;
+      if (oci) undo.push(() => ociDelete(oci, { id }));
+      this.live.set(id, { cgroup, oci, ports, sigkilled: false });
       undo.push(async () => this.live.delete(id));
       const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, cwd: bundle, span });
       await this.saveState(id, (s) => ({
@@ -221,7 +235,8 @@ export class Runtime {
     const code = await this.exitCodeOf({ id, code: state.exitCode, oom, sigkilled: live.sigkilled });
     // Release in the reverse order of start: 6 ports, 4 cgroup, 3 network, 1 rootfs.
     await live.ports?.close().catch(() => {});
-    await removeCgroup({ plan: live.cgroup }).catch(() => {});
+    if (!live.oci) await removeCgroup({ plan: live.cgroup }).catch(() => {});
+    if (live.oci) await ociDelete(live.oci, { id }).catch(() => {}); // runc's state and its cgroup
     await disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }).catch(() => {});
     await unmountRoot(join(this.dir(id), 'bundle', 'rootfs')).catch(() => {});
     const saved = await this.saveState(id, (s) => ({
@@ -259,8 +274,9 @@ export class Runtime {
 
   /** After a daemon restart: the cgroup plan again (it is data) and the ports re-published. */
   private async rebuild(record: ContainerRecord): Promise<Live> {
-    const cgroup = planCgroup({ name: cgroupName(record.Id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
-    return { cgroup, sigkilled: false };
+    const oci = this.ociOf(record);
+    const cgroup = planCgroup({ name: oci ? ociCgroupName(oci, record.Id) : cgroupName(record.Id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
+    return { cgroup, oci, sigkilled: false };
   }
 
   // #region runtime-adopt
@@ -291,11 +307,20 @@ export class Runtime {
     const notRunning = () => conflict('CONTAINER_NOT_RUNNING', `cannot kill container: ${record.Name.slice(1)}: container ${record.Id} is not running`, { id: record.Id });
     const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
     if (!state || state.status !== 'running') throw notRunning();
-    const pid1 = await containerInit(state.pid);
     if (signal === 'SIGKILL' || signal === 9) {
       const live = this.live.get(record.Id);
       if (live) live.sigkilled = true;
     }
+    const oci = this.live.get(record.Id)?.oci ?? this.ociOf(record);
+    if (oci) {
+      // runc knows its container's init; signalling `runc run` itself would only be forwarded.
+      await ociKill(oci, { id: record.Id, signal }).catch((err: unknown) => {
+        throw err instanceof EngineError && err.kind === 'conflict' ? notRunning() : err;
+      });
+      this.deps.tracer.start('namespaces', 'container.signal', { id: record.Id, runtime: oci.name, signal }).end();
+      return;
+    }
+    const pid1 = await containerInit(state.pid);
     try {
       process.kill(pid1 ?? state.pid, signal);
     } catch (err) {
@@ -378,6 +403,8 @@ export class Runtime {
     const readers = [...(this.readers.get(record.Id) ?? [])];
     await Promise.race([Promise.allSettled(readers), new Promise((r) => setTimeout(r, 3000).unref())]);
     await unmountRoot(join(this.dir(record.Id), 'bundle', 'rootfs')).catch(() => {});
+    // runc's state, if it still has any (a missing runc binary must not block the removal)
+    await Promise.resolve().then(() => this.ociOf(record)).then((oci) => oci && ociDelete(oci, { id: record.Id })).catch(() => {});
     await this.deps.supervisor.remove(record.Id).catch((err: unknown) => {
       if (!(err instanceof EngineError && err.code === 'CONTAINER_NOT_FOUND')) throw err;
     });
@@ -438,6 +465,12 @@ export class Runtime {
     if (later.length) this.waiters.set(id, later);
     else this.waiters.delete(id);
     for (const w of list) if (conditions.includes(w.condition)) w.resolve(result);
+  }
+
+  /** The external runtime a container asked for (HostConfig.Runtime), or undefined for dockling's recipe. */
+  private ociOf(record: ContainerRecord): OciRuntime | undefined {
+    const name = runtimeOf(record.HostConfig);
+    return name === 'dockling' ? undefined : ociRuntime({ name, root: this.deps.ociRoot ?? '/run/dockling-oci' });
   }
 
   private cgroups(): Promise<DetectedCgroups> {

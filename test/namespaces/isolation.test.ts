@@ -14,6 +14,7 @@ import {
   findInitHelper, initCommand, planArgv, resolveUser, runContainer, specFromContainer, writeBundle, type Spec,
 } from '../../engine/namespaces/index.js';
 import { tempDir } from '../tmp.js';
+import { withHugetlbMovedToV1 } from './hybrid-cgroups.js';
 
 const isRoot = process.getuid?.() === 0;
 const helper = (() => {
@@ -213,61 +214,6 @@ describe.skipIf(skip)('a container started by the recipe', () => {
 // The same bundle under the reference runtimes: the same observations. Their cgroup is one
 // level deep (/dockling-test-…) so that they remove all of it when the container exits.
 const CGROUP_ROOT = '/sys/fs/cgroup';
-const UNIFIED = `${CGROUP_ROOT}/unified`;
-
-/**
- * crun refuses a hybrid machine whose cgroup2 still holds a controller ("cgroups in hybrid mode
- * not supported, drop all controllers from cgroupv2"); here that is hugetlb. For the length of
- * one run it is moved to its own v1 hierarchy, then put back: the hierarchy's cgroups removed,
- * unmounted, its directory removed, and hugetlb seen back in cgroup2.
- */
-async function withHugetlbMovedToV1<T>(fn: () => Promise<T>): Promise<T | 'skipped'> {
-  const controllers = () => (existsSync(`${UNIFIED}/cgroup.controllers`) ? readFileSync(`${UNIFIED}/cgroup.controllers`, 'utf8').trim() : '');
-  if (!controllers().split(' ').includes('hugetlb')) return fn();
-  if (process.env['DOCKLING_TEST_MOVE_HUGETLB'] !== '1') {
-    console.warn('skipping crun: this hybrid machine\'s cgroup2 holds hugetlb, which crun refuses; set DOCKLING_TEST_MOVE_HUGETLB=1 to move it to v1 for the run (it is put back)');
-    return 'skipped';
-  }
-  const target = `${CGROUP_ROOT}/hugetlb`;
-  if (existsSync(target)) {
-    console.warn(`skipping crun: ${target} exists already, not touching it`);
-    return 'skipped';
-  }
-  mkdirSync(target);
-  const mounted = spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', target]);
-  try {
-    if (mounted.status !== 0) {
-      console.warn(`skipping crun: cannot move hugetlb to cgroup v1: ${mounted.stderr.toString().trim()}`);
-      return 'skipped';
-    }
-    return await fn();
-  } finally {
-    if (mounted.status === 0) await putHugetlbBack(target, () => controllers().split(' ').includes('hugetlb'));
-    else rmdirSync(target);
-    expect(controllers().split(' ')).toContain('hugetlb');
-  }
-}
-
-/**
- * Unmounting a v1 hierarchy destroys it only if it has no child cgroup at that moment, and a
- * just-removed cgroup stays a (dying) child for a while. So: remove the children, wait, unmount,
- * and if the controller is not back in cgroup2, mount the same hierarchy again and retry.
- */
-async function putHugetlbBack(target: string, isBack: () => boolean): Promise<void> {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  for (let attempt = 0; attempt < 10; attempt++) {
-    if (attempt > 0) spawnSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', target]);
-    // deepest first
-    const dirs = spawnSync('find', [target, '-mindepth', '1', '-depth', '-type', 'd']).stdout.toString().split('\n').filter(Boolean);
-    for (const d of dirs) rmdirSync(d);
-    await sleep(300);
-    spawnSync('umount', [target]);
-    for (let i = 0; i < 10 && !isBack(); i++) await sleep(50);
-    await sleep(500); // and still back a moment later
-    if (isBack()) break;
-  }
-  rmdirSync(target);
-}
 
 const peers = [
   { name: 'runc', bin: ['/usr/sbin/runc', '/usr/bin/runc'], hybridFix: false },

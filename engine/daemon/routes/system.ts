@@ -6,6 +6,7 @@ import { sendJSON } from '../http/respond.js';
 import { API_VERSION, MIN_API_VERSION } from '../api-version.js';
 import type { DaemonEngine } from '../engine.js';
 import { goArch, hostFacts } from '../host-info.js';
+import { DEFAULT_RUNTIME, availableRuntimes } from '../../namespaces/index.js';
 
 export const systemRoutes: Route<DaemonEngine>[] = [
   {
@@ -105,8 +106,8 @@ export async function infoDocument(engine: DaemonEngine) {
     Labels: [],
     ExperimentalBuild: false,
     ServerVersion: engine.version,
-    Runtimes: {},
-    DefaultRuntime: '',
+    Runtimes: availableRuntimes(),
+    DefaultRuntime: DEFAULT_RUNTIME,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true,
     Isolation: '',

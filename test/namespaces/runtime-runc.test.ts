@@ -1,0 +1,118 @@
+// `--runtime runc|crun` (chapter 3): the bundle the engine made, run by another OCI runtime,
+// gives the same observations as dockling's own recipe — pid 1, hostname = short id, Docker's
+// capability set — with the exit code propagated, -d + stop through `runc kill`, the memory
+// limit in runc's own cgroup, and after removal no runc state and no cgroup left. crun runs only
+// where it can (see hybrid-cgroups.ts). Through a real daemon and the dockling CLI.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, dockling, startDaemon, type RunningDaemon } from '../daemon/harness.js';
+import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/runtime-leftovers.js';
+import { withHugetlbMovedToV1 } from './hybrid-cgroups.js';
+
+const isRoot = process.getuid?.() === 0;
+const hasRunc = ['/usr/sbin/runc', '/usr/bin/runc'].some((p) => existsSync(p));
+const net = bridgeArgs(170);
+const CGROUP_ROOT = '/sys/fs/cgroup';
+/** The parents runc and crun make (`dockling-runc/<id>`) and that a suite removes if it made them. */
+const ociParents = () => readdirSync(CGROUP_ROOT).flatMap((c) => ['dockling-runc', 'dockling-crun'].map((p) => join(CGROUP_ROOT, c, p))).filter((p) => existsSync(p));
+const ociParentsBefore = isRoot ? ociParents() : [];
+const parentsBefore = cgroupParents();
+let d: RunningDaemon;
+const ids: string[] = [];
+
+beforeAll(async () => {
+  if (!isRoot || !hasRunc) return;
+  d = await startDaemon({ args: net.args });
+  expect((await api(d.sock, 'POST', '/dockling/base-image')).status).toBe(201);
+});
+
+afterEach(async () => {
+  if (!isRoot || !hasRunc) return;
+  const all = (await api(d.sock, 'GET', '/v1.50/containers/json?all=1')).json() as Array<{ Id: string }>;
+  for (const c of all) await api(d.sock, 'DELETE', `/v1.50/containers/${c.Id}?force=1`);
+  ids.push(...all.map((c) => c.Id));
+  expect(leftovers({ dataRoot: d.dataRoot, bridge: net.bridge, containerIds: ids })).toEqual(NOTHING);
+  // runc's own: no state directory under --root, no cgroup of any of our containers
+  expect(existsSync(join(d.dataRoot, 'oci')) ? readdirSync(join(d.dataRoot, 'oci')) : []).toEqual([]);
+  expect(ociParents().flatMap((p) => readdirSync(p).filter((n) => ids.includes(n)).map((n) => join(p, n)))).toEqual([]);
+});
+
+afterAll(async () => {
+  await d?.stop();
+  removeCgroupParents(parentsBefore);
+  for (const p of ociParents()) {
+    if (ociParentsBefore.includes(p)) continue;
+    try {
+      rmdirSync(p);
+    } catch {
+      // someone else's container is still in it
+    }
+  }
+});
+
+const dk = (...args: string[]) => dockling(d.host, args);
+const OBSERVE = ['sh', '-c', 'echo $$; hostname; grep CapEff /proc/self/status'];
+
+/** Runs OBSERVE under `runtime` (named, so the id is known), then removes it. */
+async function observe(runtime: string[]): Promise<{ code: number; stdout: string; id: string }> {
+  const name = `obs${Math.random().toString(16).slice(2, 8)}`;
+  const r = await dk('run', '--name', name, ...runtime, 'busybox', ...OBSERVE);
+  const id = ((await api(d.sock, 'GET', `/v1.50/containers/${name}/json`)).json() as { Id: string }).Id;
+  await api(d.sock, 'DELETE', `/v1.50/containers/${id}`);
+  return { code: r.code, stdout: r.stdout.replaceAll(id.slice(0, 12), '<short id>'), id };
+}
+
+describe.skipIf(!isRoot || !hasRunc)('--runtime runc', () => {
+  it('the same observations as the built-in runtime: pid 1, hostname = short id, CapEff', async () => {
+    const ours = await observe([]);
+    const runc = await observe(['--runtime', 'runc']);
+    expect(runc).toMatchObject({ code: 0, stdout: '1\n<short id>\nCapEff:\t00000000a80425fb\n' });
+    expect(runc.stdout).toBe(ours.stdout);
+    const rm = await dk('run', '--rm', '--runtime', 'runc', 'busybox', ...OBSERVE);
+    expect(rm.code).toBe(0);
+    expect(rm.stdout).toMatch(/^1\n[0-9a-f]{12}\nCapEff:\t00000000a80425fb\n$/);
+  });
+
+  it('the exit code propagates; an unknown runtime is refused at create (125)', async () => {
+    expect((await dk('run', '--rm', '--runtime', 'runc', 'busybox', 'sh', '-c', 'exit 5')).code).toBe(5);
+    const bad = await dk('run', '--rm', '--runtime', 'nope', 'busybox', 'true');
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('unknown or invalid runtime name: nope');
+  });
+
+  it('-d: its own cgroup with the limit, the prepared network, stop through runc kill (SIGTERM reaches the trap)', async () => {
+    const started = await dk('run', '-d', '--runtime', 'runc', '-m', '64m', 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.2; done');
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    expect(readFileSync(`${CGROUP_ROOT}/memory/dockling-runc/${id}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(64 * 1024 * 1024));
+    const info = (await api(d.sock, 'GET', `/v1.50/containers/${id}/json`)).json() as { HostConfig: { Runtime: string }; NetworkSettings: { IPAddress: string } };
+    expect(info.HostConfig.Runtime).toBe('runc');
+    expect(info.NetworkSettings.IPAddress).toMatch(/^10\.213\.170\.\d+$/);
+    const ping = await dk('run', '--rm', 'busybox', 'ping', '-c', '1', '-W', '2', info.NetworkSettings.IPAddress);
+    expect(ping.code).toBe(0);
+    const t0 = Date.now();
+    expect((await dk('stop', id)).code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const after = (await api(d.sock, 'GET', `/v1.50/containers/${id}/json`)).json() as { State: { Status: string; ExitCode: number } };
+    expect(after.State).toMatchObject({ Status: 'exited', ExitCode: 3 });
+    expect(existsSync(`${CGROUP_ROOT}/memory/dockling-runc/${id}`)).toBe(false);
+  });
+
+  it('info lists dockling, runc (and crun where installed); the default is dockling', async () => {
+    const info = (await api(d.sock, 'GET', '/v1.50/info')).json() as { Runtimes: Record<string, { path: string }>; DefaultRuntime: string };
+    expect(info.DefaultRuntime).toBe('dockling');
+    expect(Object.keys(info.Runtimes)).toEqual(expect.arrayContaining(['dockling', 'runc']));
+  });
+
+  it('crun: the same observations, where this machine lets it run', async () => {
+    if (!['/usr/bin/crun', '/usr/sbin/crun'].some((p) => existsSync(p))) {
+      console.warn('skipping crun: not installed');
+      return;
+    }
+    const r = await withHugetlbMovedToV1(() => dk('run', '--rm', '--runtime', 'crun', 'busybox', ...OBSERVE), '--runtime crun');
+    if (r === 'skipped') return;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^1\n[0-9a-f]{12}\nCapEff:\t00000000a80425fb\n$/);
+  });
+});
