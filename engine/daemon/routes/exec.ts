@@ -102,12 +102,13 @@ export const execRoutes: Route<DaemonEngine>[] = [
 /**
  * `POST /exec/{id}/start` with `Connection: Upgrade` (from the daemon's 'upgrade' listener).
  * The JSON body is the first Content-Length bytes after the headers (in `head`, then the
- * socket); whatever follows is stdin.
+ * socket); whatever follows is stdin. The client may have sent it all, FIN included, before we
+ * look: the socket is read from the first moment and its bytes held.
  */
 export async function execUpgrade(a: { engine: DaemonEngine; id: string; req: IncomingMessage; socket: Duplex; head: Buffer }): Promise<void> {
   const { socket } = a;
-  const length = Number(a.req.headers['content-length'] ?? 0);
-  const { body, rest } = await readUpgradeBody(socket, a.head, length);
+  const input = holdInput(socket, a.head);
+  const body = await input.take(Number(a.req.headers['content-length'] ?? 0));
   const detached = parseJSON<{ Detach?: boolean }>(body).Detach === true;
   const { x, start } = await startFor(a.engine, a.id);
   const p = await start();
@@ -122,12 +123,7 @@ export async function execUpgrade(a: { engine: DaemonEngine; id: string; req: In
   // stdin: raw bytes until the client half-closes (not the end of the exec: its exit is)
   if (x.attachStdin && p.stdin) {
     p.stdin.on('error', () => undefined);
-    if (rest.length) p.stdin.write(rest);
-    socket.on('data', (b: Buffer) => p.stdin?.write(b));
-    socket.on('end', () => p.stdin?.end());
-    socket.resume();
-  } else {
-    socket.resume();
+    input.pipe(p.stdin);
   }
   pipeOutput(p, socket, () => {
     socket.end();
@@ -136,21 +132,39 @@ export async function execUpgrade(a: { engine: DaemonEngine; id: string; req: In
 }
 // #endregion exec-start
 
-/** The first `length` bytes of the upgraded request's body, and what came after them. */
-function readUpgradeBody(socket: Duplex, head: Buffer, length: number): Promise<{ body: Buffer; rest: Buffer }> {
-  return new Promise((resolve) => {
-    let got = head;
-    const check = () => {
-      if (got.length < length) return false;
-      socket.off('data', more);
-      socket.pause();
-      resolve({ body: got.subarray(0, length), rest: got.subarray(length) });
-      return true;
-    };
-    const more = (b: Buffer) => {
-      got = Buffer.concat([got, b]);
-      check();
-    };
-    if (!check()) socket.on('data', more);
+/** Everything the client sends, held from the start: the body first (`take`), then stdin (`pipe`). */
+function holdInput(socket: Duplex, head: Buffer): { take(length: number): Promise<Buffer>; pipe(to: Writable): void } {
+  let held = head;
+  let ended = false;
+  let sink: Writable | undefined;
+  let wanted: { length: number; resolve: (b: Buffer) => void } | undefined;
+  const check = () => {
+    if (!wanted || (held.length < wanted.length && !ended)) return;
+    const { length, resolve } = wanted;
+    wanted = undefined;
+    resolve(held.subarray(0, length));
+    held = held.subarray(length);
+  };
+  socket.on('data', (b: Buffer) => {
+    if (sink) return void sink.write(b);
+    held = Buffer.concat([held, b]);
+    check();
   });
+  socket.on('end', () => {
+    ended = true;
+    sink?.end();
+    check();
+  });
+  return {
+    take: (length) => new Promise((resolve) => {
+      wanted = { length, resolve };
+      check();
+    }),
+    pipe(to) {
+      sink = to;
+      if (held.length) to.write(held);
+      held = Buffer.alloc(0);
+      if (ended) to.end();
+    },
+  };
 }
