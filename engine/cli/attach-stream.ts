@@ -47,6 +47,8 @@ export interface AttachedRun {
 export async function attachAndStart(a: {
   client: ApiClient; id: string; stdin?: NodeJS.ReadableStream; tty: boolean; condition: 'next-exit' | 'removed';
   stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; start: boolean;
+  /** Called once the container runs: a TTY's first resize goes here (protocol reference §5.4). */
+  started?: () => Promise<void>;
 }): Promise<AttachedRun> {
   const id = encodeURIComponent(a.id);
   const socket = await a.client.hijack(`/containers/${id}/attach`, { query: { stream: true, stdin: a.stdin !== undefined, stdout: true, stderr: true } });
@@ -72,6 +74,7 @@ export async function attachAndStart(a: {
       throw err;
     }
   }
+  await a.started?.();
   const exitCode = (async () => {
     const [result] = await Promise.all([body, output]);
     if (result.Error?.Message) throw new DaemonError(500, `Error waiting for container: ${result.Error.Message}`);

@@ -1,6 +1,6 @@
 /* dockling-shim: the per-container supervisor (chapter 3, "who holds the container").
  *
- *   dockling-shim --state DIR [--stdin] -- ARGV...
+ *   dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] -- ARGV...
  *
  * The daemon starts one shim per container. The shim detaches from the daemon, starts ARGV (the
  * runtime's command: `unshare ... sh -c recipe`), writes everything ARGV prints to
@@ -16,6 +16,7 @@
  *   shim.pid, pid  the shim's and the container's pid; `pid` is written last: it means "started"
  *   container.log  {"log":"hi\n","stream":"stdout","time":"2026-11-29T23:00:00.123456789Z"} lines
  *   stdin          (with --stdin) a FIFO: whatever is written to it reaches the container's stdin
+ *   resize         (with --tty) a FIFO: lines "ROWS COLS\n" set the terminal's size
  *   exit           {"code":N,"signal":S,"oomKilled":false,"finishedAt":"..."}
  *
  * Memory matters more than anything else here: a host runs thousands of these. So: static
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -179,6 +181,20 @@ static void log_entry(const char *stream, const char *p, size_t n) {
   write_all(log_fd, json_buf, (size_t)(o - json_buf));
 }
 
+static int with_tty; /* --tty: the container's stdio is a pseudo-terminal, see "the terminal" below */
+
+/* With a terminal, how many bytes at the end of buf[0..len) begin a UTF-8 sequence that the
+ * next read completes: they wait, or the log would get \ufffd for half a character. */
+static size_t utf8_pending(const char *buf, size_t len) {
+  for (size_t back = 1; back <= 3 && back <= len; back++) {
+    unsigned char c = (unsigned char)buf[len - back];
+    if ((c & 0xc0) == 0x80) continue; /* a continuation byte: look further back */
+    size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
 /* A stream's pending bytes: what came after the last newline, waiting for the rest of its line. */
 struct stream { const char *name; int fd; size_t len; char buf[LINE_MAX_BYTES]; };
 static struct stream out = { "stdout", -1 }, err = { "stderr", -1 };
@@ -195,6 +211,14 @@ static void drain(struct stream *s) {
   memmove(s->buf, s->buf + start, s->len - start);
   s->len -= start;
   if (s->len == sizeof s->buf || (n <= 0 && s->len > 0)) log_entry(s->name, s->buf, s->len), s->len = 0;
+  /* A terminal's output is logged as it comes, partial lines too: a shell's prompt "/ # " has
+   * no newline, and attach (which follows this log) must show it before the user types. */
+  size_t keep = with_tty && n > 0 ? utf8_pending(s->buf, s->len) : 0;
+  if (with_tty && s->len > keep) {
+    log_entry(s->name, s->buf, s->len - keep);
+    memmove(s->buf, s->buf + s->len - keep, keep);
+    s->len = keep;
+  }
   if (n <= 0) close(s->fd), s->fd = -1; /* EOF: every writer (the container and its children) closed */
 }
 
@@ -220,7 +244,85 @@ static void relay_stdin(short fifo_ev, short in_ev) {
     if (w > 0) memmove(in_buf, in_buf + w, in_len - (size_t)w), in_len -= (size_t)w;
     else if (errno != EAGAIN) in_len = 0, close(fifo_fd), fifo_fd = -1; /* container closed stdin */
   }
+  /* With --tty in_fd is a second fd of the master: closing it is no EOF (a terminal has none;
+   * ^D is the user's), the container just gets no more input. */
   if (fifo_fd < 0 && in_len == 0) close(in_fd), in_fd = -1; /* the container reads EOF */
+}
+
+/* ---- the terminal (--tty): a pseudo-terminal instead of pipes ---- */
+
+/* Why the shim, not the daemon, holds the pty master: the master is the terminal's other end.
+ * Whoever holds it reads everything the container prints and is the only way to type into it;
+ * when its last holder closes it, the kernel hangs up the terminal (SIGHUP to the container).
+ * The container must outlive the daemon, so the master lives here, relayed like the pipes
+ * are: master -> DIR/container.log (as "stdout": a terminal has one output stream, and Docker
+ * logs a TTY container's output as stdout), DIR/stdin -> master, DIR/resize -> TIOCSWINSZ. */
+static int master_fd = -1, resize_fd = -1, resize_hold = -1;
+static unsigned short tty_rows, tty_cols;
+static char resize_buf[64];
+static size_t resize_len;
+
+static void set_size(unsigned rows, unsigned cols) {
+  if (rows == 0 || cols == 0) return; /* docker run without a terminal sends ConsoleSize [0, 0] */
+  struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+  /* On the master: the kernel then sends SIGWINCH to the terminal's foreground process group. */
+  if (ioctl(master_fd, TIOCSWINSZ, &ws) < 0) { /* the terminal is gone: nothing to resize */ }
+}
+
+/* Opens a pty pair; returns the slave (for the child), keeps the master in master_fd. */
+static int open_terminal(void) {
+  /* O_NOCTTY: we are a session leader without a terminal, and opening one would make it ours. */
+  master_fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master_fd < 0) fail("posix_openpt");
+  if (grantpt(master_fd) < 0 || unlockpt(master_fd) < 0) fail("grantpt/unlockpt");
+  const char *name = ptsname(master_fd);
+  if (!name) fail("ptsname");
+  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) fail("open %s", name);
+  set_size(tty_rows, tty_cols);
+  return slave;
+}
+
+/* DIR/resize: a FIFO we also hold open for writing, so a writer's close is never EOF for us. */
+static void open_resize_fifo(void) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/resize", state_dir);
+  unlink(path);
+  if (mkfifo(path, 0600) < 0) fail("mkfifo %s", path);
+  resize_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  resize_hold = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (resize_fd < 0 || resize_hold < 0) fail("open %s", path);
+}
+
+/* Each complete "ROWS COLS\n" line read from DIR/resize becomes a TIOCSWINSZ. */
+static void read_resize(void) {
+  ssize_t n = read(resize_fd, resize_buf + resize_len, sizeof resize_buf - 1 - resize_len);
+  if (n <= 0) return;
+  resize_len += (size_t)n;
+  resize_buf[resize_len] = 0;
+  char *line = resize_buf, *nl;
+  while ((nl = strchr(line, '\n'))) {
+    unsigned rows, cols;
+    *nl = 0;
+    if (sscanf(line, "%u %u", &rows, &cols) == 2) set_size(rows, cols);
+    line = nl + 1;
+  }
+  resize_len = strlen(line);
+  memmove(resize_buf, line, resize_len);
+  if (resize_len == sizeof resize_buf - 1) resize_len = 0; /* garbage without a newline: drop it */
+}
+
+/* Child side: make the slave our controlling terminal. setsid() first, because only a session
+ * leader without a terminal may acquire one; TIOCSCTTY then makes this terminal the session's,
+ * with our process group in the foreground - so ^C typed by the user becomes SIGINT for the
+ * container, a shell can do job control, and the hang-up at the end reaches it. unshare and the
+ * recipe run in this session and the container's process inherits it. */
+static void attach_terminal(int slave) {
+  if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
+    perror("dockling-shim: setsid/TIOCSCTTY"); /* to the terminal, hence the log */
+    _exit(125);
+  }
+  dup2(slave, 0), dup2(slave, 1), dup2(slave, 2);
 }
 
 /* ---- start: detach, make the pipes, start the container ---- */
@@ -234,9 +336,12 @@ static int with_stdin;
  * with SIGINT/SIGHUP and would never see SIGPIPE. exec failure goes back through a CLOEXEC
  * pipe: it reads EOF when exec succeeds, or the errno when it did not. */
 static void exec_container(int in_read, int exec_report) {
-  if (in_read >= 0) dup2(in_read, 0);
-  dup2(out.fd, 1);
-  dup2(err.fd, 2);
+  if (with_tty) attach_terminal(out.fd);
+  else {
+    if (in_read >= 0) dup2(in_read, 0);
+    dup2(out.fd, 1);
+    dup2(err.fd, 2);
+  }
   signal(SIGPIPE, SIG_DFL), signal(SIGHUP, SIG_DFL), signal(SIGINT, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
@@ -264,7 +369,12 @@ static int start_container(void) {
   if (sfd < 0) fail("signalfd");
 
   int o[2], e[2], in[2] = { -1, -1 }, x[2];
-  if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0 || pipe2(x, O_CLOEXEC) < 0) fail("pipe2");
+  if (pipe2(x, O_CLOEXEC) < 0) fail("pipe2");
+  if (with_tty) {
+    /* One terminal for all three: "pipes" o and e become the slave (child) and master (us). */
+    o[1] = open_terminal(), o[0] = master_fd, e[0] = e[1] = -1;
+    open_resize_fifo();
+  } else if (pipe2(o, O_CLOEXEC) < 0 || pipe2(e, O_CLOEXEC) < 0) fail("pipe2");
   if (with_stdin) {
     snprintf(path, sizeof path, "%s/stdin", state_dir);
     unlink(path);
@@ -272,8 +382,10 @@ static int start_container(void) {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
     fifo_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fifo_fd < 0) fail("open %s", path);
-    if (pipe2(in, O_CLOEXEC) < 0) fail("pipe2");
-    in_fd = in[1];
+    if (with_tty) in_fd = fcntl(master_fd, F_DUPFD_CLOEXEC, 3); /* typed into the terminal */
+    else if (pipe2(in, O_CLOEXEC) < 0) fail("pipe2");
+    else in_fd = in[1];
+    if (in_fd < 0) fail("dup pty master");
     fcntl(in_fd, F_SETFL, O_NONBLOCK); /* a container not reading stdin must not stall its logs */
   }
 
@@ -281,7 +393,8 @@ static int start_container(void) {
   child = fork();
   if (child < 0) fail("fork");
   if (child == 0) exec_container(in[0], x[1]);
-  close(o[1]), close(e[1]), close(x[1]);
+  close(o[1]), close(x[1]);
+  if (e[1] >= 0) close(e[1]);
   if (in[0] >= 0) close(in[0]);
   out.fd = o[0], err.fd = e[0]; /* the read ends, ours */
 
@@ -330,13 +443,14 @@ static void supervise(int sfd) {
   int status = 0, exited = 0;
   char finished[64];
   for (;;) {
-    struct pollfd p[5];
-    int n = 0, io = -1, ie = -1, is = -1, ifi = -1, iin = -1;
+    struct pollfd p[6];
+    int n = 0, io = -1, ie = -1, is = -1, ifi = -1, iin = -1, ir = -1;
     if (out.fd >= 0) io = n, p[n++] = (struct pollfd){ out.fd, POLLIN, 0 };
     if (err.fd >= 0) ie = n, p[n++] = (struct pollfd){ err.fd, POLLIN, 0 };
     if (!exited) is = n, p[n++] = (struct pollfd){ sfd, POLLIN, 0 };
     if (!exited && fifo_fd >= 0 && in_len == 0) ifi = n, p[n++] = (struct pollfd){ fifo_fd, POLLIN, 0 };
     if (!exited && in_fd >= 0 && in_len > 0) iin = n, p[n++] = (struct pollfd){ in_fd, POLLOUT, 0 };
+    if (!exited && resize_fd >= 0) ir = n, p[n++] = (struct pollfd){ resize_fd, POLLIN, 0 };
     if (exited && out.fd < 0 && err.fd < 0) break;
     /* Once the container has exited, a process it left behind may still hold the pipes open;
      * give the output 200 ms of quiet to arrive, then stop rather than wait forever. */
@@ -345,6 +459,7 @@ static void supervise(int sfd) {
     if (r <= 0) break;
     if (io >= 0 && p[io].revents) drain(&out);
     if (ie >= 0 && p[ie].revents) drain(&err);
+    if (ir >= 0 && p[ir].revents) read_resize();
     if (ifi >= 0 || iin >= 0) relay_stdin(ifi >= 0 ? p[ifi].revents : 0, iin >= 0 ? p[iin].revents : 0);
     if (is >= 0 && p[is].revents) {
       struct signalfd_siginfo si;
@@ -366,6 +481,7 @@ static void supervise(int sfd) {
   snprintf(text, sizeof text, "{\"code\":%d,\"signal\":%d,\"oomKilled\":false,\"finishedAt\":\"%s\"}\n",
            code, sig, finished);
   if (with_stdin) snprintf(path, sizeof path, "%s/stdin", state_dir), unlink(path); /* no reader any more */
+  if (with_tty) snprintf(path, sizeof path, "%s/resize", state_dir), unlink(path);
   write_state_file("exit", text);
 }
 
@@ -374,9 +490,15 @@ int main(int argc, char **argv) {
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
     if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) state_dir = argv[++i];
     else if (strcmp(argv[i], "--stdin") == 0) with_stdin = 1;
+    else if (strcmp(argv[i], "--tty") == 0) with_tty = 1;
+    else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+      unsigned rows = 0, cols = 0;
+      if (sscanf(argv[++i], "%ux%u", &rows, &cols) != 2) errno = 0, fail("--size %s: want ROWSxCOLS", argv[i]);
+      tty_rows = (unsigned short)rows, tty_cols = (unsigned short)cols;
+    }
     else errno = 0, fail("unknown argument %s", argv[i]);
   }
-  if (!state_dir || i + 1 >= argc) errno = 0, fail("usage: dockling-shim --state DIR [--stdin] -- ARGV...");
+  if (!state_dir || i + 1 >= argc) errno = 0, fail("usage: dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] -- ARGV...");
   child_argv = argv + i + 1;
 
   int status[2];

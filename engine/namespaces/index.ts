@@ -10,8 +10,8 @@ export { initHelperPath, findInitHelper, INIT_HELPER_NAME } from './init-helper.
 export { runContainer } from './run-container.js';
 export type { ContainerExit, RunningContainer } from './run-container.js';
 // The per-container supervisor (a tiny static shim), its state files and json-file logs.
-export { startShim, readExit, readShimStart, waitExit, isAlive, processStartTicks, openStdin, shimBinaryPath } from './shim.js';
-export type { ExitRecord, ShimStart, StartShimOptions, WaitExitOptions } from './shim.js';
+export { startShim, readExit, readShimStart, waitExit, isAlive, processStartTicks, openStdin, resizeTerminal, shimBinaryPath } from './shim.js';
+export type { ExitRecord, ShimStart, StartShimOptions, TerminalSize, WaitExitOptions } from './shim.js';
 export { Supervisor } from './supervisor.js';
 export type { SupervisorEvent, SupervisorAction, WaitCondition, SupervisorStartOptions } from './supervisor.js';
 export { readState, writeState, createdState, stateFile } from './container-state.js';

@@ -80,6 +80,11 @@ export function planInit(spec: Spec, opts: PlanOptions): InitPlan {
       step(`device ${d.path}`, `mknod -m ${mode} ${quote(at(d.path))} ${d.type} ${d.major} ${d.minor}`);
     }
     for (const [link, target] of DEV_LINKS) step(`link ${link}`, `ln -s ${target} ${quote(at(link))}`);
+    // With a terminal (-t), stdin is the pty slave the shim made. It comes from the host's devpts,
+    // not from the container's new /dev/pts instance, so no name in the container leads to it:
+    // bind it onto /dev/console, as runc does, and `tty` (ttyname) finds it there. mount(8)
+    // follows the /proc/self/fd/0 link to the slave; the host's /dev/pts is still in view here.
+    if (spec.process.terminal) step('console', `touch ${quote(at('/dev/console'))} && mount --bind /proc/self/fd/0 ${quote(at('/dev/console'))}`);
   }
   // 5. masked paths: /dev/null over a file, an empty read-only tmpfs over a directory; the kernel
   //    decides which is which, and a path this kernel lacks is skipped (runc does the same).

@@ -27,7 +27,7 @@ import { initCommand } from './recipe.js';
 import { ociCgroupName, ociDelete, ociKill, ociRunArgv, ociRuntime, ociSpec, runtimeOf, type OciRuntime } from './oci-runtime.js';
 import { findInitHelper } from './init-helper.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
-import { readExit } from './shim.js';
+import { readExit, resizeTerminal } from './shim.js';
 import type { Supervisor, SupervisorEvent, WaitCondition } from './supervisor.js';
 import type { SpecMount } from './types.js';
 
@@ -173,7 +173,7 @@ export class Runtime {
       if (oci) undo.push(() => ociDelete(oci, { id }));
       this.live.set(id, { cgroup, oci, ports, sigkilled: false });
       undo.push(async () => this.live.delete(id));
-      const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, cwd: bundle, span });
+      const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), cwd: bundle, span });
       await this.saveState(id, (s) => ({
         ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,
         StartedAt: state.startedAt, FinishedAt: '0001-01-01T00:00:00Z',
@@ -301,6 +301,12 @@ export class Runtime {
     }
   }
   // #endregion runtime-adopt
+
+  /** `POST /containers/{id}/resize?h=&w=`: the TTY container's terminal gets the new size. */
+  resize(record: ContainerRecord, size: { rows: number; cols: number }): void {
+    if (!record.State.Running) throw conflict('CONTAINER_NOT_RUNNING', `container ${record.Id} is not running`, { id: record.Id });
+    resizeTerminal(this.dir(record.Id), size);
+  }
 
   /** Sends a signal to the container's pid 1 (unshare's child: unshare forwards nothing). */
   async kill(record: ContainerRecord, signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
@@ -477,6 +483,13 @@ export class Runtime {
     this.detected ??= detectCgroups();
     return this.detected;
   }
+}
+
+/** With -t: the terminal's first size, from the create's HostConfig.ConsoleSize [rows, cols]. */
+function terminalOf(record: ContainerRecord): { rows: number; cols: number } | undefined {
+  if (!record.Config.Tty) return undefined;
+  const [rows = 0, cols = 0] = (record.HostConfig as { ConsoleSize?: number[] }).ConsoleSize ?? [];
+  return { rows, cols };
 }
 
 async function publish(record: ContainerRecord, ip: string, span?: Span): Promise<PublishedPorts | undefined> {

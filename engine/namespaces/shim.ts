@@ -3,7 +3,7 @@
 // dockling-shim.c) is a small static C program, because it has to outlive the daemon and cost
 // almost nothing while it waits: a Node process per container would cost ~40 MiB each.
 import { spawn } from 'node:child_process';
-import { constants, existsSync, openSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -20,6 +20,12 @@ export interface ExitRecord {
   oomKilled: boolean;
   finishedAt: string;
   error?: string;
+}
+
+/** A terminal's size in character cells, as Docker's ConsoleSize [rows, cols] and resize?h=&w=. */
+export interface TerminalSize {
+  rows: number;
+  cols: number;
 }
 
 /** DIR/start.json: both pids and their /proc start times (field 22, clock ticks since boot). */
@@ -58,6 +64,8 @@ export interface StartShimOptions {
   argv: string[];
   /** Make DIR/stdin, a FIFO relayed to the container's stdin (`docker run -i`). */
   stdin?: boolean;
+  /** Give the container a pseudo-terminal (`docker run -t`) of this size (0 × 0: the kernel's default). */
+  tty?: TerminalSize;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   span?: Span;
@@ -78,8 +86,9 @@ export async function startShim(opts: StartShimOptions): Promise<ShimStart> {
   const binary = opts.binary ?? shimBinaryPath();
   await mkdir(stateDir, { recursive: true });
   // A restarted container reuses its directory: last run's facts must not answer for this one.
-  for (const name of ['exit', 'pid', 'shim.pid', 'start.json', 'stdin']) await rm(join(stateDir, name), { force: true });
-  const args = ['--state', stateDir, ...(opts.stdin ? ['--stdin'] : []), '--', ...opts.argv];
+  for (const name of ['exit', 'pid', 'shim.pid', 'start.json', 'stdin', 'resize']) await rm(join(stateDir, name), { force: true });
+  const tty = opts.tty ? ['--tty', '--size', `${opts.tty.rows}x${opts.tty.cols}`] : [];
+  const args = ['--state', stateDir, ...(opts.stdin ? ['--stdin'] : []), ...tty, '--', ...opts.argv];
   const { code, stderr } = await runLauncher({ binary, args, env: opts.env, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 10_000 });
   if (code !== 0) {
     throw new EngineError({
@@ -245,3 +254,29 @@ export function openStdin(stateDir: string): Writable {
   }
   return new Socket({ fd, readable: false, writable: true });
 }
+
+// #region resize-terminal
+/**
+ * Resizes a TTY container's terminal: one "ROWS COLS" line into DIR/resize, which the shim
+ * turns into ioctl(master, TIOCSWINSZ) — and the kernel into SIGWINCH for the container.
+ * Non-blocking open, as for stdin: no shim (exited, or no terminal) is ENXIO/ENOENT, not a hang.
+ */
+export function resizeTerminal(stateDir: string, size: TerminalSize): void {
+  const path = join(stateDir, 'resize');
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new EngineError({
+      code: 'TERMINAL_NOT_OPEN', kind: 'failed-precondition',
+      message: `the container's terminal ${path} is not open (not started with a TTY, or exited)`,
+      data: { stateDir, errno: (err as NodeJS.ErrnoException).code }, cause: err,
+    });
+  }
+  try {
+    writeSync(fd, `${size.rows} ${size.cols}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+// #endregion resize-terminal

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EngineError, KeyedMutex, conflict, invalid, notFound } from '../base/index.js';
 import type { Span, Tracer } from '../trace/index.js';
 import { createdState, readState, writeState, type ContainerState } from './container-state.js';
-import { isAlive, readExit, readShimStart, startShim, waitExit, type ExitRecord } from './shim.js';
+import { isAlive, readExit, readShimStart, startShim, waitExit, type ExitRecord, type TerminalSize } from './shim.js';
 
 export type SupervisorAction = 'start' | 'die' | 'kill' | 'adopt' | 'remove';
 
@@ -27,6 +27,7 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface SupervisorStartOptions {
   stdin?: boolean;
+  tty?: TerminalSize;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   span?: Span;
@@ -74,7 +75,7 @@ export class Supervisor {
       const span = this.tracer.start('namespaces', 'process.start', { id, argv }, opts.span?.id ?? null);
       try {
         await mkdir(dir, { recursive: true });
-        const s = await startShim({ stateDir: dir, argv, stdin: opts.stdin, env: opts.env, cwd: opts.cwd, span });
+        const s = await startShim({ stateDir: dir, argv, stdin: opts.stdin, tty: opts.tty, env: opts.env, cwd: opts.cwd, span });
         const state: ContainerState = {
           ...before, status: 'running', pid: s.pid, shimPid: s.shimPid, startTime: s.pidStart, shimStartTime: s.shimStart,
           startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, exitSignal: 0, error: undefined,

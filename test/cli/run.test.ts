@@ -47,12 +47,11 @@ describe.skipIf(!isRoot)('dockling run', () => {
     expect(missing.stderr).toContain('dockling: Error response from daemon: failed to create task for container: exec: "nope": executable file not found in $PATH');
   });
 
-  it('-i pipes stdin; -t says TTY comes later (125)', async () => {
+  it('-i pipes stdin; -it without a terminal says so (exit 1; tty.test.ts has the terminal)', async () => {
     const r = await dockling(d.host, ['run', '-i', '--rm', 'busybox', 'cat'], { input: Buffer.from('piped\n') });
     expect(r).toMatchObject({ code: 0, stdout: 'piped\n' });
-    const t = await dk('run', '-t', 'busybox', 'sh');
-    expect(t.code).toBe(125);
-    expect(t.stderr).toContain('TTY comes later');
+    const t = await dk('run', '-it', '--rm', 'busybox', 'sh');
+    expect(t).toMatchObject({ code: 1, stderr: 'the input device is not a TTY\n' });
   });
 
   it('-d, logs, ps, stop, rm', async () => {

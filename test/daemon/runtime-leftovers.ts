@@ -27,7 +27,7 @@ export function leftovers(a: { dataRoot: string; bridge: string; containerIds: s
   const links = execFileSync('ip', ['-o', 'link', 'show']).toString().split('\n')
     .filter((l) => l.includes(a.bridge) || a.containerIds.some((id) => l.includes(`vdl${id.slice(0, 10)}`)));
   // The daemon itself is not a leftover: shims and containers (whose paths name the data root) are.
-  const processes = execFileSync('ps', ['-eo', 'pid,args']).toString().split('\n').filter((l) => l.includes(a.dataRoot) && !l.includes(' daemon --data-root '));
+  const processes = execFileSync('ps', ['-eo', 'pid,args'], { maxBuffer: 256 << 20 }).toString().split('\n').filter((l) => l.includes(a.dataRoot) && !l.includes(' daemon --data-root '));
   return { mounts, cgroups, links, processes };
 }
 

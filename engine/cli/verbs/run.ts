@@ -8,6 +8,7 @@ import type { Verb, VerbContext } from '../verb.js';
 import { DaemonError } from '../errors.js';
 import { verb as create, createBody } from './create.js';
 import { attachAndStart, startFailureCode } from '../attach-stream.js';
+import { NOT_A_TTY, consoleSize, openTerminal } from '../terminal.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
@@ -77,12 +78,17 @@ export const verb: Verb = {
     { name: 'publish', short: 'p', type: 'strings', value: 'list', description: "Publish a container's port(s) to the host" },
   ],
   async run(ctx) {
-    if (ctx.flags.tty) return fail(ctx, '-t (a pseudo-TTY) is not supported yet: TTY comes later in the book; use -i without -t', 125);
+    // -it needs a terminal to put in raw mode; -t alone does not (its output is just raw bytes).
+    if (ctx.flags.tty && ctx.flags.interactive && !ctx.flags.detach && !ctx.stdin.isTTY) {
+      ctx.stderr.write(`${NOT_A_TTY}\n`);
+      return 1;
+    }
     const [image, ...command] = ctx.args as [string, ...string[]];
     const client = ctx.client();
     let body: Record<string, unknown>;
     try {
       body = runBody(image, command, ctx.flags);
+      if (ctx.flags.tty) (body.HostConfig as Record<string, unknown>).ConsoleSize = consoleSize(ctx.stdout);
     } catch (err) {
       return fail(ctx, (err as Error).message, 125);
     }
@@ -107,14 +113,21 @@ export const verb: Verb = {
         ctx.stdout.write(`${id}\n`);
         return 0;
       }
-      // 3. attached: attach, wait, start, then the output until the exit
-      const run = await attachAndStart({
-        client, id, tty: false, condition: ctx.flags.rm ? 'removed' : 'next-exit', start: true,
-        stdin: ctx.flags.interactive ? ctx.stdin : undefined, stdout: ctx.stdout, stderr: ctx.stderr,
-      });
-      const code = await run.exitCode;
-      if (ctx.flags.interactive) ctx.stdin.destroy(); // or a terminal on stdin keeps us alive
-      return code;
+      // 3. attached: attach, wait, start, then the output until the exit; with -t our terminal
+      //    in raw mode meanwhile, its size sent after start and on each SIGWINCH
+      const stdin = ctx.flags.interactive ? ctx.stdin : undefined;
+      const terminal = ctx.flags.tty ? openTerminal({ client, id, stdin, stdout: ctx.stdout }) : undefined;
+      try {
+        const run = await attachAndStart({
+          client, id, tty: ctx.flags.tty === true, condition: ctx.flags.rm ? 'removed' : 'next-exit', start: true,
+          stdin, stdout: ctx.stdout, stderr: ctx.stderr, started: terminal?.resize,
+        });
+        const code = await run.exitCode;
+        if (stdin) stdin.destroy(); // or a terminal on stdin keeps us alive
+        return code;
+      } finally {
+        terminal?.restore();
+      }
     } catch (err) {
       if (err instanceof DaemonError) return fail(ctx, err.message, startFailureCode(err.daemonMessage));
       throw err;

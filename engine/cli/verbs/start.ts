@@ -3,6 +3,7 @@
 import type { Verb } from '../verb.js';
 import { DaemonError } from '../errors.js';
 import { attachAndStart } from '../attach-stream.js';
+import { NOT_A_TTY, openTerminal } from '../terminal.js';
 
 export const verb: Verb = {
   usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
@@ -17,14 +18,23 @@ export const verb: Verb = {
     if (ctx.flags.attach || ctx.flags.interactive) {
       if (ctx.args.length > 1) throw new DaemonError(400, 'you cannot start and attach multiple containers at once');
       const c = await client.json<{ Id: string; Config: { Tty: boolean } }>('GET', `/containers/${encodeURIComponent(ctx.args[0]!)}/json`);
-      if (c.Config.Tty) throw new DaemonError(400, 'TTY comes later: this container was created with -t');
-      const run = await attachAndStart({
-        client, id: c.Id, tty: false, condition: 'next-exit', start: true,
-        stdin: ctx.flags.interactive ? ctx.stdin : undefined, stdout: ctx.stdout, stderr: ctx.stderr,
-      });
-      const code = await run.exitCode;
-      if (ctx.flags.interactive) ctx.stdin.destroy();
-      return code;
+      const stdin = ctx.flags.interactive ? ctx.stdin : undefined;
+      if (c.Config.Tty && stdin && !stdin.isTTY) {
+        ctx.stderr.write(`${NOT_A_TTY}\n`);
+        return 1;
+      }
+      const terminal = c.Config.Tty ? openTerminal({ client, id: c.Id, stdin, stdout: ctx.stdout }) : undefined;
+      try {
+        const run = await attachAndStart({
+          client, id: c.Id, tty: c.Config.Tty, condition: 'next-exit', start: true,
+          stdin, stdout: ctx.stdout, stderr: ctx.stderr, started: terminal?.resize,
+        });
+        const code = await run.exitCode;
+        if (stdin) stdin.destroy();
+        return code;
+      } finally {
+        terminal?.restore();
+      }
     }
     let failed = false;
     for (const name of ctx.args) {

@@ -152,6 +152,21 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     },
   },
   {
+    // `docker run -it` sends it after start, and again on each SIGWINCH of its terminal (200, no body).
+    method: 'POST',
+    pattern: /^\/containers\/([^/]+)\/resize$/,
+    handler: async ({ res, params, query, engine }) => {
+      const [rows, cols] = [Number(query.get('h') ?? 0), Number(query.get('w') ?? 0)];
+      if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) {
+        throw new HttpError(400, `invalid terminal size: h=${query.get('h')} w=${query.get('w')}`);
+      }
+      const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
+      if (!c.State.Running) throw conflict('CONTAINER_NOT_RUNNING', `Container ${c.Id} is not running`, { id: c.Id });
+      if (c.Config.Tty) engine.runtime.resize(c, { rows, cols }); // dockerd ignores a resize of a non-TTY container too
+      sendEmpty(res, 200);
+    },
+  },
+  {
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/wait$/,
     handler: async ({ res, params, query, engine }) => {

@@ -1,0 +1,139 @@
+// Chapter 3, terminals: `run -it`, `start -a`/`attach` of a TTY container, the resize endpoint,
+// and a TTY container outliving a SIGKILLed daemon (the shim holds the pty master). The CLIs run
+// under a real pseudo-terminal made by util-linux `script` (see pty-session.ts). Every test
+// removes its containers; the host must be as it was.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DOCKER, MAIN, api, dockling, startDaemon, type RunningDaemon } from '../daemon/harness.js';
+import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/runtime-leftovers.js';
+import { ptySession } from './pty-session.js';
+
+const isRoot = process.getuid?.() === 0;
+const hasScript = existsSync('/usr/bin/script');
+const net = bridgeArgs(85);
+let d: RunningDaemon;
+const parentsBefore = cgroupParents();
+
+beforeAll(async () => {
+  if (!isRoot || !hasScript) return;
+  d = await startDaemon({ args: net.args });
+  expect((await api(d.sock, 'POST', '/dockling/base-image')).status).toBe(201);
+});
+
+afterEach(async () => {
+  if (!isRoot || !hasScript) return;
+  const all = (await api(d.sock, 'GET', '/v1.50/containers/json?all=1')).json() as Array<{ Id: string }>;
+  for (const c of all) await api(d.sock, 'DELETE', `/v1.50/containers/${c.Id}?force=1`);
+  expect(leftovers({ dataRoot: d.dataRoot, bridge: net.bridge, containerIds: all.map((c) => c.Id) })).toEqual(NOTHING);
+});
+
+afterAll(async () => {
+  await d?.stop();
+  removeCgroupParents(parentsBefore);
+});
+
+const dk = (...args: string[]) => dockling(d.host, args);
+const cli = () => `${process.execPath} ${MAIN} -H ${d.host}`;
+/** busybox's prompt, maybe followed by its cursor query (ESC [6n) or clear-to-end (ESC [J). */
+const PROMPT = /\/ # (\x1b\[6n|\x1b\[J)*$/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The container's log as `logs` prints it, polled until `pattern` shows up. */
+async function logsUntil(id: string, pattern: RegExp): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 60 && !pattern.test(text); i++) {
+    text = (await dk('logs', id)).stdout;
+    if (!pattern.test(text)) await sleep(100);
+  }
+  return text;
+}
+
+/** Types into an interactive busybox sh: `tty`, `stty size`, arithmetic, exit. */
+async function shellSession(cmd: string): Promise<{ code: number; out: string }> {
+  const s = ptySession(cmd);
+  await s.waitFor(PROMPT);
+  const mark = s.output().length;
+  s.type('tty; stty size\r');
+  await s.waitFor(/\d+ \d+\r\n\/ # /, { from: mark });
+  s.type('echo $((6*7)); exit\r');
+  const code = await s.exit;
+  return { code, out: s.output() };
+}
+
+describe.skipIf(!isRoot || !hasScript)('dockling with a terminal (-t)', () => {
+  it('run -it --rm busybox sh: tty is /dev/console (the slave), stty size is ours (30 100), 6*7 is 42, exit 0', async () => {
+    const { code, out } = await shellSession(`${cli()} run -it --rm busybox sh`);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\r\n\/dev\/console\r\n30 100\r\n/); // the slave, bound on /dev/console (planner.ts)
+    expect(out).toContain('\r\n42\r\n');
+    expect((await api(d.sock, 'GET', '/v1.50/containers/json?all=1')).json()).toEqual([]);
+  });
+
+  it('-it without a terminal: "the input device is not a TTY", exit 1; -t alone works (raw output)', async () => {
+    const it1 = await dockling(d.host, ['run', '-it', '--rm', 'busybox', 'sh'], { input: Buffer.from('exit\n') });
+    expect(it1).toMatchObject({ code: 1, stderr: 'the input device is not a TTY\n' });
+    const t = await dk('run', '-t', '--rm', 'busybox', 'echo', 'hi');
+    expect(t).toMatchObject({ code: 0, stdout: 'hi\r\n' }); // the container's terminal turns \n into \r\n
+  });
+
+  it('resize?h=30&w=100 reaches the container as SIGWINCH and a new size; logs of a TTY are raw stdout', async () => {
+    const r = await dk('run', '-dt', '--name', 'winch', 'busybox', 'sh', '-c', 'trap "stty size" WINCH; echo ready; while :; do sleep 0.1; done');
+    expect(r.code).toBe(0);
+    expect(await logsUntil('winch', /ready/)).toBe('ready\r\n');
+    expect((await api(d.sock, 'POST', '/v1.50/containers/winch/resize?h=30&w=100')).status).toBe(200);
+    expect(await logsUntil('winch', /30 100/)).toBe('ready\r\n30 100\r\n');
+    expect((await api(d.sock, 'POST', '/v1.50/containers/winch/resize?h=x&w=100')).status).toBe(400);
+    const inspect = (await api(d.sock, 'GET', '/v1.50/containers/winch/json')).json() as { Config: { Tty: boolean } };
+    expect(inspect.Config.Tty).toBe(true);
+  });
+
+  it('start -ai and attach of a TTY container', async () => {
+    const created = await dk('create', '-it', '--name', 'later', 'busybox', 'sh');
+    expect(created.code).toBe(0);
+    const { code, out } = await shellSession(`${cli()} start -ai later`);
+    expect(code).toBe(0);
+    expect(out).toContain('\r\n42\r\n');
+    expect(await dk('run', '-dit', '--name', 'again', 'busybox', 'sh')).toMatchObject({ code: 0 });
+    const s = ptySession(`${cli()} attach again`);
+    await sleep(500); // attach shows output from now on: type Enter for a fresh prompt
+    s.type('\r');
+    await s.waitFor(PROMPT);
+    s.type('stty size; exit 3\r');
+    await s.waitFor(/30 100\r\n/);
+    expect(await s.exit).toBe(3);
+  });
+});
+
+describe.skipIf(!isRoot || !hasScript)('a TTY container and the daemon\'s death', () => {
+  it('run -dit survives a daemon SIGKILL: still running, still logged, resizable and attachable after restart', async () => {
+    const started = await dk('run', '-dit', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "stty size" WINCH; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done');
+    expect(started.code).toBe(0);
+    expect(await logsUntil('survivor', /tick 1\r\n/)).toMatch(/^tick 0\r\ntick 1\r\n/);
+    d.child.kill('SIGKILL');
+    await new Promise((r) => d.child.once('exit', r));
+    await sleep(600); // ticks while no daemon is looking
+    d = await startDaemon({ dir: d.dir, args: net.args });
+    const state = (await api(d.sock, 'GET', '/v1.50/containers/survivor/json')).json() as { State: { Running: boolean } };
+    expect(state.State.Running).toBe(true);
+    const before = (await dk('logs', 'survivor')).stdout.split('\n').length;
+    expect(before).toBeGreaterThan(4);
+    expect((await api(d.sock, 'POST', '/v1.50/containers/survivor/resize?h=25&w=81')).status).toBe(200);
+    expect(await logsUntil('survivor', /25 81\r\n/)).toContain('25 81\r\n');
+    const s = ptySession(`${cli()} attach survivor`);
+    await s.waitFor(/tick \d+\r\n/, { from: s.output().length });
+    s.type('\x03'); // ^C through the terminal: SIGINT for the foreground process group
+    expect(await s.exit).toBe(130);
+  });
+});
+
+const hasDocker = existsSync(DOCKER);
+describe.skipIf(!isRoot || !hasScript || !hasDocker)('the real docker CLI with a terminal', () => {
+  it('docker run -it --rm busybox sh: 42, /dev/console, 30 100, exit 0', async () => {
+    const env = `DOCKER_HOST=${d.host} DOCKER_CONFIG=${join(d.dir, 'docker-config')}`;
+    const { code, out } = await shellSession(`env ${env} ${DOCKER} run -it --rm busybox sh`);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\r\n\/dev\/console\r\n30 100\r\n/); // the slave, bound on /dev/console (planner.ts)
+    expect(out).toContain('\r\n42\r\n');
+  });
+});
