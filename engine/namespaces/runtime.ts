@@ -10,7 +10,7 @@
 // same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
 // Folklore about exit codes (see `exitCodeOf`): util-linux `unshare --fork` cannot re-raise
 // SIGKILL on itself, so a container killed by SIGKILL looks like "exit 1" to the shim.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, conflict, writeFileAtomic } from '../base/index.js';
 import type { ImageConfig } from '../layers/index.js';
@@ -348,10 +348,11 @@ export class Runtime {
     const notRunning = () => conflict('CONTAINER_NOT_RUNNING', `container ${record.Id} is not running`, { id: record.Id });
     const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
     if (!record.State.Running || !state || state.status !== 'running') throw notRunning();
-    const pid = await containerInit(state.pid);
+    const bundle = join(this.dir(record.Id), 'bundle');
+    const pid = await settledInit(state.pid, join(bundle, 'rootfs'));
     if (pid === undefined) throw notRunning();
     const live = this.live.get(record.Id) ?? (await this.rebuild(record));
-    return { pid, cgroup: live.cgroup, bundle: join(this.dir(record.Id), 'bundle') };
+    return { pid, cgroup: live.cgroup, bundle };
   }
 
   /** `docker pause`: every process of the container frozen by its cgroup (freezer). */
@@ -521,6 +522,25 @@ async function containerInit(unsharePid: number): Promise<number | undefined> {
     await new Promise((r) => setTimeout(r, 10));
   }
   return undefined;
+}
+
+/**
+ * The container's pid 1 once it stands in its own root. Right after start, unshare's child is
+ * still the recipe's shell, in the host's root until dockling-init's pivot_root: a process
+ * that joined it then (exec) would see the host's files. Its root is the container's when it
+ * is the very directory the rootfs is mounted on (same device and inode).
+ */
+async function settledInit(unsharePid: number, rootfs: string): Promise<number | undefined> {
+  const want = await stat(rootfs);
+  for (let i = 0; i < 300; i++) {
+    const pid = await containerInit(unsharePid);
+    if (pid === undefined) return undefined;
+    const root = await stat(`/proc/${pid}/root/`).catch(() => undefined);
+    if (!root) return undefined;
+    if (root.dev === want.dev && root.ino === want.ino) return pid;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new EngineError({ code: 'CONTAINER_STARTING', kind: 'unavailable', message: `container pid ${unsharePid} did not reach its root filesystem in 3s`, data: { pid: unsharePid, rootfs } });
 }
 
 /** The last line the container wrote on `stream`, '' when none. */
