@@ -71,7 +71,8 @@ const UNSHARE_SIGKILL = /unshare: sigprocmask unblock failed/;
  * SIGKILL. `logs` and `attach` leave it out; exitCodeOf reads it.
  */
 export function isRuntimeNoise(e: { stream: string; line: Buffer }): boolean {
-  return e.stream === 'stderr' && UNSHARE_SIGKILL.test(e.line.toString('utf8'));
+  // Any stream: with a TTY, unshare's stderr is the terminal, which the shim logs as stdout.
+  return UNSHARE_SIGKILL.test(e.line.toString('utf8'));
 }
 
 export class Runtime {
@@ -268,7 +269,8 @@ export class Runtime {
     if (a.oom) return 137;
     if (a.code !== 1) return a.code;
     if (a.sigkilled) return 137;
-    return UNSHARE_SIGKILL.test(await lastLine(this.logPath(a.id), 'stderr')) ? 137 : 1;
+    const path = this.logPath(a.id);
+    return UNSHARE_SIGKILL.test(await lastLine(path, 'stderr')) || UNSHARE_SIGKILL.test(await lastLine(path, 'stdout')) ? 137 : 1;
   }
   // #endregion runtime-exit
 

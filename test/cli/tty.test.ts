@@ -88,6 +88,14 @@ describe.skipIf(!isRoot || !hasScript)('dockling with a terminal (-t)', () => {
     expect(inspect.Config.Tty).toBe(true);
   });
 
+  it('stop of a TTY container: 137, and unshare\'s complaint (on the terminal, so stdout) is not in its logs', async () => {
+    expect(await dk('run', '-dt', '--name', 'stopped', 'busybox', 'sh', '-c', 'echo up; sleep 100')).toMatchObject({ code: 0 });
+    await logsUntil('stopped', /up/);
+    expect(await dk('stop', '-t', '0', 'stopped')).toMatchObject({ code: 0 });
+    expect((await dk('wait', 'stopped')).stdout).toBe('137\n');
+    expect((await dk('logs', 'stopped')).stdout).toBe('up\r\n');
+  });
+
   it('start -ai and attach of a TTY container', async () => {
     const created = await dk('create', '-it', '--name', 'later', 'busybox', 'sh');
     expect(created.code).toBe(0);
