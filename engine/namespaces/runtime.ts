@@ -26,6 +26,7 @@ import { publishPorts, type PublishedPorts } from './port-proxy.js';
 import { initCommand } from './recipe.js';
 import { ociCgroupName, ociDelete, ociKill, ociRunArgv, ociRuntime, ociSpec, runtimeOf, type OciRuntime } from './oci-runtime.js';
 import { findInitHelper } from './init-helper.js';
+import { lookupCommand } from './lookup-command.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
 import { readExit, resizeTerminal } from './shim.js';
 import type { Supervisor, SupervisorEvent, WaitCondition } from './supervisor.js';
@@ -163,6 +164,8 @@ export class Runtime {
         linux: { ...base.linux, namespaces: base.linux.namespaces.filter((n) => n.type !== 'network' || net.netnsPath !== null) },
       };
       await writeBundle({ dir: bundle, spec: oci ? ociSpec(spec, { id, runtime: oci.name, netnsPath: net.netnsPath }) : spec });
+      //    and the command found in the root before anything runs: not found → 127, not executable → 126
+      lookupCommand({ rootfs, args: spec.process.args, env: spec.process.env ?? [], cwd: spec.process.cwd, mountedAt: mounts.map((m) => m.destination) });
       // 6. published ports: a proxy in the daemon towards the container's address
       const ports = net.ip ? await publish(record, net.ip, span) : undefined;
       if (ports) undo.push(() => ports.close());
@@ -182,6 +185,12 @@ export class Runtime {
       await this.saveNetwork(id, { network, ip: net.ip, gateway: net.gateway, mac: net.mac, ports: portList(record, ports) });
     } catch (err) {
       for (const release of undo.reverse()) await release().catch(() => {});
+      // Like dockerd: a command that cannot be executed leaves the container "created", with the
+      // exit code the shell would give (127 not found, 126 not executable) and the error.
+      if (err instanceof EngineError && err.code === 'CONTAINER_EXEC_FAILED') {
+        const code = /not found|no such file/.test(err.message) ? 127 : 126;
+        await this.saveState(id, (s) => ({ ...s, ExitCode: code, Error: err.message }));
+      }
       throw err;
     }
   }

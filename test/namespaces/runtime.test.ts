@@ -166,7 +166,15 @@ describe.skipIf(skip)('Runtime', () => {
 
   it('start of a missing command: the error says "executable file not found", exit 127 recorded', async () => {
     const c = await create(['nope']);
-    await expect(runtime.start(c)).rejects.toMatchObject({ code: 'CONTAINER_EXEC_FAILED', message: 'failed to create task for container: exec: "nope": executable file not found in $PATH' });
-    expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'exited', ExitCode: 127 });
+    const message = 'failed to create task for container: exec: "nope": executable file not found in $PATH';
+    await expect(runtime.start(c)).rejects.toMatchObject({ code: 'CONTAINER_EXEC_FAILED', message });
+    // Found missing before anything ran (as runc does): the container stays created, like dockerd's.
+    expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'created', Running: false, ExitCode: 127, Error: message });
+  });
+
+  it('start of a file that is not executable: permission denied, exit 126 recorded', async () => {
+    const c = await create(['/etc/passwd']);
+    await expect(runtime.start(c)).rejects.toMatchObject({ code: 'CONTAINER_EXEC_FAILED', message: 'failed to create task for container: exec: "/etc/passwd": permission denied' });
+    expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'created', ExitCode: 126 });
   });
 });
