@@ -8,7 +8,7 @@
 //     the same busybox rootfs, and vs the floor `unshare -fpmuin --mount-proc chroot ROOTFS`;
 //  2. the CLI: `dockling run --rm --network none busybox true` vs `podman run --rm --network none`
 //     of the same image (imported into podman from a `dockling save` archive);
-//  3. N detached `sleep 600` containers (N = 100, 1000) through the API: time to start them all,
+//  3. N detached `sleep 3600` containers (N = 100, 1000) through the API: time to start them all,
 //     the supervisors' (dockling-shim) PSS per container, and how many run at once; podman
 //     `run -d` (N = 100 only: it takes ~0.26 s per container to start and as long to remove).
 //
@@ -321,12 +321,12 @@ async function oneContainer(daemon: Daemon, podman: Podman | string, bundle: str
 interface ManyResult { n: number; totalMs: number; running: number; pssKiB: number[] }
 
 /** N detached `sleep 600` containers through the API; measured, then all removed. */
-async function manyOurs(daemon: Daemon, n: number): Promise<ManyResult> {
+async function manyOurs(daemon: Daemon, n: number, report: (r: ManyResult) => void): Promise<void> {
   const ids: string[] = [];
   try {
     const t0 = performance.now();
     await pool(Array.from({ length: n }, (_, i) => i), PARALLEL, async () => {
-      const id = await create(daemon.sock, ['sleep', '600']);
+      const id = await create(daemon.sock, ['sleep', '3600']);
       ids.push(id);
       await startIt(daemon.sock, id);
     });
@@ -338,7 +338,7 @@ async function manyOurs(daemon: Daemon, n: number): Promise<ManyResult> {
       const start = JSON.parse(readFileSync(join(daemon.dataRoot, 'run', id, 'start.json'), 'utf8')) as { shimPid: number };
       return pssOf(start.shimPid);
     }).filter((v) => !Number.isNaN(v));
-    return { n, totalMs, running, pssKiB };
+    report({ n, totalMs, running, pssKiB }); // before the removal, which can take minutes at N=1000
   } finally {
     const t0 = performance.now();
     await pool(ids, PARALLEL, (id) => remove(daemon.sock, id).catch((err) => console.error(`  remove ${id}: ${err.message}`)));
@@ -381,8 +381,8 @@ async function manyContainers(daemon: Daemon, podman: Podman | string): Promise<
     console.log(`  (podman N=${peer.n}: all started in ${ms(peer.totalMs)}, ${(peer.totalMs / peer.n).toFixed(0)} ms each; ${peer.running} running; conmon PSS ${(sum / peer.pssKiB.length).toFixed(0)} KiB each)`);
   }
   for (const n of MANY) {
-    const r = await manyOurs(daemon, n);
-    const each = r.totalMs / r.n;
+    await manyOurs(daemon, n, (r) => {
+      const each = r.totalMs / r.n;
     const sum = r.pssKiB.reduce((a, b) => a + b, 0);
     const pssEach = sum / Math.max(1, r.pssKiB.length);
     console.log(`  (ours N=${n}: all started in ${ms(r.totalMs)}, ${each.toFixed(1)} ms each; ${r.running} running; shim PSS ${pssEach.toFixed(0)} KiB each over ${r.pssKiB.length} shims)`);
@@ -396,6 +396,7 @@ async function manyContainers(daemon: Daemon, podman: Podman | string): Promise<
     line(`supervisor-pss-per-container-${n}`, `${pssEach.toFixed(0)}KiB`, '200KiB', pssEach / 200, '1.0');
     // wanted/running: 1.00x when every container ran at once, above 1 for each one missing.
     line(`containers-running-${n}`, String(r.running), String(n), n / Math.max(1, r.running), '1.0');
+    });
   }
   if (peer) console.log(`  (podman measured at N=${peer.n} only: ~0.26 s per start and as much per removal make N=1000 take ~9 minutes)`);
 }
