@@ -57,7 +57,7 @@ describe('versions and errors', () => {
     expect(r.json().message).toBe('client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version');
   });
   it('unknown routes are 404 page not found, as exactly application/json', async () => {
-    const r = await api(d.sock, 'GET', '/v1.50/networks/x');
+    const r = await api(d.sock, 'GET', '/v1.50/nosuchthing/x');
     expect(r.status).toBe(404);
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.json()).toEqual({ message: 'page not found' });
