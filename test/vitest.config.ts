@@ -13,6 +13,7 @@ export default defineConfig({
     // Two cores: real tars, real daemons and real peers are heavy; two files at once is enough.
     maxWorkers: 2,
     setupFiles: ['./test/setup.ts'],
+    globalSetup: ['./test/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });
