@@ -1,4 +1,6 @@
 // The runtime, chapter 3's last piece: what `docker start` does with a container record made
+// (Over 500 lines: start, exit, adopt and the signals share the live-state table and are read
+// together; splitting them is the next clean-up, with the recipe's mounts moving into dockling-init.)
 // by `create`. Every earlier module of the chapter is one step of the recipe below; this file
 // only puts them in order, registers each acquisition for release, and folds the exit back into
 // the record (ExitCode, OOMKilled, FinishedAt) once the shim reports it.

@@ -3,6 +3,7 @@
 import type { Verb } from '../verb.js';
 import { demux } from '../attach-stream.js';
 import type { Socket } from 'node:net';
+import { CliError } from '../errors.js';
 
 /** `--since 10m`, an RFC 3339 time or unix seconds → unix seconds, as the docker CLI sends it. */
 export function sinceSeconds(text: string, now = Date.now()): string {
@@ -10,7 +11,7 @@ export function sinceSeconds(text: string, now = Date.now()): string {
   if (d) return String(Math.floor((now - Number(d[1]) * { ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[d[2] as 'ms']) / 1000));
   if (/^\d+(\.\d+)?$/.test(text)) return text;
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new Error(`invalid value for "since": ${text}`);
+  if (Number.isNaN(t)) throw new CliError(`invalid value for "since": ${text}`);
   return String(t / 1000);
 }
 

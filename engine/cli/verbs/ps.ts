@@ -4,6 +4,7 @@ import type { Verb } from '../verb.js';
 import { formatFlag, shortId } from '../verb.js';
 import { formatRows } from '../format/formatter.js';
 import { createdSince } from '../format/duration.js';
+import { CliError } from '../errors.js';
 
 interface Port { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
 interface ContainerSummary { Id: string; Names?: string[]; Image?: string; Command?: string; Created?: number; Status?: string; State?: string; Ports?: Port[] }
@@ -19,7 +20,7 @@ export function filtersJson(list: string[]): string | undefined {
   const out: Record<string, Record<string, boolean>> = {};
   for (const f of list) {
     const i = f.indexOf('=');
-    if (i <= 0) throw new Error(`bad format of filter (expected name=value)`);
+    if (i <= 0) throw new CliError(`bad format of filter (expected name=value)`);
     (out[f.slice(0, i)] ??= {})[f.slice(i + 1)] = true;
   }
   return JSON.stringify(out);

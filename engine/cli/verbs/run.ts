@@ -9,13 +9,14 @@ import { DaemonError } from '../errors.js';
 import { verb as create, createBody } from './create.js';
 import { attachAndStart, startFailureCode } from '../attach-stream.js';
 import { NOT_A_TTY, consoleSize, openTerminal } from '../terminal.js';
+import { CliError } from '../errors.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** `-m 32m` → 33554432 (Docker's RAMInBytes: b, k, m, g, with an optional trailing b). */
 export function memoryBytes(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(text.trim());
-  if (!m) throw new Error(`invalid size: '${text}'`);
+  if (!m) throw new CliError(`invalid size: '${text}'`);
   return Math.round(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
 }
 
@@ -29,7 +30,7 @@ export function portBindings(specs: string[]): { bindings: Record<string, Array<
     const containerPort = parts.pop()!;
     const hostPort = parts.pop() ?? '';
     const hostIp = parts.join(':');
-    if (!/^\d+$/.test(containerPort) || (hostPort && !/^\d+$/.test(hostPort))) throw new Error(`invalid port specification: "${spec}"`);
+    if (!/^\d+$/.test(containerPort) || (hostPort && !/^\d+$/.test(hostPort))) throw new CliError(`invalid port specification: "${spec}"`);
     const key = `${containerPort}/${proto}`;
     (bindings[key] ??= []).push({ HostIp: hostIp, HostPort: hostPort });
     exposed[key] = {};
