@@ -1,36 +1,16 @@
 // Chapter 3's exec, top, pause/unpause and stats from the command line: `dockling` and the
 // real docker CLI 28.2.2 against our daemon. Every test removes its containers and the host
 // must be as it was.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DOCKER, api, dockling, run, startDaemon, type RunningDaemon } from '../daemon/harness.js';
-import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/runtime-leftovers.js';
+import { DOCKER, api, dockling, run } from '../daemon/harness.js';
+import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 
 const isRoot = process.getuid?.() === 0;
-const net = bridgeArgs(86);
-let d: RunningDaemon;
-const parentsBefore = cgroupParents();
+const { daemon } = useRuntimeDaemon({ enabled: isRoot, third: 86 });
 
-beforeAll(async () => {
-  if (!isRoot) return;
-  d = await startDaemon({ args: net.args });
-  expect((await api(d.sock, 'POST', '/dockling/base-image')).status).toBe(201);
-});
-
-afterEach(async () => {
-  if (!isRoot) return;
-  const all = (await api(d.sock, 'GET', '/v1.50/containers/json?all=1')).json() as Array<{ Id: string }>;
-  for (const c of all) await api(d.sock, 'DELETE', `/v1.50/containers/${c.Id}?force=1`);
-  expect(leftovers({ dataRoot: d.dataRoot, bridge: net.bridge, containerIds: all.map((c) => c.Id) })).toEqual(NOTHING);
-});
-
-afterAll(async () => {
-  await d?.stop();
-  removeCgroupParents(parentsBefore);
-});
-
-const dk = (...args: string[]) => dockling(d.host, args);
+const dk = (...args: string[]) => dockling(daemon().host, args);
 const TOP_TITLES = /^UID {17}PID {17}PPID {16}C {19}STIME {15}TTY {17}TIME {16}CMD\n/;
 const STATS_TITLES = /^CONTAINER ID {3}NAME {6}CPU % {5}MEM USAGE \/ LIMIT {3}MEM % {5}NET I\/O {3}BLOCK I\/O {3}PIDS\n/;
 
@@ -39,7 +19,7 @@ describe.skipIf(!isRoot)('dockling exec, top, pause, stats', () => {
     await dk('run', '-d', '--name', 'web', 'busybox', 'sleep', '100');
     expect((await dk('exec', 'web', 'ls', '/')).stdout).toContain('bin\ndev\netc\n');
     expect((await dk('exec', 'web', 'sh', '-c', 'exit 7')).code).toBe(7);
-    expect(await dockling(d.host, ['exec', '-i', 'web', 'cat'], { input: Buffer.from('x\n') })).toMatchObject({ code: 0, stdout: 'x\n' });
+    expect(await dockling(daemon().host, ['exec', '-i', 'web', 'cat'], { input: Buffer.from('x\n') })).toMatchObject({ code: 0, stdout: 'x\n' });
     expect((await dk('exec', '-e', 'A=1', '-u', 'nobody', '-w', '/tmp', 'web', 'sh', '-c', 'echo $A $(id -u) $(pwd)')).stdout).toBe('1 65534 /tmp\n');
     expect(await dk('exec', '-d', 'web', 'sleep', '1')).toMatchObject({ code: 0, stdout: '' });
     const t = await dk('exec', '-t', 'web', 'sh');
@@ -66,7 +46,7 @@ describe.skipIf(!isRoot)('dockling exec, top, pause, stats', () => {
 
 const present = existsSync(DOCKER);
 describe.skipIf(!isRoot || !present)('the real docker CLI: exec, top, pause, stats', () => {
-  const env = () => ({ DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') });
+  const env = () => ({ DOCKER_HOST: daemon().host, DOCKER_CONFIG: join(daemon().dir, 'docker-config') });
   const docker = (...args: string[]) => run(DOCKER, args, { env: env() });
 
   it('docker exec: ls /, exit 7, -i, a stopped container', async () => {

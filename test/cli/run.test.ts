@@ -1,42 +1,22 @@
 // Chapter 3 from the command line: `dockling run` (attached, -d, --rm, -i, exit codes 3 and
 // 127), logs, stop, rm; then the same lifecycle driven by the real docker CLI 28.2.2 against
 // our daemon. Every test removes its containers and the host must be as it was.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DOCKER, api, dockling, run, startDaemon, type RunningDaemon } from '../daemon/harness.js';
-import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/runtime-leftovers.js';
+import { DOCKER, api, dockling, run } from '../daemon/harness.js';
+import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 
 const isRoot = process.getuid?.() === 0;
-const net = bridgeArgs(83);
-let d: RunningDaemon;
-const parentsBefore = cgroupParents();
+const { daemon } = useRuntimeDaemon({ enabled: isRoot, third: 83 });
 
-beforeAll(async () => {
-  if (!isRoot) return;
-  d = await startDaemon({ args: net.args });
-  expect((await api(d.sock, 'POST', '/dockling/base-image')).status).toBe(201);
-});
-
-afterEach(async () => {
-  if (!isRoot) return;
-  const all = (await api(d.sock, 'GET', '/v1.50/containers/json?all=1')).json() as Array<{ Id: string }>;
-  for (const c of all) await api(d.sock, 'DELETE', `/v1.50/containers/${c.Id}?force=1`);
-  expect(leftovers({ dataRoot: d.dataRoot, bridge: net.bridge, containerIds: all.map((c) => c.Id) })).toEqual(NOTHING);
-});
-
-afterAll(async () => {
-  await d?.stop();
-  removeCgroupParents(parentsBefore);
-});
-
-const dk = (...args: string[]) => dockling(d.host, args);
+const dk = (...args: string[]) => dockling(daemon().host, args);
 
 describe.skipIf(!isRoot)('dockling run', () => {
   it('run --rm busybox echo hi → hi, exit 0, nothing left', async () => {
     const r = await dk('run', '--rm', 'busybox', 'echo', 'hi');
     expect(r).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
-    expect((await api(d.sock, 'GET', '/v1.50/containers/json?all=1')).json()).toEqual([]);
+    expect((await api(daemon().sock, 'GET', '/v1.50/containers/json?all=1')).json()).toEqual([]);
   });
 
   it('exit codes: the container\'s 3; 127 for a command not found', async () => {
@@ -48,7 +28,7 @@ describe.skipIf(!isRoot)('dockling run', () => {
   });
 
   it('-i pipes stdin; -it without a terminal says so (exit 1; tty.test.ts has the terminal)', async () => {
-    const r = await dockling(d.host, ['run', '-i', '--rm', 'busybox', 'cat'], { input: Buffer.from('piped\n') });
+    const r = await dockling(daemon().host, ['run', '-i', '--rm', 'busybox', 'cat'], { input: Buffer.from('piped\n') });
     expect(r).toMatchObject({ code: 0, stdout: 'piped\n' });
     const t = await dk('run', '-it', '--rm', 'busybox', 'sh');
     expect(t).toMatchObject({ code: 1, stderr: 'the input device is not a TTY\n' });
@@ -69,7 +49,7 @@ describe.skipIf(!isRoot)('dockling run', () => {
 
 const present = existsSync(DOCKER);
 describe.skipIf(!isRoot || !present)('the real docker CLI', () => {
-  const docker = (...args: string[]) => run(DOCKER, args, { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') } });
+  const docker = (...args: string[]) => run(DOCKER, args, { env: { DOCKER_HOST: daemon().host, DOCKER_CONFIG: join(daemon().dir, 'docker-config') } });
 
   it('docker run --rm busybox echo hi; exit codes 3 and 127', async () => {
     expect(await docker('run', '--rm', 'busybox', 'echo', 'hi')).toMatchObject({ code: 0, stdout: 'hi\n' });
@@ -80,7 +60,7 @@ describe.skipIf(!isRoot || !present)('the real docker CLI', () => {
   });
 
   it('docker run -v: a host directory and a named volume that outlives the container', async () => {
-    const r = await docker('run', '--rm', '-v', `${d.dir}:/host:ro`, 'busybox', 'ls', '/host/d.sock');
+    const r = await docker('run', '--rm', '-v', `${daemon().dir}:/host:ro`, 'busybox', 'ls', '/host/d.sock');
     expect(r).toMatchObject({ code: 0, stdout: '/host/d.sock\n' });
     await docker('run', '--rm', '-v', 'runvol:/v', 'busybox', 'sh', '-c', 'echo kept > /v/x');
     expect(await docker('run', '--rm', '-v', 'runvol:/v', 'busybox', 'cat', '/v/x')).toMatchObject({ code: 0, stdout: 'kept\n' });
@@ -88,7 +68,7 @@ describe.skipIf(!isRoot || !present)('the real docker CLI', () => {
   });
 
   it('echo piped | docker run -i --rm busybox cat', async () => {
-    const r = await run(DOCKER, ['run', '-i', '--rm', 'busybox', 'cat'], { input: Buffer.from('piped\n'), env: { DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') } });
+    const r = await run(DOCKER, ['run', '-i', '--rm', 'busybox', 'cat'], { input: Buffer.from('piped\n'), env: { DOCKER_HOST: daemon().host, DOCKER_CONFIG: join(daemon().dir, 'docker-config') } });
     expect(r).toMatchObject({ code: 0, stdout: 'piped\n' });
   });
 
