@@ -12,10 +12,12 @@ export function indentedArray(objects: unknown[]): string {
   return `[\n${items.join(',\n')}\n]\n`;
 }
 
-type Kind = 'container' | 'image';
+export type Kind = 'container' | 'image' | 'network' | 'volume';
 const PATHS: Record<Kind, (name: string) => string> = {
   container: (name) => `/containers/${encodeURIComponent(name)}/json`,
   image: (name) => `/images/${name}/json`,
+  network: (name) => `/networks/${encodeURIComponent(name)}`,
+  volume: (name) => `/volumes/${encodeURIComponent(name)}`,
 };
 
 /** The first kind that knows `name` (a 404 moves on to the next), or the last 404. */
@@ -32,7 +34,11 @@ async function inspectOne(ctx: VerbContext, name: string, kinds: Kind[]): Promis
   throw last;
 }
 
-async function inspectAll(ctx: VerbContext, missing: (name: string, err: DaemonError) => string, kinds: Kind[] = ['image']): Promise<number> {
+/**
+ * Every named object, the found ones printed together (array or template), each missing one
+ * reported on stderr in `missing`'s words; exit 1 when any was missing (as in Docker).
+ */
+export async function inspectAll(ctx: VerbContext, missing: (name: string, err: DaemonError) => string, kinds: Kind[] = ['image']): Promise<number> {
   const found: unknown[] = [];
   const errors: string[] = [];
   for (const name of ctx.args) {
@@ -52,8 +58,11 @@ async function inspectAll(ctx: VerbContext, missing: (name: string, err: DaemonE
   return errors.length ? 1 : 0;
 }
 
+/** `-f/--format`, shared by every inspect verb. */
+export const inspectFormatFlag: Verb['flags'][number] = { name: 'format', short: 'f', type: 'string', value: 'string', description: "Format output using a custom template:\n'json': Print in JSON format\n'TEMPLATE': Print output using the given Go template" };
+
 const flags: Verb['flags'] = [
-  { name: 'format', short: 'f', type: 'string', value: 'string', description: "Format output using a custom template:\n'json': Print in JSON format\n'TEMPLATE': Print output using the given Go template" },
+  inspectFormatFlag,
   { name: 'type', type: 'string', value: 'string', description: 'Only inspect objects of the given type (container, image)' },
   { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes (sizes are always shown for images)' },
 ];
