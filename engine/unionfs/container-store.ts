@@ -93,8 +93,15 @@ export function generateName(): string {
 }
 
 export class ContainerStore {
-  /** Serialises creation and removal so two creates never take the same name. */
+  /** Serialises the name check of creates so two creates never take the same name. */
   private readonly lock = new KeyedMutex();
+  /**
+   * Every record, read from disk once: the daemon is the only writer of its data root (its pid
+   * lock makes sure), so lookups need no I/O and a create does not re-read N records.
+   */
+  private loading: Promise<Map<string, ContainerRecord>> | undefined;
+  /** Names taken by creates whose snapshot is still being prepared. */
+  private readonly reserved = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -102,27 +109,37 @@ export class ContainerStore {
     return join(this.root, id, 'config.v2.json');
   }
 
+  private records(): Promise<Map<string, ContainerRecord>> {
+    this.loading ??= (async () => {
+      await mkdir(this.root, { recursive: true });
+      const byId = new Map<string, ContainerRecord>();
+      for (const id of await readdir(this.root)) {
+        const text = await readFile(this.file(id), 'utf8').catch(() => null);
+        if (text) byId.set(id, JSON.parse(text) as ContainerRecord);
+      }
+      return byId;
+    })();
+    return this.loading;
+  }
+
+  /** Copies, newest first: a caller changes a record only through save(). */
   async list(): Promise<ContainerRecord[]> {
-    await mkdir(this.root, { recursive: true });
-    const out: ContainerRecord[] = [];
-    for (const id of await readdir(this.root)) {
-      const text = await readFile(this.file(id), 'utf8').catch(() => null);
-      if (text) out.push(JSON.parse(text) as ContainerRecord);
-    }
-    return out.sort((a, b) => (a.Created < b.Created ? 1 : -1));
+    const all = [...(await this.records()).values()].map((r) => structuredClone(r));
+    return all.sort((a, b) => (a.Created < b.Created ? 1 : -1));
   }
 
   // #region lookup
   /** Full id, then exact name, then unique id prefix: `No such container: x` otherwise. */
   async get(idOrName: string): Promise<ContainerRecord> {
-    const all = await this.list();
+    const records = await this.records();
+    const all = [...records.values()];
     const name = idOrName.startsWith('/') ? idOrName : `/${idOrName}`;
     const found =
-      all.find((c) => c.Id === idOrName) ??
+      records.get(idOrName) ??
       all.find((c) => c.Name === name) ??
       this.byPrefix(all, idOrName);
     if (!found) throw notFound('CONTAINER_NOT_FOUND', `No such container: ${idOrName}`, { ref: idOrName });
-    return found;
+    return structuredClone(found);
   }
 
   private byPrefix(all: ContainerRecord[], prefix: string): ContainerRecord | undefined {
@@ -136,35 +153,43 @@ export class ContainerStore {
   // #endregion lookup
 
   /**
-   * Reserves an id and a name, then runs `build` (which prepares the snapshot) and writes the
-   * record it returns. Holding the lock across `build` keeps the name check and the write one step.
+   * Reserves an id and a name (one step under the lock), then runs `build` (which prepares the
+   * snapshot: the slow part, done outside the lock so creates run side by side) and writes the
+   * record it returns. The name stays reserved until the record is written or `build` fails.
    */
   async create(args: { name?: string; build: (id: string, name: string) => Promise<ContainerRecord> }): Promise<ContainerRecord> {
-    return this.lock.run('names', async () => {
-      const all = await this.list();
-      const taken = (n: string) => all.find((c) => c.Name === n);
-      let name = args.name !== undefined && args.name !== '' ? checkName(args.name) : '';
-      if (name && taken(name)) {
-        const other = taken(name)!;
-        throw conflict('CONTAINER_NAME_IN_USE', `Conflict. The container name "${name}" is already in use by container "${other.Id}". You have to remove (or rename) that container to be able to reuse that name.`, { name, id: other.Id });
+    const name = await this.lock.run('names', async () => {
+      const all = [...(await this.records()).values()];
+      const taken = (n: string) => this.reserved.has(n) || all.some((c) => c.Name === n);
+      let chosen = args.name !== undefined && args.name !== '' ? checkName(args.name) : '';
+      if (chosen && taken(chosen)) {
+        const other = all.find((c) => c.Name === chosen);
+        throw conflict('CONTAINER_NAME_IN_USE', `Conflict. The container name "${chosen}" is already in use by container "${other?.Id ?? ''}". You have to remove (or rename) that container to be able to reuse that name.`, { name: chosen, id: other?.Id });
       }
-      for (let i = 0; !name; i++) {
+      for (let i = 0; !chosen; i++) {
         const n = `/${generateName()}${i > 5 ? i : ''}`;
-        if (!taken(n)) name = n;
+        if (!taken(n)) chosen = n;
       }
-      const id = randomBytes(32).toString('hex');
-      const record = await args.build(id, name);
+      this.reserved.add(chosen);
+      return chosen;
+    });
+    try {
+      const record = await args.build(randomBytes(32).toString('hex'), name);
       await this.save(record);
       return record;
-    });
+    } finally {
+      this.reserved.delete(name);
+    }
   }
 
   async save(record: ContainerRecord): Promise<void> {
     await writeFileAtomic(this.file(record.Id), JSON.stringify(record, null, 1) + '\n');
+    (await this.records()).set(record.Id, structuredClone(record));
   }
 
   async delete(id: string): Promise<void> {
-    await this.lock.run('names', () => rm(join(this.root, id), { recursive: true, force: true }));
+    (await this.records()).delete(id);
+    await rm(join(this.root, id), { recursive: true, force: true });
   }
 
   /** The containers whose image is `imageId`, for `rmi`'s usage check. */
