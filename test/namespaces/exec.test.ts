@@ -3,7 +3,7 @@
 // capabilities, its users — and its exit code comes back. planExec is checked as data first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ContentStore, ImageStore, makeBaseImage } from '../../engine/layers/index.js';
@@ -52,12 +52,9 @@ let containers: ContainerFs;
 let runtime: Runtime;
 let bridge = '';
 let web: ContainerRecord;
-const CGROUP_PARENTS = ['cpu', 'cpuacct', 'freezer', 'memory', 'pids', 'unified'].map((c) => `/sys/fs/cgroup/${c}/dockling`);
-let parentsBefore: string[] = [];
 
 beforeAll(async () => {
   if (skip) return;
-  parentsBefore = CGROUP_PARENTS.filter((p) => existsSync(p));
   root = await tempDir('dockling-exec-');
   const tracer = new Tracer([]);
   const content = new ContentStore({ root: join(root, 'content'), tracer });
@@ -87,7 +84,7 @@ afterAll(async () => {
   expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(root))).toEqual([]);
   expect(existsSync(`/sys/fs/cgroup/pids/dockling/${web.Id}`)).toBe(false);
   expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toContain(bridge);
-  for (const p of CGROUP_PARENTS) if (existsSync(p) && !parentsBefore.includes(p)) rmdirSync(p);
+  // The shared parent cgroups are removed once, at the end of the run (test/global-setup.ts).
 });
 
 async function exec(config: ExecConfig, input?: string): Promise<{ code: number; out: string; err: string }> {

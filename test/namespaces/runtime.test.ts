@@ -4,7 +4,7 @@
 // no mount under the test's root, no cgroup, no veth or bridge, no process.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,12 +31,9 @@ let runtime: Runtime;
 let bridge = '';
 const made: string[] = [];
 /** The `dockling` parent groups that existed before: the ones the runtime made go at the end. */
-const CGROUP_PARENTS = ['cpu', 'cpuacct', 'freezer', 'memory', 'pids', 'unified'].map((c) => `/sys/fs/cgroup/${c}/dockling`);
-let parentsBefore: string[] = [];
 
 beforeAll(async () => {
   if (skip) return;
-  parentsBefore = CGROUP_PARENTS.filter((p) => existsSync(p));
   root = await tempDir('dockling-rt-');
   const tracer = new Tracer([]);
   const content = new ContentStore({ root: join(root, 'content'), tracer });
@@ -75,7 +72,7 @@ afterEach(async () => {
 
 afterAll(() => {
   runtime?.close();
-  for (const p of CGROUP_PARENTS) if (existsSync(p) && !parentsBefore.includes(p)) rmdirSync(p);
+  // The shared parent cgroups are removed once, at the end of the run (test/global-setup.ts).
 });
 
 async function create(cmd: string[], request: Partial<CreateRequest> = {}): Promise<ContainerRecord> {
