@@ -1,6 +1,12 @@
-/* dockling-init, chapter 3: the last step of starting a container, the one that cannot be a
- * host command. The recipe (recipe.ts) has made the namespaces and mounted the container's world
- * under ./ ; this helper, started with cwd = the new root, does in order:
+/* dockling-init, chapter 3: the program that starts a container. Two ways to call it:
+ *
+ *   dockling-init --plan FILE    the whole start from the plan recipe.ts wrote (see "plan mode"
+ *                                at the end): cgroups, namespaces, every mount of the recipe as
+ *                                a system call, then the steps below. This is the default.
+ *   dockling-init FLAGS -- CMD   only the last step, the one that can never be a host command:
+ *                                the typed recipe (recipe.ts planArgv) ends with it; exec uses it.
+ *
+ * The last step, started with cwd = the new root (the container's world is mounted under ./):
  *   1. pivot_root(".", ".") and detach the old root     — the host's files disappear
  *   2. drop the capability bounding set to the mask      — no later exec can regain the rest
  *   3. setgroups, setgid, setuid                         — become the image's user
@@ -21,19 +27,41 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Errors name the step, the path (or value) and errno, like `pivot_root: .: Invalid argument`. */
+/* The readiness pipe (fd 3 from dockling-shim --ready), or -1: see plan mode below. */
+static int ready_fd = -1;
+
+/* Errors name the step, the path (or value) and errno, like `pivot_root: .: Invalid argument`.
+ * With a readiness pipe, the shim (and so `docker start`) gets them as "STATUS text". */
 static void die(const char *step, const char *what, int code) {
-	fprintf(stderr, "dockling-init: %s: %s: %s\n", step, what, strerror(errno));
+	const char *why = strerror(errno);
+	if (ready_fd >= 0) dprintf(ready_fd, "%d %s: %s: %s\n", code, step, what, why);
+	fprintf(stderr, "dockling-init: %s: %s: %s\n", step, what, why);
 	exit(code);
+}
+
+/* Fd 3 is the readiness pipe when it is a pipe (in exec mode fd 3 is this program itself). */
+static void find_ready_fd(void) {
+	struct stat st;
+	if (ready_fd < 0 && fstat(3, &st) == 0 && S_ISFIFO(st.st_mode)) ready_fd = 3, fcntl(3, F_SETFD, FD_CLOEXEC);
 }
 
 static void usage(const char *why) {
@@ -42,7 +70,7 @@ static void usage(const char *why) {
 	exit(125);
 }
 
-int main(int argc, char **argv) {
+static int become(int argc, char **argv) {
 	uid_t uid = 0;
 	gid_t gid = 0, groups[64];
 	size_t ngroups = 0;
@@ -71,6 +99,7 @@ int main(int argc, char **argv) {
 	if (!have_caps) usage("--caps is required");
 	if (!have_effective) effective = caps;
 	char **command = argv + i + 1;
+	if (pivot) find_ready_fd();
 
 	/* 1. pivot_root(".", "."): the new root (our cwd, a mount point) becomes "/", and the old
 	 *    root is stacked on top of it at the same place. No put_old directory is needed inside the
@@ -131,4 +160,230 @@ int main(int argc, char **argv) {
 	execvp(command[0], command);
 	die("exec", command[0], errno == ENOENT ? 127 : 126);
 	return 125;
+}
+
+/* ---- plan mode: the whole start, from a plan file, with no other program ----------------
+ *
+ * `dockling-init --plan FILE` (cwd = the bundle) reads the InitPlan that recipe.ts wrote and
+ * does what the recipe's commands would do, as the system calls those commands make:
+ *
+ *   cgroup FILE          echo 0 > FILE                 (0 means "the writer": this process)
+ *   setns TYPE PATH      nsenter --TYPE=PATH
+ *   unshare TYPE...      unshare --fork --TYPE...      then fork(): the child is pid 1 inside
+ *   --- in the child, inside the namespaces:
+ *   mount SRC DST TYPE FLAGS DATA   mount -t TYPE -o ... SRC DST   (FLAGS: MS_* as a number)
+ *   remount DST FLAGS    mount -o remount,bind,ro DST  (keeping the flags DST has)
+ *   mkdir PATH           mkdir -p PATH
+ *   touch PATH           touch PATH
+ *   mknod PATH MODE T MAJ MIN       mknod -m MODE PATH T MAJ MIN
+ *   symlink TARGET PATH  ln -s TARGET PATH
+ *   hostname NAME        hostname NAME
+ *   mask PATH            an empty read-only tmpfs over a directory, /dev/null over a file
+ *   readonly PATH        mount --bind PATH PATH && mount -o remount,bind,ro PATH
+ *   lo-up                ip link set lo up
+ *   env K=V...           the container's environment
+ *   init ROOT FLAGS... -- COMMAND   cd ROOT && dockling-init FLAGS -- COMMAND (become(), above)
+ *
+ * Why one program and not forty: each command costs a fork and an exec (1–3 ms each); the
+ * recipe has about forty. The plan is still data, written by planner.ts, and each record is one
+ * step of the recipe the trace shows; only who carries it out changed.
+ *
+ * The parent stays on the host side of the pid namespace, waits for pid 1 and ends the way it
+ * ended: the same exit status, or killed by the same signal (SIGKILL included, which util-linux
+ * unshare cannot re-raise). It holds nothing else: no file, no pipe.
+ *
+ * Fd 3, when open, is the readiness pipe from dockling-shim (--ready): nothing is written to it
+ * when the container's command has been exec'd (close-on-exec closes it: EOF), and one line,
+ * "STATUS message", when a step or the exec failed. */
+
+#define MAX_FIELDS 4096
+static char *fields[MAX_FIELDS];
+static int nfields;
+static const char *step_name = "plan";
+
+/* A step failed: say which, and why, on the readiness pipe (or stderr), and exit. */
+static void step_fail(int code, const char *what, const char *path) {
+	const char *why = strerror(errno);
+	if (ready_fd >= 0) dprintf(ready_fd, "%d step \"%s\" failed: %s: %s: %s\n", code, step_name, what, path, why);
+	dprintf(2, "dockling: step \"%s\" failed: %s: %s: %s\n", step_name, what, path, why);
+	_exit(code);
+}
+
+/* The plan file: NUL-terminated fields. Each record is NAME, OP, COUNT, then COUNT arguments. */
+static void read_plan(const char *path) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) step_fail(125, "open", path);
+	static char buf[1 << 20];
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)n;
+	if (n < 0) step_fail(125, "read", path);
+	close(fd);
+	buf[len] = 0;
+	for (size_t i = 0; i < len && nfields < MAX_FIELDS; i += strlen(buf + i) + 1) fields[nfields++] = buf + i;
+}
+
+static int ns_flag(const char *type) {
+	static const struct { const char *name; int flag; } t[] = {
+		{ "pid", CLONE_NEWPID }, { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS }, { "ipc", CLONE_NEWIPC },
+		{ "uts", CLONE_NEWUTS }, { "cgroup", CLONE_NEWCGROUP }, { "user", CLONE_NEWUSER },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) if (!strcmp(t[i].name, type)) return t[i].flag;
+	errno = EINVAL;
+	step_fail(125, "namespace type", type);
+	return 0;
+}
+
+/* mkdir -p: every missing component, 0755 like mkdir(1). */
+static void mkdir_p(const char *path) {
+	char p[4096];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == 0) {
+			char c = *s;
+			*s = 0;
+			if (mkdir(p, 0755) != 0 && errno != EEXIST) step_fail(125, "mkdir", p);
+			*s = c;
+			if (!c) break;
+		}
+	}
+}
+
+/* mount -o remount,bind,FLAGS: a bind remount sets the per-mount flags to exactly those given,
+ * so the ones the mount already has (nosuid, nodev, noexec, atime) are read and kept. */
+static void remount(const char *target, unsigned long add) {
+	struct statvfs sv;
+	if (statvfs(target, &sv) != 0) step_fail(125, "statvfs", target);
+	unsigned long keep = 0;
+	if (sv.f_flag & ST_NOSUID) keep |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV) keep |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC) keep |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME) keep |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME) keep |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME) keep |= MS_RELATIME;
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | keep | add, NULL) != 0) step_fail(125, "mount -o remount,bind", target);
+}
+
+static const char *or_null(const char *s) { return *s ? s : NULL; }
+
+/* One record of the inner part. Returns after the step is done . */
+static void do_step(const char *op, char **a, int n) {
+	struct stat st;
+	if (!strcmp(op, "mount") && n == 5) {
+		if (mount(or_null(a[0]), a[1], or_null(a[2]), strtoul(a[3], NULL, 0), or_null(a[4])) != 0) step_fail(125, "mount", a[1]);
+	} else if (!strcmp(op, "remount") && n == 2) {
+		remount(a[0], strtoul(a[1], NULL, 0));
+	} else if (!strcmp(op, "mkdir") && n == 1) {
+		mkdir_p(a[0]);
+	} else if (!strcmp(op, "touch") && n == 1) {
+		int fd = open(a[0], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) step_fail(125, "touch", a[0]);
+		close(fd);
+	} else if (!strcmp(op, "mknod") && n == 5) {
+		mode_t mode = (mode_t)strtoul(a[1], NULL, 8);
+		mode_t type = a[2][0] == 'b' ? S_IFBLK : a[2][0] == 'p' ? S_IFIFO : S_IFCHR;
+		if (mknod(a[0], mode | type, makedev(strtoul(a[3], NULL, 10), strtoul(a[4], NULL, 10))) != 0) step_fail(125, "mknod", a[0]);
+		if (chmod(a[0], mode) != 0) step_fail(125, "chmod", a[0]); /* exactly MODE, whatever the umask */
+	} else if (!strcmp(op, "symlink") && n == 2) {
+		if (symlink(a[0], a[1]) != 0) step_fail(125, "symlink", a[1]);
+	} else if (!strcmp(op, "hostname") && n == 1) {
+		if (sethostname(a[0], strlen(a[0])) != 0) step_fail(125, "sethostname", a[0]);
+	} else if (!strcmp(op, "mask") && n == 1) {
+		if (stat(a[0], &st) != 0) return; /* this kernel has no such path: nothing to hide */
+		if (S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", a[0], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) step_fail(125, "mount tmpfs", a[0]);
+		} else if (mount("/dev/null", a[0], NULL, MS_BIND, NULL) != 0) step_fail(125, "mount --bind /dev/null", a[0]);
+	} else if (!strcmp(op, "readonly") && n == 1) {
+		if (stat(a[0], &st) != 0) return;
+		if (mount(a[0], a[0], NULL, MS_BIND | MS_REC, NULL) != 0) step_fail(125, "mount --bind", a[0]);
+		remount(a[0], MS_RDONLY);
+	} else if (!strcmp(op, "lo-up") && n == 0) {
+		/* ip link set lo up: SIOCSIFFLAGS on any socket of this network namespace. */
+		struct ifreq ifr = { 0 };
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		strcpy(ifr.ifr_name, "lo");
+		if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) step_fail(125, "SIOCGIFFLAGS", "lo");
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) step_fail(125, "SIOCSIFFLAGS", "lo");
+		close(s);
+	} else {
+		errno = EINVAL;
+		step_fail(125, "unknown plan record", op);
+	}
+}
+
+/* Ends the way the child ended: its exit status, or its signal re-raised on ourselves. */
+static void mirror(int status) {
+	if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+	int sig = WTERMSIG(status);
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core); /* lowering is always allowed; no core file of ours */
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig); /* only reached for a signal that does not kill by default */
+}
+
+static int run_plan(const char *path) {
+	/* fd 3 from the shim, if open: the readiness pipe. It must not reach the user's command. */
+	find_ready_fd();
+	read_plan(path);
+	int traced = getenv("DOCKLING_TRACE_STEPS") && !strcmp(getenv("DOCKLING_TRACE_STEPS"), "1");
+	char **env = NULL;
+	int forked = 0;
+	for (int i = 0; i + 2 < nfields; ) {
+		const char *previous = step_name;
+		step_name = fields[i];
+		const char *op = fields[i + 1];
+		int n = atoi(fields[i + 2]);
+		char **a = fields + i + 3;
+		if (n < 0 || i + 3 + n > nfields) { errno = EINVAL; step_fail(125, "truncated plan record", op); }
+		i += 3 + n;
+		if (traced && strcmp(previous, step_name)) dprintf(2, "dockling-step: %s\n", step_name); /* once per step */
+		if (!strcmp(op, "cgroup") && n == 1) {
+			int fd = open(a[0], O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0", 1) != 1) step_fail(125, "enter cgroup", a[0]);
+			close(fd);
+		} else if (!strcmp(op, "setns") && n == 2) {
+			int fd = open(a[1], O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, ns_flag(a[0])) != 0) step_fail(125, "setns", a[1]);
+			close(fd);
+		} else if (!strcmp(op, "unshare") && !forked) {
+			int flags = 0;
+			for (int k = 0; k < n; k++) flags |= ns_flag(a[k]);
+			if (unshare(flags) != 0) step_fail(125, "unshare", "namespaces");
+			/* The parent stays outside the new pid namespace; its child is pid 1 there. */
+			pid_t child = fork();
+			if (child < 0) step_fail(125, "fork", "pid 1");
+			forked = 1;
+			if (child > 0) {
+				if (ready_fd >= 0) close(ready_fd); /* only the child reports readiness */
+				signal(SIGINT, SIG_IGN), signal(SIGTERM, SIG_IGN), signal(SIGHUP, SIG_IGN);
+				int status;
+				while (waitpid(child, &status, 0) < 0) if (errno != EINTR) step_fail(125, "waitpid", "pid 1");
+				mirror(status);
+			}
+		} else if (!strcmp(op, "env")) {
+			env = memcpy(calloc(n + 1, sizeof *env), a, n * sizeof *env);
+		} else if (!strcmp(op, "init") && n >= 1) {
+			if (chdir(a[0]) != 0) step_fail(125, "chdir", a[0]);
+			static char *argv[MAX_FIELDS + 2];
+			argv[0] = "dockling-init";
+			for (int k = 1; k < n; k++) argv[k] = a[k];
+			argv[n] = NULL;
+			if (env) environ = env;
+			return become(n, argv);
+		} else do_step(op, a, n);
+	}
+	errno = EINVAL;
+	step_fail(125, "plan", "no init record");
+	return 125;
+}
+
+int main(int argc, char **argv) {
+	if (argc == 3 && !strcmp(argv[1], "--plan")) return run_plan(argv[2]);
+	return become(argc, argv);
 }

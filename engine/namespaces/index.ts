@@ -5,7 +5,7 @@ export type { NamespaceType, LinuxNamespace, Capabilities, Rlimit, User, Process
 export { specFromContainer, writeBundle, resolveUser, hostResolvConf, capMask, CAPABILITY_BITS, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_MOUNTS, ETC_FILES, DEFAULT_PATH, OCI_VERSION } from './spec.js';
 export { planInit, quote, NAMESPACE_FLAGS, DEFAULT_DEVICES, DEV_LINKS } from './planner.js';
 export type { PlanOptions } from './planner.js';
-export { initCommand, planArgv, stepsScript, TRACE_STEPS_ENV, SETUP_FAILED_STATUS } from './recipe.js';
+export { initCommand, planArgv, planFile, PLAN_FILE, stepsScript, TRACE_STEPS_ENV, SETUP_FAILED_STATUS } from './recipe.js';
 export { initHelperPath, findInitHelper, INIT_HELPER_NAME } from './init-helper.js';
 export { runContainer } from './run-container.js';
 export type { ContainerExit, RunningContainer } from './run-container.js';

@@ -36,6 +36,35 @@ export const DEV_LINKS: Array<[link: string, target: string]> = [
 /** Options that say how a mount propagates, not how it is made: the whole namespace is private already. */
 const PROPAGATION = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']);
 
+// #region mount-flags
+/** mount(2)'s flag bits (linux/mount.h), for the options mount(8) turns into flags, not data. */
+export const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20, MANDLOCK: 0x40, DIRSYNC: 0x80,
+  NOATIME: 0x400, NODIRATIME: 0x800, BIND: 0x1000, REC: 0x4000, PRIVATE: 0x40000, RELATIME: 0x200000, STRICTATIME: 0x1000000,
+} as const;
+
+const FLAG_OPTIONS: Record<string, number> = {
+  ro: MS.RDONLY, rw: 0, nosuid: MS.NOSUID, suid: 0, nodev: MS.NODEV, dev: 0, noexec: MS.NOEXEC, exec: 0,
+  sync: MS.SYNCHRONOUS, async: 0, mand: MS.MANDLOCK, dirsync: MS.DIRSYNC, noatime: MS.NOATIME,
+  nodiratime: MS.NODIRATIME, relatime: MS.RELATIME, strictatime: MS.STRICTATIME, bind: MS.BIND, rbind: MS.BIND | MS.REC, defaults: 0,
+};
+
+/** `-o a,b,c` as mount(8) splits it: the flag bits, and the rest as the filesystem's own data. */
+export function mountFlags(options: string[]): { flags: number; data: string } {
+  let flags = 0;
+  const data: string[] = [];
+  for (const o of options) {
+    if (PROPAGATION.has(o)) continue;
+    if (o in FLAG_OPTIONS) flags |= FLAG_OPTIONS[o]!;
+    else data.push(o);
+  }
+  return { flags, data: data.join(',') };
+}
+// #endregion mount-flags
+
+/** Flags as the plan file writes them: hex, as linux/mount.h does. */
+const hex = (n: number) => `0x${n.toString(16)}`;
+
 /** Quotes a word for /bin/sh only when it needs it, so most steps stay as typed. */
 export function quote(word: string): string {
   return /^[A-Za-z0-9_/.,:=+@%-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -63,63 +92,73 @@ export function planInit(spec: Spec, opts: PlanOptions): InitPlan {
   const root = spec.root.path.replace(/\/+$/, '');
   const at = opts.target ?? ((dest: string) => `${root}${dest === '/' ? '' : dest}`);
   const steps: InitStep[] = [];
-  const step = (name: string, command: string) => steps.push({ name, command });
+  const step = (name: string, command: string, sys: string[][]) => steps.push({ name, command, sys });
 
   // 1. nothing done in here may reach the host: propagation private, before any mount.
-  step('make-private', 'mount --make-rprivate /');
+  step('make-private', 'mount --make-rprivate /', [['mount', '', '/', '', hex(MS.REC | MS.PRIVATE), '']]);
   // 2. pivot_root needs the new root to be a mount point: bind it onto itself.
-  step('bind-root', `mount --rbind ${quote(root)} ${quote(root)}`);
-  if (spec.hostname && unshare.includes('uts')) step('hostname', `hostname ${quote(spec.hostname)}`);
+  step('bind-root', `mount --rbind ${quote(root)} ${quote(root)}`, [['mount', root, root, '', hex(MS.BIND | MS.REC), '']]);
+  if (spec.hostname && unshare.includes('uts')) step('hostname', `hostname ${quote(spec.hostname)}`, [['hostname', spec.hostname]]);
+  // A new network namespace has only `lo`, and it is down (a joined one was set up outside).
+  if (unshare.includes('network')) step('loopback', 'ip link set lo up', [['lo-up']]);
   // 3. the spec's mounts, in its order (/proc, /dev, /dev/pts, /sys, …, /etc files, volumes).
-  for (const m of spec.mounts) step(`mount ${m.destination}`, mountCommand(m, at(m.destination), opts.sourceIsFile));
+  for (const m of spec.mounts) step(`mount ${m.destination}`, ...mountCommand(m, at(m.destination), opts.sourceIsFile));
   // 4. /dev: a fresh tmpfs holds only the devices a container may use, and the usual links.
   if (spec.mounts.some((m) => m.destination === '/dev' && m.type === 'tmpfs')) {
     const devices = [...DEFAULT_DEVICES, ...(spec.linux.devices ?? []).filter((d) => !DEFAULT_DEVICES.some((x) => x.path === d.path))];
     for (const d of devices) {
       const mode = (d.fileMode ?? 0o666).toString(8);
-      step(`device ${d.path}`, `mknod -m ${mode} ${quote(at(d.path))} ${d.type} ${d.major} ${d.minor}`);
+      step(`device ${d.path}`, `mknod -m ${mode} ${quote(at(d.path))} ${d.type} ${d.major} ${d.minor}`, [['mknod', at(d.path), mode, d.type, String(d.major), String(d.minor)]]);
     }
-    for (const [link, target] of DEV_LINKS) step(`link ${link}`, `ln -s ${target} ${quote(at(link))}`);
+    for (const [link, target] of DEV_LINKS) step(`link ${link}`, `ln -s ${target} ${quote(at(link))}`, [['symlink', target, at(link)]]);
     // With a terminal (-t), stdin is the pty slave the shim made. It comes from the host's devpts,
     // not from the container's new /dev/pts instance, so no name in the container leads to it:
     // bind it onto /dev/console, as runc does, and `tty` (ttyname) finds it there. mount(8)
     // follows the /proc/self/fd/0 link to the slave; the host's /dev/pts is still in view here.
-    if (spec.process.terminal) step('console', `touch ${quote(at('/dev/console'))} && mount --bind /proc/self/fd/0 ${quote(at('/dev/console'))}`);
+    if (spec.process.terminal) step('console', `touch ${quote(at('/dev/console'))} && mount --bind /proc/self/fd/0 ${quote(at('/dev/console'))}`, [['touch', at('/dev/console')], ['mount', '/proc/self/fd/0', at('/dev/console'), '', hex(MS.BIND), '']]);
   }
   // 5. masked paths: /dev/null over a file, an empty read-only tmpfs over a directory; the kernel
   //    decides which is which, and a path this kernel lacks is skipped (runc does the same).
   for (const p of spec.linux.maskedPaths) {
     const t = quote(at(p));
-    step(`mask ${p}`, `if [ -d ${t} ]; then mount -t tmpfs -o ro,nosuid,nodev,noexec tmpfs ${t}; elif [ -e ${t} ]; then mount --bind /dev/null ${t}; fi`);
+    step(`mask ${p}`, `if [ -d ${t} ]; then mount -t tmpfs -o ro,nosuid,nodev,noexec tmpfs ${t}; elif [ -e ${t} ]; then mount --bind /dev/null ${t}; fi`, [['mask', at(p)]]);
   }
   // 6. read-only paths: a bind onto itself, then a remount of that one mount read-only.
   for (const p of spec.linux.readonlyPaths) {
     const t = quote(at(p));
-    step(`readonly ${p}`, `if [ -e ${t} ]; then mount --bind ${t} ${t} && mount -o remount,bind,ro ${t}; fi`);
+    step(`readonly ${p}`, `if [ -e ${t} ]; then mount --bind ${t} ${t} && mount -o remount,bind,ro ${t}; fi`, [['readonly', at(p)]]);
   }
-  if (spec.root.readonly) step('readonly-root', `mount -o remount,bind,ro ${quote(root)}`);
+  if (spec.root.readonly) step('readonly-root', `mount -o remount,bind,ro ${quote(root)}`, [['remount', root, hex(MS.RDONLY)]]);
   // 7. the helper: pivot_root into the new root, drop capabilities, become the user, exec.
   const init = initArgs(spec, opts.initPath);
-  step('exec-init', `cd ${quote(root)} && exec env -i ${init.env.map(quote).join(' ')} ${[init.path, ...init.args].map(quote).join(' ')}`);
+  step('exec-init', `cd ${quote(root)} && exec env -i ${init.env.map(quote).join(' ')} ${[init.path, ...init.args].map(quote).join(' ')}`, [['env', ...init.env], ['init', root, ...init.args]]);
   return { cgroupProcs: [...(opts.cgroupProcs ?? [])], join, unshare, steps, init };
 }
 // #endregion plan-init
 
-/** One spec mount as mkdir + mount(8): `mount -t TYPE -o OPTS SOURCE TARGET`, or a (read-only) bind. */
-function mountCommand(m: SpecMount, target: string, sourceIsFile?: (source: string) => boolean): string {
+/**
+ * One spec mount as mkdir + mount(8): `mount -t TYPE -o OPTS SOURCE TARGET`, or a (read-only)
+ * bind — and the same as plan records. A read-only bind takes two calls, as in mount(8): the
+ * kernel ignores MS_RDONLY when it makes a bind, so it is a remount afterwards.
+ */
+function mountCommand(m: SpecMount, target: string, sourceIsFile?: (source: string) => boolean): [string, string[][]] {
   const t = quote(target);
   const options = m.options.filter((o) => !PROPAGATION.has(o));
   const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
   if (!isBind) {
     const o = options.length ? ` -o ${options.join(',')}` : '';
-    return `mkdir -p ${t} && mount -t ${m.type}${o} ${quote(m.source)} ${t}`;
+    const { flags, data } = mountFlags(options);
+    return [`mkdir -p ${t} && mount -t ${m.type}${o} ${quote(m.source)} ${t}`, [['mkdir', target], ['mount', m.source, target, m.type, hex(flags), data]]];
   }
   const isFile = sourceIsFile?.(m.source) ?? false;
   const parent = target.slice(0, target.lastIndexOf('/')) || '/';
   const point = isFile ? `mkdir -p ${quote(parent)} && touch ${t}` : `mkdir -p ${t}`;
-  const bind = `mount ${options.includes('rbind') ? '--rbind' : '--bind'} ${quote(m.source)} ${t}`;
-  const ro = options.includes('ro') ? ` && mount -o remount,bind,ro ${t}` : '';
-  return `${point} && ${bind}${ro}`;
+  const rec = options.includes('rbind');
+  const bind = `mount ${rec ? '--rbind' : '--bind'} ${quote(m.source)} ${t}`;
+  const ro = options.includes('ro');
+  const sys = [...(isFile ? [['mkdir', parent], ['touch', target]] : [['mkdir', target]]), ['mount', m.source, target, '', hex(MS.BIND | (rec ? MS.REC : 0)), '']];
+  if (ro) sys.push(['remount', target, hex(MS.RDONLY)]);
+  return [`${point} && ${bind}${ro ? ` && mount -o remount,bind,ro ${t}` : ''}`, sys];
 }
 
 /** dockling-init's argv and the container's environment (see dockling-init.c for the flags). */

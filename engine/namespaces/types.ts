@@ -9,10 +9,11 @@
 //   2. planInit(spec) turns the spec into an InitPlan: which namespaces to unshare or join, the
 //      cgroups to enter first, and the ordered steps that build the container's world (mounts,
 //      /dev, masked and read-only paths, hostname) — each a command line a reader could type;
-//   3. initCommand(plan) is `unshare --fork --pid --mount … -- /bin/sh -c '<steps>'`, whose last
-//      step execs the static dockling-init helper: pivot_root, capabilities, uid, exec;
-//   4. the user's process is pid 1 of the new pid namespace; when it exits, unshare exits with
-//      its status and the namespaces vanish with their last process.
+//   3. initCommand(plan) writes the plan for `dockling-init --plan`, which makes each step's
+//      system calls itself; planArgv(plan) is the same start typed by hand, `unshare --fork
+//      --pid --mount … -- /bin/sh -c '<steps>'` — both end in pivot_root, capabilities, uid, exec;
+//   4. the user's process is pid 1 of the new pid namespace; when it exits, its parent outside
+//      exits the same way and the namespaces vanish with their last process.
 
 /** Namespace kinds, with the runtime-spec's names (`network`, not `net`). */
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
@@ -108,10 +109,12 @@ export interface Spec {
   annotations?: Record<string, string>;
 }
 
-/** One named step of the in-container recipe: a command line a reader could type. */
+/** One named step of the in-container recipe: a command line a reader could type, and the same
+ *  step as dockling-init's plan records (operation, then arguments: see dockling-init.c). */
 export interface InitStep {
   name: string;
   command: string;
+  sys: string[][];
 }
 
 /**

@@ -24,12 +24,22 @@ describe('planInit', () => {
     expect(plan.join).toEqual([]);
     expect(plan.cgroupProcs).toEqual([]);
     const byName = Object.fromEntries(plan.steps.map((s) => [s.name, s.command]));
-    expect(plan.steps.slice(0, 4)).toEqual([
-      { name: 'make-private', command: 'mount --make-rprivate /' },
-      { name: 'bind-root', command: 'mount --rbind rootfs rootfs' },
-      { name: 'hostname', command: 'hostname box' },
-      { name: 'mount /proc', command: 'mkdir -p rootfs/proc && mount -t proc -o nosuid,noexec,nodev proc rootfs/proc' },
+    // Each step twice: the command a reader types, and the system calls dockling-init makes.
+    expect(plan.steps.slice(0, 5)).toEqual([
+      { name: 'make-private', command: 'mount --make-rprivate /', sys: [['mount', '', '/', '', '0x44000', '']] },
+      { name: 'bind-root', command: 'mount --rbind rootfs rootfs', sys: [['mount', 'rootfs', 'rootfs', '', '0x5000', '']] },
+      { name: 'hostname', command: 'hostname box', sys: [['hostname', 'box']] },
+      { name: 'loopback', command: 'ip link set lo up', sys: [['lo-up']] },
+      { name: 'mount /proc', command: 'mkdir -p rootfs/proc && mount -t proc -o nosuid,noexec,nodev proc rootfs/proc', sys: [['mkdir', 'rootfs/proc'], ['mount', 'proc', 'rootfs/proc', 'proc', '0xe', '']] },
     ]);
+    const sysOf = Object.fromEntries(plan.steps.map((s) => [s.name, s.sys]));
+    // tmpfs: nosuid and strictatime are flags, mode and size the filesystem's own data
+    expect(sysOf['mount /dev']).toEqual([['mkdir', 'rootfs/dev'], ['mount', 'tmpfs', 'rootfs/dev', 'tmpfs', '0x1000002', 'mode=755,size=65536k']]);
+    expect(sysOf['mount /sys']).toEqual([['mkdir', 'rootfs/sys'], ['mount', 'sysfs', 'rootfs/sys', 'sysfs', '0xf', '']]);
+    expect(sysOf['device /dev/null']).toEqual([['mknod', 'rootfs/dev/null', '666', 'c', '1', '3']]);
+    expect(sysOf['link /dev/fd']).toEqual([['symlink', '/proc/self/fd', 'rootfs/dev/fd']]);
+    expect(sysOf['mask /proc/kcore']).toEqual([['mask', 'rootfs/proc/kcore']]);
+    expect(sysOf['readonly /proc/sys']).toEqual([['readonly', 'rootfs/proc/sys']]);
     expect(byName['mount /dev']).toBe('mkdir -p rootfs/dev && mount -t tmpfs -o nosuid,strictatime,mode=755,size=65536k tmpfs rootfs/dev');
     expect(byName['mount /sys']).toBe('mkdir -p rootfs/sys && mount -t sysfs -o nosuid,noexec,nodev,ro sysfs rootfs/sys');
     // without sourceIsFile a bind source is taken for a directory (initCommand looks at the file)
@@ -42,6 +52,7 @@ describe('planInit', () => {
     expect(plan.steps.at(-1)).toEqual({
       name: 'exec-init',
       command: `cd rootfs && exec env -i PATH=/bin HOSTNAME=box HOME=/root ${INIT} --uid 0 --gid 0 --cwd / --caps 00000000a80425fb --no-new-privs -- sh -c 'echo hi'`,
+      sys: [['env', 'PATH=/bin', 'HOSTNAME=box', 'HOME=/root'], ['init', 'rootfs', '--uid', '0', '--gid', '0', '--cwd', '/', '--caps', '00000000a80425fb', '--no-new-privs', '--', 'sh', '-c', 'echo hi']],
     });
     expect(plan.init).toEqual({ path: INIT, args: ['--uid', '0', '--gid', '0', '--cwd', '/', '--caps', '00000000a80425fb', '--no-new-privs', '--', 'sh', '-c', 'echo hi'], env: ['PATH=/bin', 'HOSTNAME=box', 'HOME=/root'] });
   });
@@ -49,7 +60,7 @@ describe('planInit', () => {
   it('orders the phases: private, root, mounts, devices, links, masks, read-only paths, init', () => {
     const phases = planInit(spec(), { initPath: INIT }).steps.map((s) => s.name.split(' ')[0]);
     const firsts = [...new Set(phases)];
-    expect(firsts).toEqual(['make-private', 'bind-root', 'hostname', 'mount', 'device', 'link', 'mask', 'readonly', 'exec-init']);
+    expect(firsts).toEqual(['make-private', 'bind-root', 'hostname', 'loopback', 'mount', 'device', 'link', 'mask', 'readonly', 'exec-init']);
   });
 
   it('joins namespaces that have a path, enters cgroups, and passes groups, a user and their caps', () => {
@@ -57,6 +68,7 @@ describe('planInit', () => {
     const plan = planInit(s, { initPath: INIT, cgroupProcs: ['/sys/fs/cgroup/memory/dockling/x/cgroup.procs'] });
     expect(plan.join).toEqual([{ type: 'network', path: '/run/netns/n1' }]);
     expect(plan.unshare).not.toContain('network');
+    expect(plan.steps.map((x) => x.name)).not.toContain('loopback'); // a joined namespace was set up outside
     expect(plan.cgroupProcs).toEqual(['/sys/fs/cgroup/memory/dockling/x/cgroup.procs']);
     expect(plan.init.args.slice(0, 12)).toEqual(['--uid', '1000', '--gid', '1000', '--groups', '10,50', '--cwd', '/', '--caps', '00000000a80425fb', '--effective', '0000000000000000']);
   });
@@ -69,7 +81,11 @@ describe('planInit', () => {
     expect(byName['mount /data']).toBe('mkdir -p rootfs/data && mount --rbind /srv/data rootfs/data && mount -o remount,bind,ro rootfs/data');
     expect(byName['mount /etc/app.conf']).toBe('mkdir -p rootfs/etc && touch rootfs/etc/app.conf && mount --bind /srv/app.conf rootfs/etc/app.conf');
     expect(byName['mount /etc/hosts']).toBe('mkdir -p rootfs/etc && touch rootfs/etc/hosts && mount --rbind hosts rootfs/etc/hosts');
-    expect(plan.steps.at(-2)).toEqual({ name: 'readonly-root', command: 'mount -o remount,bind,ro rootfs' });
+    const sysOf = Object.fromEntries(plan.steps.map((x) => [x.name, x.sys]));
+    // a read-only bind is a bind, then a remount: the kernel ignores MS_RDONLY while it binds
+    expect(sysOf['mount /data']).toEqual([['mkdir', 'rootfs/data'], ['mount', '/srv/data', 'rootfs/data', '', '0x5000', ''], ['remount', 'rootfs/data', '0x1']]);
+    expect(sysOf['mount /etc/app.conf']).toEqual([['mkdir', 'rootfs/etc'], ['touch', 'rootfs/etc/app.conf'], ['mount', '/srv/app.conf', 'rootfs/etc/app.conf', '', '0x1000', '']]);
+    expect(plan.steps.at(-2)).toEqual({ name: 'readonly-root', command: 'mount -o remount,bind,ro rootfs', sys: [['remount', 'rootfs', '0x1']] });
   });
 
   it('does not set the hostname without a UTS namespace of its own (it would be the host\'s)', () => {

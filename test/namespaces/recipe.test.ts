@@ -2,7 +2,7 @@
 // it runs, and initCommand's mount points resolved inside the root (an image's symlink cannot
 // aim a mount at the host).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ContainerRecord } from '../../engine/unionfs/index.js';
@@ -46,7 +46,7 @@ describe('planArgv', () => {
 describe('stepsScript', () => {
   const plan: InitPlan = {
     cgroupProcs: [], join: [], unshare: ['mount'],
-    steps: [{ name: 'first step', command: 'echo one' }, { name: 'second', command: 'false && echo unreachable' }, { name: 'third', command: 'echo three' }],
+    steps: [{ name: 'first step', command: 'echo one', sys: [] }, { name: 'second', command: 'false && echo unreachable', sys: [] }, { name: 'third', command: 'echo three', sys: [] }],
     init: { path: INIT, args: [], env: [] },
   };
   const sh = (env: Record<string, string> = {}) => spawnSync('/bin/sh', ['-c', stepsScript(plan)], { env: { PATH: process.env['PATH']!, ...env } });
@@ -85,7 +85,12 @@ describe('initCommand', () => {
     mkdirSync(join(bundle, 'rootfs'));
     const { argv, plan } = initCommand({ bundle, spec: spec(), initPath: INIT, netnsPath: '/run/netns/n1' });
     expect(plan.join).toEqual([{ type: 'network', path: '/run/netns/n1' }]);
-    expect(argv.slice(0, 3)).toEqual(['nsenter', '--net=/run/netns/n1', '--']);
+    expect(planArgv(plan).slice(0, 3)).toEqual(['nsenter', '--net=/run/netns/n1', '--']);
+    // what the engine runs: dockling-init with the plan it wrote, private to root
+    expect(argv).toEqual([INIT, '--plan', join(bundle, 'init.plan')]);
+    expect(statSync(join(bundle, 'init.plan')).mode & 0o777).toBe(0o600);
+    const fields = readFileSync(join(bundle, 'init.plan'), 'latin1').split('\0');
+    expect(fields.slice(0, 8)).toEqual(['join network', 'setns', '2', 'network', '/run/netns/n1', 'unshare', 'unshare', '5']);
   });
 });
 
