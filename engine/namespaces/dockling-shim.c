@@ -1,6 +1,6 @@
 /* dockling-shim: the per-container supervisor (chapter 3, "who holds the container").
  *
- *   dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] -- ARGV...
+ *   dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] [--ready] -- ARGV...
  *
  * The daemon starts one shim per container. The shim detaches from the daemon, starts ARGV (the
  * runtime's command: `unshare ... sh -c recipe`), writes everything ARGV prints to
@@ -9,6 +9,11 @@
  * can be killed (even with SIGKILL) and restarted without the container noticing: the new daemon
  * reads DIR/ and adopts it. This is what conmon and containerd-shim do; this one is written
  * for reading.
+ *
+ * --ready: ARGV gets a pipe as fd 3 and tells on it whether the container's command really
+ * started: it closes it unread when that command has been exec'd (close-on-exec), or writes one
+ * line, "STATUS why", when a setup step or the exec failed (dockling-init does this). The shim
+ * reports "ok" only after that, with the line if there was one, so `docker start` knows.
  *
  * Files in DIR (each small one written as tmp + rename, so a reader sees all of it or nothing):
  *   start.json     {"shimPid":..,"shimStart":..,"pid":..,"pidStart":..}  (start = /proc stat field 22,
@@ -329,18 +334,26 @@ static void attach_terminal(int slave) {
 
 static pid_t child;
 static char **child_argv;
-static int with_stdin;
+static int with_stdin, with_ready;
+static char ready_msg[1024]; /* what ARGV wrote on the readiness pipe: empty when all went well */
 
 /* Child side of the fork: wire stdio and exec. Signal dispositions set to "ignore" and the
  * blocked-signal mask survive execve(), so undo ours, or the container could never be stopped
  * with SIGINT/SIGHUP and would never see SIGPIPE. exec failure goes back through a CLOEXEC
  * pipe: it reads EOF when exec succeeds, or the errno when it did not. */
-static void exec_container(int in_read, int exec_report) {
+static void exec_container(int in_read, int exec_report, int ready_write) {
   if (with_tty) attach_terminal(out.fd);
   else {
     if (in_read >= 0) dup2(in_read, 0);
     dup2(out.fd, 1);
     dup2(err.fd, 2);
+  }
+  if (ready_write >= 0) {
+    /* The readiness pipe becomes fd 3, inherited (dup2 clears close-on-exec; fd 3 already
+     * being it does not, so that case is cleared by hand). */
+    if (exec_report == 3) exec_report = fcntl(3, F_DUPFD_CLOEXEC, 10);
+    if (ready_write == 3) fcntl(3, F_SETFD, 0);
+    else dup2(ready_write, 3);
   }
   signal(SIGPIPE, SIG_DFL), signal(SIGHUP, SIG_DFL), signal(SIGINT, SIG_DFL);
   sigset_t none;
@@ -368,8 +381,9 @@ static int start_container(void) {
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
   if (sfd < 0) fail("signalfd");
 
-  int o[2], e[2], in[2] = { -1, -1 }, x[2];
+  int o[2], e[2], in[2] = { -1, -1 }, x[2], rd[2] = { -1, -1 };
   if (pipe2(x, O_CLOEXEC) < 0) fail("pipe2");
+  if (with_ready && pipe2(rd, O_CLOEXEC) < 0) fail("pipe2");
   if (with_tty) {
     /* One terminal for all three: "pipes" o and e become the slave (child) and master (us). */
     o[1] = open_terminal(), o[0] = master_fd, e[0] = e[1] = -1;
@@ -392,8 +406,9 @@ static int start_container(void) {
   out.fd = o[1], err.fd = e[1]; /* the write ends, for the child */
   child = fork();
   if (child < 0) fail("fork");
-  if (child == 0) exec_container(in[0], x[1]);
+  if (child == 0) exec_container(in[0], x[1], rd[1]);
   close(o[1]), close(x[1]);
+  if (rd[1] >= 0) close(rd[1]);
   if (e[1] >= 0) close(e[1]);
   if (in[0] >= 0) close(in[0]);
   out.fd = o[0], err.fd = e[0]; /* the read ends, ours */
@@ -405,6 +420,18 @@ static int start_container(void) {
     fail("exec %s", child_argv[0]);
   }
   close(x[0]);
+  if (rd[0] >= 0) {
+    /* Wait for the container's own start: EOF (exec'd) or the reason it did not. */
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof ready_msg - 1 && (r = read(rd[0], ready_msg + len, sizeof ready_msg - 1 - len)) != 0) {
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) break;
+      len += (size_t)r;
+    }
+    ready_msg[len] = 0;
+    close(rd[0]);
+  }
   return sfd;
 }
 
@@ -420,7 +447,10 @@ static int launcher(int status_read) {
     if (n < 0) break;
     len += (size_t)n;
   }
-  if (len >= 3 && memcmp(msg, "ok\n", 3) == 0) return 0;
+  if (len >= 3 && memcmp(msg, "ok\n", 3) == 0) {
+    write_all(1, msg + 3, len - 3); /* --ready: why the container's command did not start */
+    return 0;
+  }
   if (len == 0) fprintf(stderr, "dockling-shim: the supervisor died before it reported\n");
   else write_all(2, msg, len);
   return 1;
@@ -491,6 +521,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) state_dir = argv[++i];
     else if (strcmp(argv[i], "--stdin") == 0) with_stdin = 1;
     else if (strcmp(argv[i], "--tty") == 0) with_tty = 1;
+    else if (strcmp(argv[i], "--ready") == 0) with_ready = 1;
     else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
       unsigned rows = 0, cols = 0;
       if (sscanf(argv[++i], "%ux%u", &rows, &cols) != 2) errno = 0, fail("--size %s: want ROWSxCOLS", argv[i]);
@@ -498,7 +529,7 @@ int main(int argc, char **argv) {
     }
     else errno = 0, fail("unknown argument %s", argv[i]);
   }
-  if (!state_dir || i + 1 >= argc) errno = 0, fail("usage: dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] -- ARGV...");
+  if (!state_dir || i + 1 >= argc) errno = 0, fail("usage: dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] [--ready] -- ARGV...");
   child_argv = argv + i + 1;
 
   int status[2];
@@ -523,6 +554,7 @@ int main(int argc, char **argv) {
   int sfd = start_container();
   write_start_files();
   write_all(report_fd, "ok\n", 3);
+  write_all(report_fd, ready_msg, strlen(ready_msg));
   close(report_fd);
   report_fd = 2;
   supervise(sfd);

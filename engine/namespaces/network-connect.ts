@@ -15,7 +15,8 @@ import { hostVethName, macFor, planBridge, planContainerNetwork, type NetworkPla
 import type { EndpointRecord, NetworkRecord, NetworkStore } from './networks.js';
 
 export interface ConnectResult {
-  /** The namespace to join, or null for `--network host`. */
+  mode: EndpointRecord['Mode'];
+  /** The namespace to join (bridge), or null: none makes its own at start, host uses the host's. */
   netnsPath: string | null;
   ip?: string;
   gateway?: string;
@@ -40,7 +41,7 @@ export async function connectContainer(args: {
     const ep: EndpointRecord = {
       ContainerId: containerId, Name: args.name.replace(/^\//, ''), NetworkId: net.Id, EndpointId: randomBytes(32).toString('hex'),
       Mode: net.Driver === 'host' ? 'host' : net.Driver === 'null' ? 'none' : 'bridge',
-      NetnsPath: net.Driver === 'host' ? null : paths.netns, HostsFile: paths.hosts, ResolvConf: paths.resolv,
+      NetnsPath: net.Driver === 'bridge' ? paths.netns : null, HostsFile: paths.hosts, ResolvConf: paths.resolv,
       Plan: { subject: `container:${containerId}`, mode: 'host', steps: [] },
     };
     await mkdir(paths.etcDir, { recursive: true });
@@ -73,7 +74,7 @@ export async function connectContainer(args: {
       }
     });
     span.event('net.endpoint', { container: containerId, network: net.Name, ip: ep.IP ?? null, mac: ep.Mac ?? null, netns: ep.NetnsPath });
-    return { netnsPath: ep.NetnsPath, ip: ep.IP, gateway: ep.Gateway, mac: ep.Mac, hostsFile: ep.HostsFile, resolvConf: ep.ResolvConf, plan: ep.Plan };
+    return { mode: ep.Mode, netnsPath: ep.NetnsPath, ip: ep.IP, gateway: ep.Gateway, mac: ep.Mac, hostsFile: ep.HostsFile, resolvConf: ep.ResolvConf, plan: ep.Plan };
   });
 }
 // #endregion connect-container

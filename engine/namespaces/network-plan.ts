@@ -90,7 +90,9 @@ export interface ContainerNetArgs {
 export function planContainerNetwork(args: ContainerNetArgs): NetworkPlan {
   const plan: NetworkPlan = { subject: `container:${args.containerId}`, mode: args.mode, steps: [] };
   // --network host: the container shares the host's namespace, so there is nothing to make.
-  if (args.mode === 'host') return plan;
+  // --network none: the container's own start makes a new namespace (unshare) and brings its
+  // lo up (the recipe's `loopback` step) — nothing is needed outside, and nothing to undo.
+  if (args.mode === 'host' || args.mode === 'none') return plan;
   const ns = args.netnsPath;
   plan.steps.push(
     // A namespace lives while a process is in it or a file is bound to it. unshare makes one and
@@ -100,7 +102,7 @@ export function planContainerNetwork(args: ContainerNetArgs): NetworkPlan {
     // A new namespace has only `lo`, and it is down.
     { op: 'net.link', argv: inNetns(ns, ['ip', 'link', 'set', 'lo', 'up']), undo: null, facts: { device: 'lo', state: 'up', netns: ns } },
   );
-  if (args.mode === 'none' || !args.endpoint) return plan;
+  if (!args.endpoint) return plan;
   const { bridge, hostVeth, ip, prefix, gateway, mac } = args.endpoint;
   plan.steps.push(
     // A veth pair is a cable: what goes in one end comes out of the other. One end stays in the

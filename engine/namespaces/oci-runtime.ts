@@ -74,8 +74,7 @@ export function ociRuntime(args: { name: Exclude<RuntimeName, 'dockling'>; root:
  */
 export function ociSpec(spec: Spec, args: { id: string; runtime: Exclude<RuntimeName, 'dockling'>; netnsPath: string | null }): Spec {
   const namespaces = spec.linux.namespaces
-    .filter((n) => n.type !== 'network' || args.netnsPath !== null)
-    .map((n) => (n.type === 'network' ? { type: n.type, path: args.netnsPath! } : n));
+    .map((n) => (n.type === 'network' && args.netnsPath !== null ? { type: n.type, path: args.netnsPath } : n));
   return { ...spec, linux: { ...spec.linux, namespaces, cgroupsPath: `/${ociCgroupName({ name: args.runtime }, args.id)}` } };
 }
 // #endregion oci-spec

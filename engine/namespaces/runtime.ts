@@ -10,8 +10,6 @@
 //
 // The rootfs is the engine's own mount in the host's mount namespace (containerd does the
 // same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
-// Folklore about exit codes (see `exitCodeOf`): util-linux `unshare --fork` cannot re-raise
-// SIGKILL on itself, so a container killed by SIGKILL looks like "exit 1" to the shim.
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, conflict, writeFileAtomic } from '../base/index.js';
@@ -21,7 +19,6 @@ import { mountPlan, readMountInfo, unmount, type ContainerRecord, type Container
 import { cgroupName, planCgroup, type CgroupPlan, type DetectedCgroups } from './cgroup-plan.js';
 import { limitsOf, networkName, portBindings } from './host-config.js';
 import { applyCgroup, detectCgroups, freezeCgroup, oomKilled, removeCgroup } from './cgroups.js';
-import { readLog } from './json-log.js';
 import { connectContainer, disconnectContainer } from './network-connect.js';
 import type { NetworkStore } from './networks.js';
 import { publishPorts, type PublishedPorts } from './port-proxy.js';
@@ -41,8 +38,6 @@ interface Live {
   /** `--runtime runc|crun`: the runtime that owns the container's process, for kill and delete. */
   oci?: OciRuntime;
   ports?: PublishedPorts;
-  /** The daemon itself sent SIGKILL (kill -s KILL, stop's escalation, rm -f). */
-  sigkilled: boolean;
 }
 
 /** The address and ports `inspect` and `ps` show. */
@@ -64,18 +59,12 @@ interface Waiter {
   resolve: (r: WaitResult) => void;
 }
 
-/** How long start() watches for an exec failure of dockling-init (Docker reports it from start). */
-const EXEC_FAILURE_WINDOW_MS = 300;
-/** What unshare prints when its child died of SIGKILL and it could not die the same way. */
-const UNSHARE_SIGKILL = /unshare: sigprocmask unblock failed/;
-
 /**
- * A log line the runtime wrote, not the container: unshare's complaint when its child died of
- * SIGKILL. `logs` and `attach` leave it out; exitCodeOf reads it.
+ * A log line the runtime wrote, not the container. Since dockling-init reports setup failures on
+ * the shim's readiness pipe (not in the log) and ends the way pid 1 ended, there are none.
  */
-export function isRuntimeNoise(e: { stream: string; line: Buffer }): boolean {
-  // Any stream: with a TTY, unshare's stderr is the terminal, which the shim logs as stdout.
-  return UNSHARE_SIGKILL.test(e.line.toString('utf8'));
+export function isRuntimeNoise(_e: { stream: string; line: Buffer }): boolean {
+  return false;
 }
 
 export class Runtime {
@@ -121,15 +110,17 @@ export class Runtime {
     if (this.starting.has(record.Id)) throw conflict('CONTAINER_STARTING', `container ${record.Id} is being started`, { id: record.Id });
     const run = this.deps.tracer.span({ chapter: 'namespaces', op: 'container.start', parent: span, data: { id: record.Id } }, (s) => this.startSteps(record, s));
     this.starting.set(record.Id, run.catch(() => undefined));
+    let notStarted: string | undefined;
     try {
-      await run;
+      notStarted = await run;
     } finally {
       this.starting.delete(record.Id);
     }
-    await this.reportExecFailure(record.Id);
+    if (notStarted) await this.reportNotStarted(record.Id, notStarted);
   }
 
-  private async startSteps(record: ContainerRecord, span: Span): Promise<void> {
+  /** The start; resolves with dockling-init's reason when the container's command never ran. */
+  private async startSteps(record: ContainerRecord, span: Span): Promise<string | undefined> {
     const { supervisor, networks } = this.deps;
     const id = record.Id;
     const dir = this.dir(id);
@@ -163,7 +154,7 @@ export class Runtime {
       const spec = {
         ...base,
         mounts: base.mounts.map((m) => (m.destination === '/etc/hosts' ? { ...m, source: net.hostsFile } : m.destination === '/etc/resolv.conf' ? { ...m, source: net.resolvConf } : m)),
-        linux: { ...base.linux, namespaces: base.linux.namespaces.filter((n) => n.type !== 'network' || net.netnsPath !== null) },
+        linux: { ...base.linux, namespaces: base.linux.namespaces.filter((n) => n.type !== 'network' || net.mode !== 'host') },
       };
       await writeBundle({ dir: bundle, spec: oci ? ociSpec(spec, { id, runtime: oci.name, netnsPath: net.netnsPath }) : spec });
       //    and the command found in the root before anything runs: not found → 127, not executable → 126
@@ -177,14 +168,15 @@ export class Runtime {
         ? ociRunArgv(oci, { bundle, id })
         : initCommand({ bundle, spec, initPath: findInitHelper(), cgroupProcs: cgroup.procsFiles, netnsPath: net.netnsPath ?? undefined }).argv;
       if (oci) undo.push(() => ociDelete(oci, { id }));
-      this.live.set(id, { cgroup, oci, ports, sigkilled: false });
+      this.live.set(id, { cgroup, oci, ports });
       undo.push(async () => this.live.delete(id));
-      const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), cwd: bundle, span });
+      const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), ready: !oci, cwd: bundle, span });
       await this.saveState(id, (s) => ({
         ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,
         StartedAt: state.startedAt, FinishedAt: '0001-01-01T00:00:00Z',
       }));
       await this.saveNetwork(id, { network, ip: net.ip, gateway: net.gateway, mac: net.mac, ports: portList(record, ports) });
+      return state.notStarted;
     } catch (err) {
       for (const release of undo.reverse()) await release().catch(() => {});
       // Like dockerd: a command that cannot be executed leaves the container "created", with the
@@ -199,30 +191,28 @@ export class Runtime {
   // #endregion runtime-start
 
   /**
-   * dockling-init exits 127 (not found) or 126 (not executable) when the final exec fails, after
-   * start has returned. Docker reports that from `start` (the CLI then exits 127/126), so we
-   * watch a short window and turn such an early exit into the error text dockerd uses.
+   * The container's command never ran: dockling-init said why on the shim's readiness pipe
+   * ("127 exec: x: No such file or directory", "125 step "mount /data" failed: …"), and exited
+   * with that status. Once the exit is folded into the record, `start` fails with dockerd's
+   * words: `docker start` and `docker run` then exit 127, 126 or 125 as Docker's do.
    */
-  private async reportExecFailure(id: string): Promise<void> {
-    const deadline = Date.now() + EXEC_FAILURE_WINDOW_MS;
-    while (Date.now() < deadline) {
-      const exit = await readExit(this.dir(id));
-      if (exit) {
-        if (exit.code !== 127 && exit.code !== 126) return;
-        await this.finishing.get(id);
-        const line = await lastLine(this.logPath(id), 'stderr');
-        const m = /dockling-init: exec: (.*): (.*)$/.exec(line.trim());
-        if (!m) return;
-        const [cmd, why] = [m[1]!, m[2]!];
-        const text = exit.code === 127 && /No such file/.test(why) && !cmd.includes('/')
-          ? `exec: "${cmd}": executable file not found in $PATH`
-          : `exec: "${cmd}": ${why.toLowerCase()}`;
-        const message = `failed to create task for container: ${text}`;
-        await this.saveState(id, (s) => ({ ...s, Error: message }));
-        throw new EngineError({ code: 'CONTAINER_EXEC_FAILED', kind: 'internal', message, data: { id, command: cmd, exitCode: exit.code } });
-      }
-      await new Promise((r) => setTimeout(r, 25));
+  private async reportNotStarted(id: string, why: string): Promise<void> {
+    await this.deps.supervisor.wait(id, 'not-running');
+    await this.finish(id);
+    const m = /^(\d+) (.*)$/s.exec(why.trim());
+    const status = Number(m?.[1] ?? 125);
+    const text = m?.[2] ?? why.trim();
+    const exec = /^exec: (.*): (.*)$/.exec(text);
+    let message = `failed to create task for container: ${text}`;
+    if (exec) {
+      const [cmd, reason] = [exec[1]!, exec[2]!];
+      message = `failed to create task for container: ${status === 127 && /No such file/.test(reason) && !cmd.includes('/')
+        ? `exec: "${cmd}": executable file not found in $PATH`
+        : `exec: "${cmd}": ${reason.toLowerCase()}`}`;
     }
+    await this.saveState(id, (s) => ({ ...s, Error: message }));
+    const code = status === 127 || status === 126 ? 'CONTAINER_EXEC_FAILED' : 'CONTAINER_START_FAILED';
+    throw new EngineError({ code, kind: 'internal', message, data: { id, exitCode: status } });
   }
 
   // #region runtime-exit
@@ -244,7 +234,7 @@ export class Runtime {
     const live = this.live.get(id) ?? (await this.rebuild(record));
     this.live.delete(id);
     const oom = await oomKilled(live.cgroup).catch(() => false);
-    const code = await this.exitCodeOf({ id, code: state.exitCode, oom, sigkilled: live.sigkilled });
+    const code = this.exitCodeOf({ code: state.exitCode, oom });
     // Release in the reverse order of start: 6 ports, 4 cgroup, 3 network, 1 rootfs.
     await live.ports?.close().catch(() => {});
     if (!live.oci) await removeCgroup({ plan: live.cgroup }).catch(() => {});
@@ -272,16 +262,11 @@ export class Runtime {
   }
 
   /**
-   * Docker's 128+signal convention, repaired for unshare: it exits 1 (and says so on stderr)
-   * when its child died of SIGKILL. The cgroup tells an OOM kill; the daemon knows its own
-   * SIGKILLs; a SIGKILL from elsewhere is recognised by unshare's message, the last stderr line.
+   * Docker's 128+signal convention: the shim computes it from how dockling-init (or runc) ended,
+   * which is how pid 1 ended. An OOM kill is 137 whatever the runtime made of it: the cgroup knows.
    */
-  private async exitCodeOf(a: { id: string; code: number; oom: boolean; sigkilled: boolean }): Promise<number> {
-    if (a.oom) return 137;
-    if (a.code !== 1) return a.code;
-    if (a.sigkilled) return 137;
-    const path = this.logPath(a.id);
-    return UNSHARE_SIGKILL.test(await lastLine(path, 'stderr')) || UNSHARE_SIGKILL.test(await lastLine(path, 'stdout')) ? 137 : 1;
+  private exitCodeOf(a: { code: number; oom: boolean }): number {
+    return a.oom ? 137 : a.code;
   }
   // #endregion runtime-exit
 
@@ -289,7 +274,7 @@ export class Runtime {
   private async rebuild(record: ContainerRecord): Promise<Live> {
     const oci = this.ociOf(record);
     const cgroup = planCgroup({ name: oci ? ociCgroupName(oci, record.Id) : cgroupName(record.Id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
-    return { cgroup, oci, sigkilled: false };
+    return { cgroup, oci };
   }
 
   // #region runtime-adopt
@@ -321,15 +306,11 @@ export class Runtime {
     resizeTerminal(this.dir(record.Id), size);
   }
 
-  /** Sends a signal to the container's pid 1 (unshare's child: unshare forwards nothing). */
+  /** Sends a signal to the container's pid 1 (dockling-init's child: its parent forwards nothing). */
   async kill(record: ContainerRecord, signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
     const notRunning = () => conflict('CONTAINER_NOT_RUNNING', `cannot kill container: ${record.Name.slice(1)}: container ${record.Id} is not running`, { id: record.Id });
     const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
     if (!state || state.status !== 'running') throw notRunning();
-    if (signal === 'SIGKILL' || signal === 9) {
-      const live = this.live.get(record.Id);
-      if (live) live.sigkilled = true;
-    }
     const oci = this.live.get(record.Id)?.oci ?? this.ociOf(record);
     if (oci) {
       // runc knows its container's init; signalling `runc run` itself would only be forwarded.
@@ -523,7 +504,7 @@ async function unmountRoot(rootfs: string): Promise<void> {
   }
 }
 
-/** The container's pid 1 on the host: unshare's only child (retried: it forks right after exec). */
+/** The container's pid 1 on the host: the only child of dockling-init (or unshare), which forks it. */
 async function containerInit(unsharePid: number): Promise<number | undefined> {
   for (let i = 0; i < 20; i++) {
     try {
@@ -539,7 +520,7 @@ async function containerInit(unsharePid: number): Promise<number | undefined> {
 
 /**
  * The container's pid 1 once it stands in its own root. Right after start, unshare's child is
- * still the recipe's shell, in the host's root until dockling-init's pivot_root: a process
+ * still dockling-init making the container's mounts, in the host's root until its pivot_root: a process
  * that joined it then (exec) would see the host's files. Its root is the container's when it
  * is the very directory the rootfs is mounted on (same device and inode).
  */
@@ -554,13 +535,6 @@ async function settledInit(unsharePid: number, rootfs: string): Promise<number |
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new EngineError({ code: 'CONTAINER_STARTING', kind: 'unavailable', message: `container pid ${unsharePid} did not reach its root filesystem in 3s`, data: { pid: unsharePid, rootfs } });
-}
-
-/** The last line the container wrote on `stream`, '' when none. */
-async function lastLine(path: string, stream: 'stdout' | 'stderr'): Promise<string> {
-  let last = '';
-  for await (const e of readLog({ path, tail: 1, stdout: stream === 'stdout', stderr: stream === 'stderr' })) last = e.line.toString('utf8');
-  return last;
 }
 
 function ignoreNotRunning(err: unknown): void {

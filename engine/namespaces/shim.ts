@@ -69,6 +69,9 @@ export interface StartShimOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   span?: Span;
+  /** ARGV reports on fd 3 whether the container's command started (dockling-init does): the
+   *  shim then says "ok" only once it has, and passes on the reason when it has not. */
+  ready?: boolean;
   /** How long the shim may take to report that the container runs. */
   timeoutMs?: number;
   binary?: string;
@@ -81,15 +84,15 @@ export interface StartShimOptions {
  * the shim's error to its stderr and exits 1 — so the daemon learns about a failed exec here,
  * synchronously, and keeps no child of its own.
  */
-export async function startShim(opts: StartShimOptions): Promise<ShimStart> {
+export async function startShim(opts: StartShimOptions): Promise<ShimStart & { notStarted?: string }> {
   const stateDir = resolve(opts.stateDir);
   const binary = opts.binary ?? shimBinaryPath();
   await mkdir(stateDir, { recursive: true });
   // A restarted container reuses its directory: last run's facts must not answer for this one.
   for (const name of ['exit', 'pid', 'shim.pid', 'start.json', 'stdin', 'resize']) await rm(join(stateDir, name), { force: true });
   const tty = opts.tty ? ['--tty', '--size', `${opts.tty.rows}x${opts.tty.cols}`] : [];
-  const args = ['--state', stateDir, ...(opts.stdin ? ['--stdin'] : []), ...tty, '--', ...opts.argv];
-  const { code, stderr } = await runLauncher({ binary, args, env: opts.env, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 10_000 });
+  const args = ['--state', stateDir, ...(opts.stdin ? ['--stdin'] : []), ...tty, ...(opts.ready ? ['--ready'] : []), '--', ...opts.argv];
+  const { code, stderr, stdout } = await runLauncher({ binary, args, env: opts.env, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 10_000 });
   if (code !== 0) {
     throw new EngineError({
       code: 'SHIM_START_FAILED', kind: 'internal',
@@ -99,17 +102,22 @@ export async function startShim(opts: StartShimOptions): Promise<ShimStart> {
   }
   const start = await readShimStart(stateDir);
   if (!start) throw internal('SHIM_START_FAILED', `dockling-shim reported ok but wrote no ${join(stateDir, 'start.json')}`, { stateDir });
-  opts.span?.event('shim.started', { stateDir, shimPid: start.shimPid, pid: start.pid, argv: opts.argv });
-  return start;
+  // With --ready, a line here means the container's command never ran ("127 exec: x: No such
+  // file or directory", "125 step "mount /data" failed: ..."): its exit follows at once.
+  const notStarted = stdout.trim() || undefined;
+  opts.span?.event('shim.started', { stateDir, shimPid: start.shimPid, pid: start.pid, argv: opts.argv, ...(notStarted ? { notStarted } : {}) });
+  return notStarted ? { ...start, notStarted } : start;
 }
 // #endregion start-shim
 
-async function runLauncher(a: { binary: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<{ code: number; stderr: string }> {
+async function runLauncher(a: { binary: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<{ code: number; stderr: string; stdout: string }> {
   return new Promise((resolveRun, reject) => {
     // No env given: Docker's default PATH and nothing else — never the daemon's own environment.
-    const child = spawn(a.binary, a.args, { env: a.env ?? { PATH: DEFAULT_PATH }, cwd: a.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(a.binary, a.args, { env: a.env ?? { PATH: DEFAULT_PATH }, cwd: a.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let stdout = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     const timer = setTimeout(() => {
       if (child.pid) process.kill(child.pid, 'SIGKILL');
       reject(new EngineError({
@@ -124,7 +132,7 @@ async function runLauncher(a: { binary: string; args: string[]; env?: NodeJS.Pro
     });
     child.on('close', (code, sig) => {
       clearTimeout(timer);
-      resolveRun({ code: code ?? 128 + (sig ? osConstants.signals[sig] ?? 0 : 0), stderr });
+      resolveRun({ code: code ?? 128 + (sig ? osConstants.signals[sig] ?? 0 : 0), stderr, stdout });
     });
   });
 }

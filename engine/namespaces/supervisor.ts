@@ -28,6 +28,8 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 export interface SupervisorStartOptions {
   stdin?: boolean;
   tty?: TerminalSize;
+  /** The command reports on fd 3 whether it started (see startShim). */
+  ready?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   span?: Span;
@@ -67,7 +69,7 @@ export class Supervisor {
 
   // #region start
   /** Starts `argv` under a new shim and records the container as running. */
-  async start(id: string, argv: string[], opts: SupervisorStartOptions = {}): Promise<ContainerState> {
+  async start(id: string, argv: string[], opts: SupervisorStartOptions = {}): Promise<ContainerState & { notStarted?: string }> {
     const dir = this.dir(id);
     return this.lock.run(id, async () => {
       const before = (await readState(dir)) ?? createdState(id);
@@ -75,7 +77,7 @@ export class Supervisor {
       const span = this.tracer.start('namespaces', 'process.start', { id, argv }, opts.span?.id ?? null);
       try {
         await mkdir(dir, { recursive: true });
-        const s = await startShim({ stateDir: dir, argv, stdin: opts.stdin, tty: opts.tty, env: opts.env, cwd: opts.cwd, span });
+        const s = await startShim({ stateDir: dir, argv, stdin: opts.stdin, tty: opts.tty, ready: opts.ready, env: opts.env, cwd: opts.cwd, span });
         const state: ContainerState = {
           ...before, status: 'running', pid: s.pid, shimPid: s.shimPid, startTime: s.pidStart, shimStartTime: s.shimStart,
           startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, exitSignal: 0, error: undefined,
@@ -84,7 +86,7 @@ export class Supervisor {
         span.end({ pid: s.pid, shimPid: s.shimPid });
         this.emit({ action: 'start', id, pid: s.pid });
         this.watch(state);
-        return state;
+        return s.notStarted ? { ...state, notStarted: s.notStarted } : state;
       } catch (err) {
         span.fail(err);
         throw err;
