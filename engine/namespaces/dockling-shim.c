@@ -1,6 +1,6 @@
 /* dockling-shim: the per-container supervisor (chapter 3, "who holds the container").
  *
- *   dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] [--ready] -- ARGV...
+ *   dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] [--ready] [--unmount PATH] -- ARGV...
  *
  * The daemon starts one shim per container. The shim detaches from the daemon, starts ARGV (the
  * runtime's command: `unshare ... sh -c recipe`), writes everything ARGV prints to
@@ -17,8 +17,7 @@
  *
  * Files in DIR (each small one written as tmp + rename, so a reader sees all of it or nothing):
  *   start.json     {"shimPid":..,"shimStart":..,"pid":..,"pidStart":..}  (start = /proc stat field 22,
- *                  so a later reader can tell "our" pid from a recycled one)
- *   shim.pid, pid  the shim's and the container's pid; `pid` is written last: it means "started"
+ *                  so a later reader can tell "our" pid from a recycled one); it means "started"
  *   container.log  {"log":"hi\n","stream":"stdout","time":"2026-11-29T23:00:00.123456789Z"} lines
  *   stdin          (with --stdin) a FIFO: whatever is written to it reaches the container's stdin
  *   resize         (with --tty) a FIFO: lines "ROWS COLS\n" set the terminal's size
@@ -39,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -75,14 +75,14 @@ static void write_all(int fd, const char *p, size_t n) {
 }
 
 /* DIR/name = text, atomically: readers (the daemon, a restarted daemon) never see half a file. */
-static void write_state_file(const char *name, const char *text) {
+static void write_state_file(const char *name, const char *text, int durable) {
   char tmp[4096], path[4096];
   snprintf(tmp, sizeof tmp, "%s/.%s.tmp", state_dir, name);
   snprintf(path, sizeof path, "%s/%s", state_dir, name);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("open %s", tmp);
   write_all(fd, text, strlen(text));
-  fsync(fd); /* the exit code must survive a host crash as well as a daemon crash */
+  if (durable) fsync(fd); /* the exit code must survive a host crash as well as a daemon crash */
   close(fd);
   if (rename(tmp, path) < 0) fail("rename %s", path);
 }
@@ -335,6 +335,7 @@ static void attach_terminal(int slave) {
 static pid_t child;
 static char **child_argv;
 static int with_stdin, with_ready;
+static const char *unmount_at_exit; /* --unmount PATH: the container's root, unmounted when it exits */
 static char ready_msg[1024]; /* what ARGV wrote on the readiness pipe: empty when all went well */
 
 /* Child side of the fork: wire stdio and exec. Signal dispositions set to "ignore" and the
@@ -460,11 +461,8 @@ static void write_start_files(void) {
   char text[256];
   snprintf(text, sizeof text, "{\"shimPid\":%d,\"shimStart\":%llu,\"pid\":%d,\"pidStart\":%llu}\n",
            (int)getpid(), start_ticks(getpid()), (int)child, start_ticks(child));
-  write_state_file("start.json", text);
-  snprintf(text, sizeof text, "%d\n", (int)getpid());
-  write_state_file("shim.pid", text);
-  snprintf(text, sizeof text, "%d\n", (int)child);
-  write_state_file("pid", text); /* last: its presence means the container runs */
+  /* Not fsynced: after a host crash there is no container left for it to describe. */
+  write_state_file("start.json", text, 0);
 }
 
 /* ---- supervise: log until the container is gone, then record how it ended ---- */
@@ -512,7 +510,10 @@ static void supervise(int sfd) {
            code, sig, finished);
   if (with_stdin) snprintf(path, sizeof path, "%s/stdin", state_dir), unlink(path); /* no reader any more */
   if (with_tty) snprintf(path, sizeof path, "%s/resize", state_dir), unlink(path);
-  write_state_file("exit", text);
+  /* The root filesystem goes with the container, as dockerd unmounts it when a container stops
+   * (lazily: a process of the host may still be looking into it). */
+  if (unmount_at_exit && umount2(unmount_at_exit, MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) { /* the daemon retries */ }
+  write_state_file("exit", text, 1);
 }
 
 int main(int argc, char **argv) {
@@ -522,6 +523,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--stdin") == 0) with_stdin = 1;
     else if (strcmp(argv[i], "--tty") == 0) with_tty = 1;
     else if (strcmp(argv[i], "--ready") == 0) with_ready = 1;
+    else if (strcmp(argv[i], "--unmount") == 0 && i + 1 < argc) unmount_at_exit = argv[++i];
     else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
       unsigned rows = 0, cols = 0;
       if (sscanf(argv[++i], "%ux%u", &rows, &cols) != 2) errno = 0, fail("--size %s: want ROWSxCOLS", argv[i]);
@@ -529,7 +531,7 @@ int main(int argc, char **argv) {
     }
     else errno = 0, fail("unknown argument %s", argv[i]);
   }
-  if (!state_dir || i + 1 >= argc) errno = 0, fail("usage: dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] [--ready] -- ARGV...");
+  if (!state_dir || i + 1 >= argc) errno = 0, fail("usage: dockling-shim --state DIR [--stdin] [--tty [--size ROWSxCOLS]] [--ready] [--unmount PATH] -- ARGV...");
   child_argv = argv + i + 1;
 
   int status[2];

@@ -132,7 +132,7 @@ export class Runtime {
       await rm(join(dir, 'exit'), { force: true });
       await mkdir(rootfs, { recursive: true });
       await mountPlan({ plan: await this.deps.snapshotter.mounts(record.SnapshotKey), target: rootfs, span });
-      undo.push(() => unmountRoot(rootfs));
+      undo.push(() => unmountRoot(rootfs, this.deps.snapshotter.driver));
       // 2. the user, looked up in the image's own /etc/passwd (needs the rootfs)
       const user = await resolveUser({ rootfs, user: record.Config.User });
       // 3. the network namespace, prepared outside: veth + address, or lo only, or the host's
@@ -170,7 +170,7 @@ export class Runtime {
       if (oci) undo.push(() => ociDelete(oci, { id }));
       this.live.set(id, { cgroup, oci, ports });
       undo.push(async () => this.live.delete(id));
-      const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), ready: !oci, cwd: bundle, span });
+      const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), ready: !oci, unmountAtExit: rootfs, cwd: bundle, span });
       await this.saveState(id, (s) => ({
         ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,
         StartedAt: state.startedAt, FinishedAt: '0001-01-01T00:00:00Z',
@@ -240,7 +240,7 @@ export class Runtime {
     if (!live.oci) await removeCgroup({ plan: live.cgroup }).catch(() => {});
     if (live.oci) await ociDelete(live.oci, { id }).catch(() => {}); // runc's state and its cgroup
     await disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }).catch(() => {});
-    await unmountRoot(join(this.dir(id), 'bundle', 'rootfs')).catch(() => {});
+    await unmountRoot(join(this.dir(id), 'bundle', 'rootfs'), this.deps.snapshotter.driver).catch(() => {});
     const saved = await this.saveState(id, (s) => ({
       ...s, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oom,
       FinishedAt: state.finishedAt || new Date().toISOString(), Error: s.Error || (state.error ?? ''),
@@ -403,7 +403,7 @@ export class Runtime {
     await this.finishing.get(record.Id);
     const readers = [...(this.readers.get(record.Id) ?? [])];
     await Promise.race([Promise.allSettled(readers), new Promise((r) => setTimeout(r, 3000).unref())]);
-    await unmountRoot(join(this.dir(record.Id), 'bundle', 'rootfs')).catch(() => {});
+    await unmountRoot(join(this.dir(record.Id), 'bundle', 'rootfs'), this.deps.snapshotter.driver).catch(() => {});
     // runc's state, if it still has any (a missing runc binary must not block the removal)
     await Promise.resolve().then(() => this.ociOf(record)).then((oci) => oci && ociDelete(oci, { id: record.Id })).catch(() => {});
     await this.deps.supervisor.remove(record.Id).catch((err: unknown) => {
@@ -497,9 +497,19 @@ function portList(record: ContainerRecord, ports: PublishedPorts | undefined): C
   return (ports?.ports ?? []).map((p, i) => ({ ...p, containerPort: bindings[i]!.containerPort, proto: bindings[i]!.proto }));
 }
 
-/** Unmounts the rootfs if (and as long as) something is mounted there; lazily when busy. */
-async function unmountRoot(rootfs: string): Promise<void> {
-  for (let i = 0; i < 4 && (await readMountInfo()).some((m) => m.mountPoint === rootfs); i++) {
+/**
+ * Unmounts the rootfs if (and as long as) something is mounted there; lazily when busy. Usually
+ * the shim has already done it when the container exited. An overlay mount point is seen by its
+ * device number differing from its parent's: cheaper than reading mountinfo with thousands of
+ * mounts. The copy driver's root is a bind mount on the same device, so there mountinfo tells.
+ */
+async function unmountRoot(rootfs: string, driver: 'overlay' | 'copy'): Promise<void> {
+  const mounted = async () => {
+    if (driver === 'copy') return (await readMountInfo()).some((m) => m.mountPoint === rootfs);
+    const [here, parent] = await Promise.all([stat(rootfs).catch(() => null), stat(join(rootfs, '..')).catch(() => null)]);
+    return here !== null && parent !== null && here.dev !== parent.dev;
+  };
+  for (let i = 0; i < 4 && (await mounted()); i++) {
     await unmount({ target: rootfs }).catch(() => unmount({ target: rootfs, lazy: true }));
   }
 }

@@ -72,6 +72,8 @@ export interface StartShimOptions {
   /** ARGV reports on fd 3 whether the container's command started (dockling-init does): the
    *  shim then says "ok" only once it has, and passes on the reason when it has not. */
   ready?: boolean;
+  /** A mount point the shim unmounts when the container has exited (its root filesystem). */
+  unmountAtExit?: string;
   /** How long the shim may take to report that the container runs. */
   timeoutMs?: number;
   binary?: string;
@@ -89,9 +91,9 @@ export async function startShim(opts: StartShimOptions): Promise<ShimStart & { n
   const binary = opts.binary ?? shimBinaryPath();
   await mkdir(stateDir, { recursive: true });
   // A restarted container reuses its directory: last run's facts must not answer for this one.
-  for (const name of ['exit', 'pid', 'shim.pid', 'start.json', 'stdin', 'resize']) await rm(join(stateDir, name), { force: true });
+  await Promise.all(['exit', 'start.json', 'stdin', 'resize'].map((name) => rm(join(stateDir, name), { force: true })));
   const tty = opts.tty ? ['--tty', '--size', `${opts.tty.rows}x${opts.tty.cols}`] : [];
-  const args = ['--state', stateDir, ...(opts.stdin ? ['--stdin'] : []), ...tty, ...(opts.ready ? ['--ready'] : []), '--', ...opts.argv];
+  const args = ['--state', stateDir, ...(opts.stdin ? ['--stdin'] : []), ...tty, ...(opts.ready ? ['--ready'] : []), ...(opts.unmountAtExit ? ['--unmount', opts.unmountAtExit] : []), '--', ...opts.argv];
   const { code, stderr, stdout } = await runLauncher({ binary, args, env: opts.env, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 10_000 });
   if (code !== 0) {
     throw new EngineError({

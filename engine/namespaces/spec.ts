@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { invalid, writeFileAtomic } from '../base/index.js';
+import { invalid } from '../base/index.js';
 import type { ContainerRecord, ScopedPath } from '../unionfs/index.js';
 import { resolveInRoot } from '../unionfs/index.js';
 import type { ImageConfig } from '../layers/index.js';
@@ -176,7 +176,8 @@ export async function writeBundle(args: { dir: string; spec: Spec; resolvConf?: 
   await writeFile(join(args.dir, 'hostname'), `${name}\n`);
   await writeFile(join(args.dir, 'hosts'), hosts);
   await writeFile(join(args.dir, 'resolv.conf'), args.resolvConf ?? hostResolvConf());
-  await writeFileAtomic(join(args.dir, 'config.json'), JSON.stringify(args.spec, null, 2) + '\n');
+  // Written anew at every start, so not fsynced: a torn file after a crash is rewritten before use.
+  await writeFile(join(args.dir, 'config.json'), JSON.stringify(args.spec, null, 2) + '\n');
 }
 
 /** The host's resolv.conf without loopback nameservers, which mean nothing in another network namespace. */

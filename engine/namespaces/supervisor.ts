@@ -30,6 +30,8 @@ export interface SupervisorStartOptions {
   tty?: TerminalSize;
   /** The command reports on fd 3 whether it started (see startShim). */
   ready?: boolean;
+  /** Unmounted by the shim once the container has exited. */
+  unmountAtExit?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   span?: Span;
@@ -77,7 +79,7 @@ export class Supervisor {
       const span = this.tracer.start('namespaces', 'process.start', { id, argv }, opts.span?.id ?? null);
       try {
         await mkdir(dir, { recursive: true });
-        const s = await startShim({ stateDir: dir, argv, stdin: opts.stdin, tty: opts.tty, ready: opts.ready, env: opts.env, cwd: opts.cwd, span });
+        const s = await startShim({ stateDir: dir, argv, stdin: opts.stdin, tty: opts.tty, ready: opts.ready, unmountAtExit: opts.unmountAtExit, env: opts.env, cwd: opts.cwd, span });
         const state: ContainerState = {
           ...before, status: 'running', pid: s.pid, shimPid: s.shimPid, startTime: s.pidStart, shimStartTime: s.shimStart,
           startedAt: new Date().toISOString(), finishedAt: '', exitCode: 0, exitSignal: 0, error: undefined,
