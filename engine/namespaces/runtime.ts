@@ -127,26 +127,46 @@ export class Runtime {
     const bundle = join(dir, 'bundle');
     const rootfs = join(bundle, 'rootfs');
     const undo: Array<() => Promise<unknown>> = [];
+    /** Runs independent steps side by side; each one's release is registered if it succeeded. */
+    const together = async <T extends unknown[]>(...steps: { [K in keyof T]: { run: () => Promise<T[K]>; release: () => Promise<unknown> } }): Promise<T> => {
+      const settled = await Promise.allSettled(steps.map((s) => s.run()));
+      settled.forEach((r, i) => r.status === 'fulfilled' && undo.push(steps[i]!.release));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+    };
     try {
-      // 1. the container's snapshot, mounted at bundle/rootfs in the host's mount namespace
-      await rm(join(dir, 'exit'), { force: true });
-      await mkdir(rootfs, { recursive: true });
-      await mountPlan({ plan: await this.deps.snapshotter.mounts(record.SnapshotKey), target: rootfs, span });
-      undo.push(() => unmountRoot(rootfs, this.deps.snapshotter.driver));
-      // 2. the user, looked up in the image's own /etc/passwd (needs the rootfs)
-      const user = await resolveUser({ rootfs, user: record.Config.User });
-      // 3. the network namespace, prepared outside: veth + address, or lo only, or the host's
-      const network = networkName(record.HostConfig);
-      const net = await connectContainer({ networks, containerId: id, name: record.Name, network, stateDir: networks.stateDir, span });
-      undo.push(() => disconnectContainer({ networks, containerId: id, stateDir: networks.stateDir, span }));
-      // 4. the cgroup with its limits; the recipe's first command moves itself in. Under
-      //    --runtime runc|crun the runtime makes it from the spec's cgroupsPath and resources.
       const oci = this.ociOf(record);
+      const network = networkName(record.HostConfig);
       const cgroup = planCgroup({ name: oci ? ociCgroupName(oci, id) : cgroupName(id), limits: limitsOf(record.HostConfig), detected: await this.cgroups() });
-      if (!oci) {
-        await applyCgroup({ plan: cgroup, span });
-        undo.push(() => removeCgroup({ plan: cgroup, span }));
-      }
+      // Steps 1–4 do not depend on one another, so they run at the same time:
+      // 1. the container's snapshot, mounted at bundle/rootfs in the host's mount namespace,
+      // 2. then the user, looked up in the image's own /etc/passwd (needs the rootfs);
+      // 3. the network namespace, prepared outside: veth + address for a bridge (none makes its
+      //    own at start, host uses the host's);
+      // 4. the cgroup with its limits; dockling-init moves itself in first. Under
+      //    --runtime runc|crun the runtime makes it from the spec's cgroupsPath and resources.
+      const [user, net] = await together<[Awaited<ReturnType<typeof resolveUser>>, Awaited<ReturnType<typeof connectContainer>>, void]>(
+        {
+          run: async () => {
+            await Promise.all([rm(join(dir, 'exit'), { force: true }), mkdir(rootfs, { recursive: true })]);
+            await mountPlan({ plan: await this.deps.snapshotter.mounts(record.SnapshotKey), target: rootfs, span });
+            return resolveUser({ rootfs, user: record.Config.User }).catch(async (err: unknown) => {
+              await unmountRoot(rootfs, this.deps.snapshotter.driver).catch(() => {}); // not registered: this step failed
+              throw err;
+            });
+          },
+          release: () => unmountRoot(rootfs, this.deps.snapshotter.driver),
+        },
+        {
+          run: () => connectContainer({ networks, containerId: id, name: record.Name, network, stateDir: networks.stateDir, span }),
+          release: () => disconnectContainer({ networks, containerId: id, stateDir: networks.stateDir, span }),
+        },
+        {
+          run: async () => { if (!oci) await applyCgroup({ plan: cgroup, span }); },
+          release: async () => { if (!oci) await removeCgroup({ plan: cgroup, span }); },
+        },
+      );
       // 5. the bundle: config.json (volumes and binds among its mounts), hostname; /etc/hosts and
       //    resolv.conf are the network's files
       const mounts = (await this.deps.mounts?.(record)) ?? [];
@@ -171,11 +191,13 @@ export class Runtime {
       this.live.set(id, { cgroup, oci, ports });
       undo.push(async () => this.live.delete(id));
       const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), ready: !oci, unmountAtExit: rootfs, cwd: bundle, span });
-      await this.saveState(id, (s) => ({
-        ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,
-        StartedAt: state.startedAt, FinishedAt: '0001-01-01T00:00:00Z',
-      }));
-      await this.saveNetwork(id, { network, ip: net.ip, gateway: net.gateway, mac: net.mac, ports: portList(record, ports) });
+      await Promise.all([
+        this.saveState(id, (s) => ({
+          ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,
+          StartedAt: state.startedAt, FinishedAt: '0001-01-01T00:00:00Z',
+        })),
+        this.saveNetwork(id, { network, ip: net.ip, gateway: net.gateway, mac: net.mac, ports: portList(record, ports) }),
+      ]);
       return state.notStarted;
     } catch (err) {
       for (const release of undo.reverse()) await release().catch(() => {});
@@ -235,12 +257,14 @@ export class Runtime {
     this.live.delete(id);
     const oom = await oomKilled(live.cgroup).catch(() => false);
     const code = this.exitCodeOf({ code: state.exitCode, oom });
-    // Release in the reverse order of start: 6 ports, 4 cgroup, 3 network, 1 rootfs.
-    await live.ports?.close().catch(() => {});
-    if (!live.oci) await removeCgroup({ plan: live.cgroup }).catch(() => {});
-    if (live.oci) await ociDelete(live.oci, { id }).catch(() => {}); // runc's state and its cgroup
-    await disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }).catch(() => {});
-    await unmountRoot(join(this.dir(id), 'bundle', 'rootfs'), this.deps.snapshotter.driver).catch(() => {});
+    // Release what start acquired — ports, cgroup (or runc's state and cgroup), network, rootfs —
+    // side by side: the process is gone, and none of them depends on another any more.
+    await Promise.all([
+      live.ports?.close(),
+      live.oci ? ociDelete(live.oci, { id }) : removeCgroup({ plan: live.cgroup }),
+      disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }),
+      unmountRoot(join(this.dir(id), 'bundle', 'rootfs'), this.deps.snapshotter.driver),
+    ].map((p) => Promise.resolve(p).catch(() => {})));
     const saved = await this.saveState(id, (s) => ({
       ...s, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oom,
       FinishedAt: state.finishedAt || new Date().toISOString(), Error: s.Error || (state.error ?? ''),

@@ -122,7 +122,7 @@ describe('dockling-shim', () => {
     const err = await startShim({ stateDir, argv: ['/nonexistent/cmd'], env: ENV }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SHIM_START_FAILED' });
     expect((err as { data: { stderr: string } }).data.stderr).toContain('exec /nonexistent/cmd');
-    expect(existsSync(join(stateDir, 'pid'))).toBe(false);
+    expect(existsSync(join(stateDir, 'start.json'))).toBe(false);
   });
 
   it('costs little: 50 shims running sleep, their mean PSS', async () => {
