@@ -188,13 +188,15 @@ static int become(int argc, char **argv) {
  * recipe has about forty. The plan is still data, written by planner.ts, and each record is one
  * step of the recipe the trace shows; only who carries it out changed.
  *
- * The parent stays on the host side of the pid namespace, waits for pid 1 and ends the way it
+ * The parent stays on the host side of the pid namespace. Under dockling-shim it writes
+ * "pid N" (pid 1's number on the host) on the readiness pipe and exits: the shim, a subreaper,
+ * inherits pid 1 and waits for it. Run on its own, it waits for pid 1 and ends the way it
  * ended: the same exit status, or killed by the same signal (SIGKILL included, which util-linux
- * unshare cannot re-raise). It holds nothing else: no file, no pipe.
+ * unshare cannot re-raise).
  *
- * Fd 3, when open, is the readiness pipe from dockling-shim (--ready): nothing is written to it
- * when the container's command has been exec'd (close-on-exec closes it: EOF), and one line,
- * "STATUS message", when a step or the exec failed. */
+ * Fd 3, when open, is the readiness pipe from dockling-shim (--ready): the child writes nothing
+ * to it when the container's command has been exec'd (close-on-exec closes it: EOF), and one
+ * line, "STATUS message", when a step or the exec failed. */
 
 #define MAX_FIELDS 4096
 static char *fields[MAX_FIELDS];
@@ -359,8 +361,15 @@ static int run_plan(const char *path) {
 			pid_t child = fork();
 			if (child < 0) step_fail(125, "fork", "pid 1");
 			forked = 1;
+			if (child > 0 && ready_fd >= 0) {
+				/* Under dockling-shim (it gave us fd 3 and is a subreaper), the parent's work is
+				 * done: it names pid 1 on the host and leaves. pid 1 is re-parented to the shim,
+				 * which waits for it itself — one process less per container, and none of ours
+				 * counted in the container's pids limit. */
+				dprintf(ready_fd, "pid %d\n", (int)child);
+				_exit(0);
+			}
 			if (child > 0) {
-				if (ready_fd >= 0) close(ready_fd); /* only the child reports readiness */
 				signal(SIGINT, SIG_IGN), signal(SIGTERM, SIG_IGN), signal(SIGHUP, SIG_IGN);
 				int status;
 				while (waitpid(child, &status, 0) < 0) if (errno != EINTR) step_fail(125, "waitpid", "pid 1");

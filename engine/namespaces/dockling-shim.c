@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -432,6 +433,14 @@ static int start_container(void) {
     }
     ready_msg[len] = 0;
     close(rd[0]);
+    /* "pid N": ARGV forked the container's pid 1 and left (dockling-init); N is the process to
+     * wait for from now on — ours, since we are a subreaper. The other lines are the failure. */
+    char *p = strstr(ready_msg, "pid ");
+    if (p && (p == ready_msg || p[-1] == '\n')) {
+      char *end = strchr(p, '\n');
+      child = (pid_t)atoi(p + 4);
+      memmove(p, end ? end + 1 : p + strlen(p), strlen(end ? end + 1 : p + strlen(p)) + 1);
+    }
   }
   return sfd;
 }
@@ -552,6 +561,9 @@ int main(int argc, char **argv) {
   dup2(null, 0), dup2(null, 1), dup2(null, 2);
   if (null > 2) close(null);
   signal(SIGPIPE, SIG_IGN), signal(SIGHUP, SIG_IGN), signal(SIGINT, SIG_IGN);
+  /* A subreaper: orphans below us come to us, not to init — with --ready, the container's pid 1
+   * once its starter has left (see "pid N" above). */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("prctl(PR_SET_CHILD_SUBREAPER)");
 
   int sfd = start_container();
   write_start_files();

@@ -10,7 +10,7 @@
 //
 // The rootfs is the engine's own mount in the host's mount namespace (containerd does the
 // same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, conflict, writeFileAtomic } from '../base/index.js';
 import type { ImageConfig } from '../layers/index.js';
@@ -538,8 +538,15 @@ async function unmountRoot(rootfs: string, driver: 'overlay' | 'copy'): Promise<
   }
 }
 
-/** The container's pid 1 on the host: the only child of dockling-init (or unshare), which forks it. */
+/**
+ * The container's pid 1 on the host. The shim's recorded pid is pid 1 itself for dockling's own
+ * runtime (dockling-init forked it and left: it is in a pid namespace other than ours); under
+ * `runc run` it is runc, and pid 1 is runc's only child.
+ */
 async function containerInit(unsharePid: number): Promise<number | undefined> {
+  const [theirs, ours] = await Promise.all([readlink(`/proc/${unsharePid}/ns/pid`).catch(() => null), readlink('/proc/self/ns/pid')]);
+  if (theirs === null) return undefined;
+  if (theirs !== ours) return unsharePid;
   for (let i = 0; i < 20; i++) {
     try {
       const kids = (await readFile(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);

@@ -114,12 +114,17 @@ describe.skipIf(skip)('Runtime', () => {
     expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'exited', ExitCode: 137 });
   });
 
-  it('a SIGKILL from outside the daemon is still 137 (unshare\'s message recognised)', async () => {
+  it('a SIGKILL from outside the daemon is still 137: State.Pid is pid 1 itself, the shim its parent', async () => {
     const c = await create(['sleep', '100']);
     await runtime.start(c);
     const waiting = runtime.wait(c.Id, 'next-exit');
-    const kids = readFileSync(`/proc/${(await containers.get(c.Id)).State.Pid}/task/${(await containers.get(c.Id)).State.Pid}/children`, 'utf8').trim();
-    process.kill(Number(kids.split(' ')[0]), 'SIGKILL');
+    const pid = (await containers.get(c.Id)).State.Pid;
+    expect(pid).toBeGreaterThan(1);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u0000100\u0000');
+    // its parent is the shim (a subreaper: dockling-init forked pid 1 and left)
+    const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toContain('dockling-shim');
+    process.kill(pid, 'SIGKILL');
     expect((await waiting).StatusCode).toBe(137);
   });
 
