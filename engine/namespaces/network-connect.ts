@@ -48,7 +48,9 @@ export async function connectContainer(args: {
     await mkdir(join(args.stateDir, 'netns'), { recursive: true });
     // Everything acquired is registered here at once and released newest first on failure.
     const undo: Array<() => Promise<unknown>> = [() => rm(paths.etcDir, { recursive: true, force: true })];
-    await networks.withNetwork(net.Id, async () => {
+    // Only a bridge shares anything between containers (addresses, the device): only it is locked.
+    const locked = <T>(fn: () => Promise<T>) => (ep.Mode === 'bridge' ? networks.withNetwork(net.Id, fn) : fn());
+    await locked(async () => {
       try {
         if (ep.Mode === 'bridge') {
           const subnet = parseSubnet(net.Subnet!);
@@ -85,8 +87,9 @@ export async function disconnectContainer(args: { networks: NetworkStore; contai
   const { networks, containerId } = args;
   const ep = await networks.endpoint(containerId);
   if (!ep) return;
+  const locked = <T>(fn: () => Promise<T>) => (ep.Mode === 'bridge' ? networks.withNetwork(ep.NetworkId, fn) : fn());
   await networks.tracer.span({ chapter: 'namespaces', op: 'net.disconnect', data: { container: containerId }, parent: args.span }, (span) =>
-    networks.withNetwork(ep.NetworkId, async () => {
+    locked(async () => {
       // 1. the devices and the namespace (the veth's undo takes eth0 inside with it)
       await teardownPlan({ plan: ep.Plan, span });
       // 2. the address, the record, the files

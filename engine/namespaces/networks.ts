@@ -83,6 +83,7 @@ export class NetworkStore {
   readonly ipam: Ipam;
   /** Serialises everything that changes one network: its bridge, its endpoints, its removal. */
   private readonly lock = new KeyedMutex();
+  private endpointsLoaded?: Promise<Map<string, EndpointRecord>>;
   private readonly defaultSubnet: string;
   private readonly defaultBridge: string;
   private readonly userPool: string;
@@ -188,21 +189,36 @@ export class NetworkStore {
   }
 
   async endpoint(containerId: string): Promise<EndpointRecord | null> {
-    return readJson<EndpointRecord>(this.endpointPath(containerId));
+    return (await this.endpointIndex()).get(containerId) ?? null;
   }
 
   async endpoints(networkId?: string): Promise<EndpointRecord[]> {
-    const names = await readdir(join(this.stateDir, 'endpoints')).catch(() => [] as string[]);
-    const all = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readJson<EndpointRecord>(join(this.stateDir, 'endpoints', n))));
-    return all.filter((e): e is EndpointRecord => !!e && (networkId === undefined || e.NetworkId === networkId));
+    const all = [...(await this.endpointIndex()).values()];
+    return networkId === undefined ? all : all.filter((e) => e.NetworkId === networkId);
   }
 
   async saveEndpoint(ep: EndpointRecord): Promise<void> {
     await writeFileAtomic(this.endpointPath(ep.ContainerId), JSON.stringify(ep, null, 2) + '\n');
+    (await this.endpointIndex()).set(ep.ContainerId, ep);
   }
 
   async deleteEndpoint(containerId: string): Promise<void> {
     await rm(this.endpointPath(containerId), { force: true });
+    (await this.endpointIndex()).delete(containerId);
+  }
+
+  /**
+   * Every endpoint, read from disk once and then kept: the daemon is the only writer, and with a
+   * thousand containers, reading every file at each disconnect (is the bridge still used?) made
+   * removing them all quadratic.
+   */
+  private endpointIndex(): Promise<Map<string, EndpointRecord>> {
+    this.endpointsLoaded ??= (async () => {
+      const names = await readdir(join(this.stateDir, 'endpoints')).catch(() => [] as string[]);
+      const all = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readJson<EndpointRecord>(join(this.stateDir, 'endpoints', n))));
+      return new Map(all.filter((e): e is EndpointRecord => !!e).map((e) => [e.ContainerId, e]));
+    })();
+    return this.endpointsLoaded;
   }
 
   // ---- private -----------------------------------------------------------------------------------
