@@ -272,7 +272,18 @@ static const char *or_null(const char *s) { return *s ? s : NULL; }
 static void do_step(const char *op, char **a, int n) {
 	struct stat st;
 	if (!strcmp(op, "mount") && n == 5) {
-		if (mount(or_null(a[0]), a[1], or_null(a[2]), strtoul(a[3], NULL, 0), or_null(a[4])) != 0) step_fail(125, "mount", a[1]);
+		/* A source under /proc/self/fd/ (the console: our terminal) is read as the path it names,
+		 * as mount(8) canonicalizes it: the open file itself lives in the host's mount namespace,
+		 * and the kernel refuses to bind a mount of another namespace (EINVAL). */
+		char source[4096];
+		const char *src = a[0];
+		if (!strncmp(src, "/proc/self/fd/", 14)) {
+			ssize_t len = readlink(src, source, sizeof source - 1);
+			if (len < 0) step_fail(125, "readlink", src);
+			source[len] = 0;
+			src = source;
+		}
+		if (mount(or_null(src), a[1], or_null(a[2]), strtoul(a[3], NULL, 0), or_null(a[4])) != 0) step_fail(125, "mount", a[1]);
 	} else if (!strcmp(op, "remount") && n == 2) {
 		remount(a[0], strtoul(a[1], NULL, 0));
 	} else if (!strcmp(op, "mkdir") && n == 1) {
@@ -361,6 +372,13 @@ static int run_plan(const char *path) {
 			pid_t child = fork();
 			if (child < 0) step_fail(125, "fork", "pid 1");
 			forked = 1;
+			if (child == 0 && isatty(0)) {
+				/* With a terminal (-t), pid 1 must own it: a session of its own with the terminal
+				 * as its controlling tty, so that a resize reaches it as SIGWINCH and ^C as SIGINT.
+				 * The parent had it (the shim gave it one); it is taken over (1: steal, which
+				 * CAP_SYS_ADMIN allows) because the parent is about to leave. */
+				if (setsid() < 0 || ioctl(0, TIOCSCTTY, 1) != 0) step_fail(125, "TIOCSCTTY", "the terminal");
+			}
 			if (child > 0 && ready_fd >= 0) {
 				/* Under dockling-shim (it gave us fd 3 and is a subreaper), the parent's work is
 				 * done: it names pid 1 on the host and leaves. pid 1 is re-parented to the shim,

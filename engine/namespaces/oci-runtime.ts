@@ -110,3 +110,20 @@ export async function ociDelete(rt: OciRuntime, args: { id: string }): Promise<v
     throw new EngineError({ code: 'RUNTIME_DELETE_FAILED', kind: 'internal', message: `${rt.name} delete ${args.id}: ${stderr.trim()}`, data: { runtime: rt.name, id: args.id }, cause: err });
   }
 }
+
+/**
+ * Resolves once `runc run` has started the container (`runc state` says running or stopped), or
+ * once `gone()` says runc itself has ended. `runc run` is one command for create + start, so the
+ * shim's "it started" only means runc did; Docker's start returns when the container runs, and
+ * until then there is no cgroup to read and nothing for `runc kill` to signal.
+ */
+export async function ociWaitStarted(rt: OciRuntime, args: { id: string; gone: () => Promise<boolean>; timeoutMs?: number }): Promise<void> {
+  const deadline = Date.now() + (args.timeoutMs ?? 10_000);
+  while (Date.now() < deadline) {
+    const state = await run(rt.binary, ['--root', rt.root, 'state', args.id]).then((r) => JSON.parse(r.stdout) as { status?: string }, () => null);
+    if (state?.status === 'running' || state?.status === 'stopped' || state?.status === 'paused') return;
+    if (await args.gone()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new EngineError({ code: 'RUNTIME_START_TIMEOUT', kind: 'unavailable', message: `${rt.name} did not start container ${args.id} within ${args.timeoutMs ?? 10_000} ms`, data: { runtime: rt.name, id: args.id } });
+}

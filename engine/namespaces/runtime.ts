@@ -23,7 +23,7 @@ import { connectContainer, disconnectContainer } from './network-connect.js';
 import type { NetworkStore } from './networks.js';
 import { publishPorts, type PublishedPorts } from './port-proxy.js';
 import { initCommand } from './recipe.js';
-import { ociCgroupName, ociDelete, ociKill, ociRunArgv, ociRuntime, ociSpec, runtimeOf, type OciRuntime } from './oci-runtime.js';
+import { ociCgroupName, ociDelete, ociKill, ociRunArgv, ociRuntime, ociSpec, ociWaitStarted, runtimeOf, type OciRuntime } from './oci-runtime.js';
 import { findInitHelper } from './init-helper.js';
 import { lookupCommand } from './lookup-command.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
@@ -191,6 +191,7 @@ export class Runtime {
       this.live.set(id, { cgroup, oci, ports });
       undo.push(async () => this.live.delete(id));
       const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), ready: !oci, unmountAtExit: rootfs, cwd: bundle, span });
+      if (oci) await ociWaitStarted(oci, { id, gone: async () => (await readExit(dir)) !== undefined });
       await Promise.all([
         this.saveState(id, (s) => ({
           ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,

@@ -30,8 +30,9 @@ describe('oci-runtime', () => {
     expect(ociCgroupName({ name: 'crun' }, 'abc')).toBe('dockling-crun/abc');
   });
 
-  it('ociSpec: --network host has no network namespace at all', () => {
-    expect(ociSpec(spec, { id: 'abc', runtime: 'crun', netnsPath: null }).linux.namespaces).toEqual([{ type: 'pid' }, { type: 'mount' }]);
+  it('ociSpec: no prepared netns (--network none) leaves the runtime to make a new one', () => {
+    // (--network host has no network namespace in the spec at all: the engine leaves it out.)
+    expect(ociSpec(spec, { id: 'abc', runtime: 'crun', netnsPath: null }).linux.namespaces).toEqual([{ type: 'pid' }, { type: 'network' }, { type: 'mount' }]);
   });
 
   it('ociRunArgv: runc --root R run --bundle B ID, in the foreground', () => {
