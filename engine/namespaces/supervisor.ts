@@ -193,14 +193,30 @@ export class Supervisor {
   }
   // #endregion stop
 
-  /** Resolves with the container's state when `condition` holds. */
-  async wait(id: string, condition: WaitCondition = 'not-running'): Promise<ContainerState> {
-    const state = await this.inspect(id);
-    if (condition === 'not-running' && state.status !== 'running') return state;
-    return new Promise((resolve) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push({ condition, resolve });
-      this.waiters.set(id, list);
+  /**
+   * Resolves with the container's state when `condition` holds. The waiter is registered
+   * *before* state.json is read: looking first loses an exit recorded during the read (the
+   * waiter would join after that exit's settle and wait for ever — issue 4, an `attach` whose
+   * last request, sent as the container exits, never returned). Registered first, it is either
+   * settled by that exit or the read sees it.
+   */
+  wait(id: string, condition: WaitCondition = 'not-running'): Promise<ContainerState> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { condition, resolve };
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), waiter]);
+      const forget = () => {
+        const rest = (this.waiters.get(id) ?? []).filter((w) => w !== waiter);
+        if (rest.length) this.waiters.set(id, rest);
+        else this.waiters.delete(id);
+      };
+      this.inspect(id).then((state) => {
+        if (condition !== 'not-running' || state.status === 'running') return;
+        forget();
+        resolve(state);
+      }, (err: unknown) => {
+        forget();
+        reject(err);
+      });
     });
   }
 
