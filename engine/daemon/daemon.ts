@@ -7,10 +7,12 @@
 // Stop: close the sockets, remove them, stop watching containers (they keep running), flush
 // the trace, release the lock.
 import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useSpawnServer } from '../base/index.js';
 import { ContentStore, ImageStore } from '../layers/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
 import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
@@ -48,6 +50,15 @@ export interface DaemonOptions {
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
 export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
 
+/**
+ * The fork server built next to this module (dist/engine/daemon/), or beside the source tree
+ * when this file runs from source; null (plain child_process.spawn) when it was not built.
+ */
+function spawnServerPath(): string | null {
+  const candidates = [new URL('./dockling-spawn', import.meta.url), new URL('../../dist/engine/daemon/dockling-spawn', import.meta.url)].map((u) => fileURLToPath(u));
+  return candidates.find((p) => existsSync(p)) ?? null;
+}
+
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
 
@@ -61,12 +72,15 @@ export class Daemon {
     await mkdir(opts.dataRoot, { recursive: true });
     const lock = await acquirePidLock(join(opts.dataRoot, 'daemon.pid'));
     try {
+      // Host commands fork from a small helper, not from this large process (dockling-spawn.c).
+      useSpawnServer(spawnServerPath());
       const engine = await openEngine(opts);
       const daemon = new Daemon(engine, lock);
       for (const path of socketPaths) await daemon.listen(path);
       engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: socketPaths, pid: process.pid }).end();
       return daemon;
     } catch (err) {
+      useSpawnServer(null);
       await lock.release();
       throw err;
     }
@@ -107,6 +121,7 @@ export class Daemon {
     }
     this.servers.length = 0;
     this.engine.runtime.close(); // the containers keep running under their shims
+    useSpawnServer(null);
     this.engine.tracer.start('daemon', 'daemon.stop', { pid: process.pid }).end();
     await this.engine.tracer.close();
     await this.lock.release();

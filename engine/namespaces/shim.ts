@@ -2,15 +2,13 @@
 // writes in the container's state directory, wait for its exit file. The shim itself (see
 // dockling-shim.c) is a small static C program, because it has to outlive the daemon and cost
 // almost nothing while it waits: a Node process per container would cost ~40 MiB each.
-import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readFileSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
-import { EngineError, internal } from '../base/index.js';
+import { EngineError, internal, run } from '../base/index.js';
 import type { Span } from '../trace/index.js';
 
 /** DIR/exit, as the shim writes it. `error` is ours: set when the shim died without writing one. */
@@ -113,30 +111,26 @@ export async function startShim(opts: StartShimOptions): Promise<ShimStart & { n
 // #endregion start-shim
 
 async function runLauncher(a: { binary: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<{ code: number; stderr: string; stdout: string }> {
-  return new Promise((resolveRun, reject) => {
-    // No env given: Docker's default PATH and nothing else — never the daemon's own environment.
-    const child = spawn(a.binary, a.args, { env: a.env ?? { PATH: DEFAULT_PATH }, cwd: a.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
-      reject(new EngineError({
-        code: 'SHIM_START_TIMEOUT', kind: 'unavailable',
-        message: `dockling-shim did not report within ${a.timeoutMs} ms (state ${a.args[1]})`,
-        data: { stateDir: a.args[1], timeoutMs: a.timeoutMs, stderr },
-      }));
-    }, a.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(internal('SHIM_START_FAILED', `spawn ${a.binary}: ${err.message} — ${BUILD_HINT}`, { binary: a.binary }, err));
-    });
-    child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      resolveRun({ code: code ?? 128 + (sig ? osConstants.signals[sig] ?? 0 : 0), stderr, stdout });
-    });
+  // No env given: Docker's default PATH and nothing else — never the daemon's own environment.
+  const env = Object.fromEntries(Object.entries(a.env ?? { PATH: DEFAULT_PATH }).filter((kv): kv is [string, string] => kv[1] !== undefined));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EngineError({
+      code: 'SHIM_START_TIMEOUT', kind: 'unavailable',
+      message: `dockling-shim did not report within ${a.timeoutMs} ms (state ${a.args[1]})`,
+      data: { stateDir: a.args[1], timeoutMs: a.timeoutMs },
+    })), a.timeoutMs);
   });
+  // run() goes through the daemon's fork server when there is one (base/spawn-server.ts).
+  const launched = run([a.binary, ...a.args], { env, cwd: a.cwd, allowFailure: true }).catch((err: unknown) => {
+    throw internal('SHIM_START_FAILED', `spawn ${a.binary}: ${(err as Error).message} — ${BUILD_HINT}`, { binary: a.binary }, err);
+  });
+  try {
+    const r = await Promise.race([launched, late]);
+    return { code: r.status, stderr: r.stderr, stdout: r.stdout };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
