@@ -36,7 +36,7 @@ export type { PortBinding, PublishedPorts } from './port-proxy.js';
 export { planExec, startExec, EXEC_HELPER_FD } from './exec.js';
 export type { ExecConfig, ExecPlan, ExecProcess } from './exec.js';
 // The runtime: the recipe that starts a created container, and what happens at its exit.
-export { Runtime, isRuntimeNoise } from './runtime.js';
+export { Runtime } from './runtime.js';
 export { networkName, limitsOf, portBindings } from './host-config.js';
 // --runtime runc|crun: the same bundle run by another OCI runtime.
 export { runtimeOf, availableRuntimes, ociSpec, ociRunArgv, RUNTIME_NAMES, DEFAULT_RUNTIME } from './oci-runtime.js';

@@ -59,13 +59,6 @@ interface Waiter {
   resolve: (r: WaitResult) => void;
 }
 
-/**
- * A log line the runtime wrote, not the container. Since dockling-init reports setup failures on
- * the shim's readiness pipe (not in the log) and ends the way pid 1 ended, there are none.
- */
-export function isRuntimeNoise(_e: { stream: string; line: Buffer }): boolean {
-  return false;
-}
 
 export class Runtime {
   private readonly live = new Map<string, Live>();

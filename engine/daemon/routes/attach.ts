@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { DaemonEngine } from '../engine.js';
 import { errorStatus } from '../http/respond.js';
 import { splitVersion } from '../api-version.js';
-import { formatLogEntry, isRuntimeNoise, openStdin, readLog } from '../../namespaces/index.js';
+import { formatLogEntry, openStdin, readLog } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
 import { stdcopyFrame } from './container-lifecycle.js';
 import { EXEC_START, execUpgrade } from './exec.js';
@@ -69,7 +69,6 @@ function attach(a: { engine: DaemonEngine; c: ContainerRecord; socket: Duplex; h
     if (!c.State.Running) await untilStarted(engine, c.Id, ac.signal);
     const entries = readLog({ path: engine.runtime.logPath(c.Id), follow: true, since, stdout: truthy(query.get('stdout')), stderr: truthy(query.get('stderr')), signal: ac.signal });
     for await (const e of entries) {
-      if (isRuntimeNoise(e)) continue;
       const payload = formatLogEntry(e);
       socket.write(tty ? payload : stdcopyFrame(e.stream, payload));
     }

@@ -9,7 +9,7 @@ import type { Route } from '../http/router.js';
 import { HttpError, sendEmpty } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import { EngineError, conflict } from '../../base/index.js';
-import { formatLogEntry, isRuntimeNoise, readLog, type LogStream, type WaitCondition } from '../../namespaces/index.js';
+import { formatLogEntry, readLog, type LogStream, type WaitCondition } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
 import type { Span } from '../../trace/index.js';
 
@@ -94,7 +94,6 @@ async function streamLogs(res: ServerResponse, c: ContainerRecord, engine: Daemo
     signal: ac.signal,
   });
   for await (const e of entries) {
-    if (isRuntimeNoise(e)) continue;
     const payload = formatLogEntry(e, { timestamps });
     res.write(c.Config.Tty ? payload : stdcopyFrame(e.stream, payload));
   }
