@@ -2,9 +2,10 @@
 // one (a config and an id, nothing runs), `POST /exec/{id}/start` runs it once, `GET
 // /exec/{id}/json` reports it — its ExitCode becomes the docker CLI's exit code. In memory, as
 // dockerd keeps them: they are forgotten with their container (or when the daemon stops).
+// An exec with Tty has a terminal whose size `POST /exec/{id}/resize` changes while it runs.
 import { randomBytes } from 'node:crypto';
 import { EngineError, conflict } from '../base/index.js';
-import { startExec, type ExecConfig, type ExecProcess, type Runtime } from '../namespaces/index.js';
+import { startExec, type ExecConfig, type ExecProcess, type Runtime, type TerminalSize } from '../namespaces/index.js';
 import type { ContainerRecord } from '../unionfs/index.js';
 import type { Span } from '../trace/index.js';
 
@@ -17,6 +18,8 @@ export interface ExecInstance {
   attachStdout: boolean;
   attachStderr: boolean;
   tty: boolean;
+  /** The terminal's size: ConsoleSize at create or start, then each resize. */
+  size?: TerminalSize;
   running: boolean;
   /** null until it has exited. */
   exitCode: number | null;
@@ -26,6 +29,8 @@ export interface ExecInstance {
 
 export class Execs {
   private readonly all = new Map<string, ExecInstance>();
+  /** The running ones' processes, for resize. */
+  private readonly processes = new Map<string, ExecProcess>();
 
   constructor(private readonly runtime: Runtime) {
     runtime.on((e) => {
@@ -56,10 +61,25 @@ export class Execs {
     if (c.State.Paused) throw conflict('CONTAINER_PAUSED', `Container ${c.Id} is paused, unpause the container before exec`, { id: c.Id });
     const target = await this.runtime.target(c);
     x.started = true;
-    const p = await startExec({ bundle: target.bundle, pid: target.pid, cgroup: target.cgroup, config: x.config, stdin: x.attachStdin, span });
+    const tty = x.tty ? (x.size ?? { rows: 0, cols: 0 }) : undefined;
+    const p = await startExec({ bundle: target.bundle, pid: target.pid, cgroup: target.cgroup, config: x.config, stdin: x.attachStdin, tty, span });
     Object.assign(x, { running: true, pid: p.pid });
-    void p.exited.then((code) => Object.assign(x, { running: false, exitCode: code }));
+    this.processes.set(x.id, p);
+    void p.exited.then((code) => {
+      this.processes.delete(x.id);
+      Object.assign(x, { running: false, exitCode: code });
+    });
     return p;
+  }
+
+  /**
+   * `POST /exec/{id}/resize`: the size is kept (one sent before start is the size to start
+   * with) and given to the running terminal. Without a terminal there is nothing to size.
+   */
+  resize(x: ExecInstance, size: TerminalSize): void {
+    if (!x.tty) return;
+    x.size = size;
+    this.processes.get(x.id)?.resize(size);
   }
 
   /** Docker's ExecInspect JSON. */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Builds the engine's small static C programs, run by `npm run build` (and so by
 # `npm install`): chapter 3's dockling-init (the container's start: namespaces, mounts,
-# pivot_root, capabilities, exec) and dockling-shim (the per-container supervisor), and the
-# daemon's dockling-spawn (its fork server). Static, because dockling-init runs after
-# pivot_root where the host's shared libraries are gone; the others are static to stay small.
+# pivot_root, capabilities, exec), dockling-shim (the per-container supervisor) and
+# dockling-pty (the terminal of an `exec -t`), and the daemon's dockling-spawn (its fork
+# server). Static, because dockling-init and dockling-pty run inside the container where the
+# host's shared libraries are out of sight; the others are static to stay small.
 set -eu
 out=${1:?usage: build-helpers.sh OUTDIR}
 src=$(dirname "$0")
@@ -14,7 +15,7 @@ if ! command -v cc >/dev/null 2>&1; then
 fi
 # OUTDIR is dist/engine/namespaces; the daemon's helper goes to its sibling dist/engine/daemon.
 mkdir -p "$out/../daemon"
-for prog in namespaces/dockling-init namespaces/dockling-shim daemon/dockling-spawn; do
+for prog in namespaces/dockling-init namespaces/dockling-shim namespaces/dockling-pty daemon/dockling-spawn; do
   name=${prog#*/}
   [ -f "$src/../$prog.c" ] || continue
   if ! cc -static -Os -Wall -o "$out/../$prog" "$src/../$prog.c"; then

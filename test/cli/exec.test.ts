@@ -15,16 +15,16 @@ const TOP_TITLES = /^UID {17}PID {17}PPID {16}C {19}STIME {15}TTY {17}TIME {16}C
 const STATS_TITLES = /^CONTAINER ID {3}NAME {6}CPU % {5}MEM USAGE \/ LIMIT {3}MEM % {5}NET I\/O {3}BLOCK I\/O {3}PIDS\n/;
 
 describe.skipIf(!isRoot)('dockling exec, top, pause, stats', () => {
-  it('exec: ls, exit 7, -i, -e -u -w, -d, -t refused, a stopped container', async () => {
+  it('exec: ls, exit 7, -i, -e -u -w, -d, -t (raw, the container\'s /dev/pts), -it without a terminal refused, a stopped container', async () => {
     await dk('run', '-d', '--name', 'web', 'busybox', 'sleep', '100');
     expect((await dk('exec', 'web', 'ls', '/')).stdout).toContain('bin\ndev\netc\n');
     expect((await dk('exec', 'web', 'sh', '-c', 'exit 7')).code).toBe(7);
     expect(await dockling(daemon().host, ['exec', '-i', 'web', 'cat'], { input: Buffer.from('x\n') })).toMatchObject({ code: 0, stdout: 'x\n' });
     expect((await dk('exec', '-e', 'A=1', '-u', 'nobody', '-w', '/tmp', 'web', 'sh', '-c', 'echo $A $(id -u) $(pwd)')).stdout).toBe('1 65534 /tmp\n');
     expect(await dk('exec', '-d', 'web', 'sleep', '1')).toMatchObject({ code: 0, stdout: '' });
-    const t = await dk('exec', '-t', 'web', 'sh');
-    expect(t.code).toBe(125);
-    expect(t.stderr).toContain('TTY comes later');
+    // -t without -i: a terminal for the process, its output raw (\r\n is the terminal's)
+    expect(await dk('exec', '-t', 'web', 'sh', '-c', 'tty; exit 4')).toMatchObject({ code: 4, stdout: '/dev/pts/0\r\n' });
+    expect(await dockling(daemon().host, ['exec', '-it', 'web', 'cat'], { input: Buffer.from('x\n') })).toMatchObject({ code: 1, stderr: 'the input device is not a TTY\n' });
     const id = (await dk('inspect', '-f', '{{.Id}}', 'web')).stdout.trim();
     await dk('stop', '-t', '0', 'web');
     expect(await dk('exec', 'web', 'ls')).toMatchObject({ code: 1, stderr: `Error response from daemon: container ${id} is not running\n` });
@@ -49,7 +49,7 @@ describe.skipIf(!isRoot || !present)('the real docker CLI: exec, top, pause, sta
   const env = () => ({ DOCKER_HOST: daemon().host, DOCKER_CONFIG: join(daemon().dir, 'docker-config') });
   const docker = (...args: string[]) => run(DOCKER, args, { env: env() });
 
-  it('docker exec: ls /, exit 7, -i, a stopped container', async () => {
+  it('docker exec: ls /, exit 7, -i, -t, -it without a terminal refused, a stopped container', async () => {
     await docker('run', '-d', '--name', 'web', 'busybox', 'sleep', '100');
     const ls = await docker('exec', 'web', 'ls', '/');
     expect(ls).toMatchObject({ code: 0, stderr: '' });
@@ -57,6 +57,8 @@ describe.skipIf(!isRoot || !present)('the real docker CLI: exec, top, pause, sta
     expect((await docker('exec', 'web', 'sh', '-c', 'exit 7')).code).toBe(7);
     expect(await run(DOCKER, ['exec', '-i', 'web', 'cat'], { input: Buffer.from('x\n'), env: env() })).toMatchObject({ code: 0, stdout: 'x\n' });
     expect((await docker('exec', '-u', 'nobody', 'web', 'id', '-u')).stdout).toBe('65534\n');
+    expect(await docker('exec', '-t', 'web', 'sh', '-c', 'tty; exit 4')).toMatchObject({ code: 4, stdout: '/dev/pts/0\r\n' });
+    expect(await run(DOCKER, ['exec', '-it', 'web', 'cat'], { input: Buffer.from('x\n'), env: env() })).toMatchObject({ code: 1, stderr: 'the input device is not a TTY\n' });
     const id = (await docker('inspect', '-f', '{{.Id}}', 'web')).stdout.trim();
     await docker('stop', '-t', '0', 'web');
     expect(await docker('exec', 'web', 'ls')).toMatchObject({ code: 1, stderr: `Error response from daemon: container ${id} is not running\n` });

@@ -1,9 +1,11 @@
 // Chapter 3, terminals: `run -it`, `start -a`/`attach` of a TTY container, the resize endpoint,
-// and a TTY container outliving a SIGKILLed daemon (the shim holds the pty master). The CLIs run
-// under a real pseudo-terminal made by util-linux `script` (see pty-session.ts). Every test
-// removes its containers; the host must be as it was.
+// a TTY container outliving a SIGKILLed daemon (the shim holds the pty master), and `exec -it`
+// (a terminal of the exec's own, made by dockling-pty in the container). The CLIs run under a
+// real pseudo-terminal made by util-linux `script` (see pty-session.ts). Every test removes its
+// containers; the host must be as it was.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER, MAIN, api, dockling, startDaemon, type RunningDaemon } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/runtime-leftovers.js';
@@ -52,6 +54,29 @@ function exitOf(s: PtySession, ms = 15_000): Promise<number> {
     }, ms);
   });
   return Promise.race([s.exit, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The terminal the session's command runs on (script's slave, /dev/pts/N of the host): script's
+ * child, the shell running the command, has it as stdin. Resizing it is what a window does.
+ */
+function terminalOf(s: PtySession): string {
+  const [shell] = readFileSync(`/proc/${s.child.pid}/task/${s.child.pid}/children`, 'utf8').trim().split(' ');
+  return readlinkSync(`/proc/${shell}/fd/0`);
+}
+
+/**
+ * `CLI -it C sh` that prints its size at start and at each SIGWINCH: the session's terminal is
+ * resized (as a window is), the CLI must pass it on; then ^C, typed, must end it as SIGINT.
+ */
+async function resizedExec(execIt: string): Promise<void> {
+  const s = ptySession(`${execIt} sh -c 'trap "stty size" WINCH; stty size; while :; do sleep 0.1; done'`);
+  await s.waitFor(/30 100\r\n/);
+  execFileSync('stty', ['-F', terminalOf(s), 'rows', '40', 'cols', '120']); // SIGWINCH for the CLI
+  await s.waitFor(/40 120\r\n/);
+  s.type('\x03');
+  expect(await exitOf(s)).toBe(130);
+  expect(s.output()).toMatch(/^30 100\r\n40 120\r\n\^C$/);
 }
 
 /** The container's log as `logs` prints it, polled until `pattern` shows up. */
@@ -134,6 +159,21 @@ describe.skipIf(!isRoot || !hasScript)('dockling with a terminal (-t)', () => {
   });
 });
 
+describe.skipIf(!isRoot || !hasScript)('exec with a terminal (-t)', () => {
+  it('exec -it C sh: the exec\'s own /dev/pts/0 (the container has none), our size (30 100), 42, exit 0', async () => {
+    expect(await dk('run', '-d', '--name', 'plain', 'busybox', 'sleep', '1000')).toMatchObject({ code: 0 });
+    const { code, out } = await shellSession(`${cli()} exec -it plain sh`);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\r\n\/dev\/pts\/0\r\n30 100\r\n/);
+    expect(out).toContain('\r\n42\r\n');
+  });
+
+  it('exec -it: our terminal resized reaches the exec (SIGWINCH, new size); ^C there is its SIGINT (130)', async () => {
+    expect(await dk('run', '-d', '--name', 'plain', 'busybox', 'sleep', '1000')).toMatchObject({ code: 0 });
+    await resizedExec(`${cli()} exec -it plain`);
+  });
+});
+
 describe.skipIf(!isRoot || !hasScript)('a TTY container and the daemon\'s death', () => {
   it('run -dit survives a daemon SIGKILL: still running, still logged, resizable and attachable after restart', async () => {
     const started = await dk('run', '-dit', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "stty size" WINCH; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.2; done');
@@ -164,5 +204,15 @@ describe.skipIf(!isRoot || !hasScript || !hasDocker)('the real docker CLI with a
     expect(code).toBe(0);
     expect(out).toMatch(/\r\n\/dev\/console\r\n30 100\r\n/); // the slave, bound on /dev/console (planner.ts)
     expect(out).toContain('\r\n42\r\n');
+  });
+
+  it('docker exec -it C sh: /dev/pts/0, 30 100, 42, exit 0; resized with our terminal; ^C is 130', async () => {
+    const env = `DOCKER_HOST=${d.host} DOCKER_CONFIG=${join(d.dir, 'docker-config')}`;
+    expect(await dk('run', '-d', '--name', 'plain', 'busybox', 'sleep', '1000')).toMatchObject({ code: 0 });
+    const { code, out } = await shellSession(`env ${env} ${DOCKER} exec -it plain sh`);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\r\n\/dev\/pts\/0\r\n30 100\r\n/);
+    expect(out).toContain('\r\n42\r\n');
+    await resizedExec(`env ${env} ${DOCKER} exec -it plain`);
   });
 });

@@ -1,6 +1,7 @@
 // Chapter 3's exec, top, stats and pause over the Engine API, against a real daemon: the
 // shapes the docker CLI reads (protocol reference §5.3, §5.5), the hijacked exec stream
-// (101 UPGRADED, stdcopy frames, closed at the exit), 409 for a stopped container.
+// (101 UPGRADED, stdcopy frames, closed at the exit), an exec with a terminal (raw both ways,
+// ConsoleSize, resize), 409 for a stopped container.
 import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { api } from './harness.js';
@@ -43,6 +44,53 @@ function startHijacked(execId: string, stdin?: string): Promise<{ head: string; 
   });
 }
 
+/** An exec with a terminal, started hijacked and kept open: what it shows, and our keyboard. */
+interface TerminalStream {
+  head(): string;
+  /** Everything after the headers: raw bytes, no frames. */
+  shown(): string;
+  type(text: string): void;
+  waitFor(pattern: RegExp): Promise<void>;
+  /** Resolves when the daemon closes the stream (the process has exited). */
+  closed: Promise<void>;
+}
+
+function startTerminal(execId: string, start: Record<string, unknown>): TerminalStream {
+  const body = JSON.stringify({ Detach: false, Tty: true, ...start });
+  // Written now, not on connect: what is typed before the connection is up must come after it.
+  const s = connect(daemon().sock);
+  s.write(`POST /v1.50/exec/${execId}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  let all = '';
+  const waiters = new Set<() => void>();
+  s.on('data', (b: Buffer) => {
+    all += b.toString('latin1');
+    for (const w of waiters) w();
+  });
+  const at = () => all.indexOf('\r\n\r\n');
+  return {
+    head: () => all.slice(0, at()),
+    shown: () => (at() < 0 ? '' : all.slice(at() + 4)),
+    type: (text) => void s.write(text),
+    waitFor(pattern) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(this.shown())) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${pattern} in ${JSON.stringify(this.shown())}`));
+        }, 10_000);
+        waiters.add(check);
+        check();
+      });
+    },
+    closed: new Promise((resolve) => s.on('close', () => resolve())),
+  };
+}
+
 async function createExec(container: string, body: Record<string, unknown>): Promise<string> {
   const r = await api(daemon().sock, 'POST', `/v1.50/containers/${container}/exec`, json({ AttachStdout: true, AttachStderr: true, ...body }));
   expect(r.status).toBe(201);
@@ -73,6 +121,35 @@ describe.skipIf(!isRoot)('exec over the API', () => {
     const execId = await createExec('ex2', { Cmd: ['cat'], AttachStdin: true });
     const r = await startHijacked(execId, 'piped\n');
     expect(r.frames).toEqual([{ stream: 1, text: 'piped\n' }]);
+  });
+
+  it('Tty: raw stream, a terminal of its own at ConsoleSize; resize is SIGWINCH and the new size; 400 for a bad size', async () => {
+    await running('et');
+    const script = 'trap "stty size; exit 6" WINCH; tty; stty size; echo "TERM=$TERM"; echo ready; while :; do sleep 0.1; done';
+    const execId = await createExec('et', { Cmd: ['sh', '-c', script], Tty: true, ConsoleSize: [24, 80] });
+    const t = startTerminal(execId, { ConsoleSize: [31, 101] }); // the start's size wins
+    await t.waitFor(/ready\r\n/);
+    expect(t.head()).toMatch(/^HTTP\/1\.1 101 UPGRADED\r\nContent-Type: application\/vnd\.docker\.raw-stream\r\n/);
+    // the container's own devpts (/dev/pts/N, not the host's), its size, \r\n from the terminal
+    expect(t.shown()).toMatch(/^\/dev\/pts\/\d+\r\n31 101\r\nTERM=xterm\r\nready\r\n$/);
+    expect((await api(daemon().sock, 'POST', `/v1.50/exec/${execId}/resize?h=x&w=100`)).status).toBe(400);
+    expect((await api(daemon().sock, 'POST', `/v1.50/exec/${execId}/resize?h=40&w=120`)).status).toBe(200);
+    await t.waitFor(/40 120\r\n$/);
+    await t.closed;
+    expect((await api(daemon().sock, 'GET', `/v1.50/exec/${execId}/json`)).json()).toMatchObject({ ExitCode: 6, ProcessConfig: { tty: true } });
+  });
+
+  it('Tty with stdin: typing is echoed by the terminal, Enter is a line, ^C is SIGINT (130)', async () => {
+    await running('ei');
+    const execId = await createExec('ei', { Cmd: ['sh', '-c', 'read line; echo "got:$line"; exec sleep 100'], Tty: true, AttachStdin: true });
+    const t = startTerminal(execId, {});
+    t.type('hello\r');
+    await t.waitFor(/got:hello\r\n/);
+    expect(t.shown()).toBe('hello\r\ngot:hello\r\n');
+    t.type('\x03');
+    await t.closed;
+    expect(t.shown()).toBe('hello\r\ngot:hello\r\n^C');
+    expect((await api(daemon().sock, 'GET', `/v1.50/exec/${execId}/json`)).json()).toMatchObject({ ExitCode: 130, Running: false });
   });
 
   it('409 `container <id> is not running` for a stopped container; 404 for an unknown exec', async () => {

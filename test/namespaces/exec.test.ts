@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ContentStore, ImageStore, makeBaseImage } from '../../engine/layers/index.js';
 import { ContainerFs, createSnapshotter, type CreateRequest, type ContainerRecord } from '../../engine/unionfs/index.js';
 import { Tracer } from '../../engine/trace/index.js';
-import { NetworkStore, Runtime, Supervisor, findInitHelper, planExec, startExec, type ExecConfig, type Spec } from '../../engine/namespaces/index.js';
+import { NetworkStore, Runtime, Supervisor, findInitHelper, planExec, startExec, type ExecConfig, type Spec, type TerminalSize } from '../../engine/namespaces/index.js';
 import { tempDir } from '../tmp.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -44,6 +44,18 @@ describe('planExec', () => {
     expect(plan.argv[0]).toBe('nsenter');
     expect(plan.argv.join(' ')).toContain('--uid 65534 --gid 65534 --cwd /tmp --caps 0000000000000021 --effective 0000000000000000');
     expect(plan.env).toEqual({ PATH: '/x', HOME: '/home', A: '1' });
+  });
+
+  it('-t: dockling-pty (fd 4) inside the namespaces, before the helper: size, owner, resize fd; TERM=xterm', () => {
+    const plan = planExec({ spec, pid: 7, cgroupProcs: [], user: { uid: 1000, gid: 1000 }, config: { cmd: ['sh'] }, tty: { rows: 30, cols: 100 } });
+    const at = plan.argv.indexOf('--wd') + 2;
+    expect(plan.argv.slice(at, at + 10)).toEqual(['/proc/self/fd/4', '--size', '30x100', '--owner', '1000', '--resize', '5', '--', '/proc/self/fd/3', '--no-pivot']);
+    expect(plan.argv.slice(-2)).toEqual(['--', 'sh']);
+    expect(plan.env).toEqual({ PATH: '/bin', HOME: '/root', TERM: 'xterm' });
+    // the container's own TERM, then -e, win over the default
+    const withTerm = { ...spec, process: { ...spec.process, env: [...spec.process.env, 'TERM=vt100'] } } as Spec;
+    expect(planExec({ spec: withTerm, pid: 7, cgroupProcs: [], user: { uid: 0, gid: 0 }, config: { cmd: ['sh'] }, tty: { rows: 0, cols: 0 } }).env.TERM).toBe('vt100');
+    expect(planExec({ spec, pid: 7, cgroupProcs: [], user: { uid: 0, gid: 0 }, config: { cmd: ['sh'], env: ['TERM=dumb'] }, tty: { rows: 0, cols: 0 } }).env.TERM).toBe('dumb');
   });
 });
 
@@ -87,9 +99,9 @@ afterAll(async () => {
   // The shared parent cgroups are removed once, at the end of the run (test/global-setup.ts).
 });
 
-async function exec(config: ExecConfig, input?: string): Promise<{ code: number; out: string; err: string }> {
+async function exec(config: ExecConfig, input?: string, tty?: TerminalSize): Promise<{ code: number; out: string; err: string }> {
   const t = await runtime.target(web);
-  const p = await startExec({ bundle: t.bundle, pid: t.pid, cgroup: t.cgroup, config, stdin: input !== undefined });
+  const p = await startExec({ bundle: t.bundle, pid: t.pid, cgroup: t.cgroup, config, stdin: input !== undefined, tty });
   let out = '';
   let err = '';
   p.stdout.on('data', (b: Buffer) => (out += b));
@@ -121,6 +133,43 @@ describe.skipIf(skip)('exec in a running container', () => {
   it('-e, -w and stdin', async () => {
     expect((await exec({ cmd: ['sh', '-c', 'echo $A; pwd'], env: ['A=1'], workingDir: '/etc' })).out).toBe('1\n/etc\n');
     expect((await exec({ cmd: ['cat'] }, 'piped\n')).out).toBe('piped\n');
+  });
+
+  it('-t: a terminal from the container\'s own devpts, of the size asked, owned by the -u user; one output stream', async () => {
+    const script = 'tty; stty size; ls -ln $(tty); echo $(ls /dev/pts); echo to-stderr >&2; exit 3';
+    const r = await exec({ cmd: ['sh', '-c', script], user: 'nobody' }, undefined, { rows: 20, cols: 70 });
+    expect(r.code).toBe(3);
+    expect(r.err).toBe(''); // the terminal has one stream: stderr came out on it
+    const [tty, size, ls, pts, stderr] = r.out.split('\r\n');
+    // the only terminal of the container's devpts instance (the host's has others)
+    expect(tty).toBe('/dev/pts/0');
+    expect(pts).toBe('0 ptmx');
+    expect(size).toBe('20 70');
+    expect(ls).toMatch(/^crw--w---- +1 65534 +5 /); // owner nobody, group tty (devpts gid=5)
+    expect(stderr).toBe('to-stderr');
+  });
+
+  it('-t: resize gives the running process a new size and SIGWINCH; ^C typed is SIGINT', async () => {
+    const t = await runtime.target(web);
+    const script = 'trap "stty size" WINCH; echo ready; while :; do sleep 0.1; done';
+    const p = await startExec({ bundle: t.bundle, pid: t.pid, cgroup: t.cgroup, config: { cmd: ['sh', '-c', script] }, stdin: true, tty: { rows: 10, cols: 40 } });
+    let out = '';
+    const waiting = new Set<() => void>();
+    p.stdout.on('data', (b: Buffer) => {
+      out += b;
+      for (const w of waiting) w();
+    });
+    const shown = (pattern: RegExp) => new Promise<void>((resolve) => {
+      const check = () => pattern.test(out) && waiting.delete(check) && resolve();
+      waiting.add(check);
+      check();
+    });
+    await shown(/ready\r\n/);
+    p.resize({ rows: 50, cols: 160 });
+    await shown(/50 160\r\n/);
+    p.stdin!.write('\x03');
+    expect(await p.exited).toBe(130);
+    expect(out).toBe('ready\r\n50 160\r\n^C');
   });
 
   it('exit code 7; 127 for a missing command', async () => {

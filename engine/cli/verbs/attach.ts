@@ -3,7 +3,7 @@
 import type { Verb, VerbContext } from '../verb.js';
 import { DaemonError } from '../errors.js';
 import { demux } from '../attach-stream.js';
-import { NOT_A_TTY, openTerminal } from '../terminal.js';
+import { NOT_A_TTY, containerResizePath, openTerminal } from '../terminal.js';
 
 export const verb: Verb = {
   usage: 'attach [OPTIONS] CONTAINER',
@@ -20,7 +20,7 @@ export const verb: Verb = {
       return 1;
     }
     // A TTY container: our terminal raw while attached, and its size now and on SIGWINCH.
-    const terminal = c.Config.Tty ? openTerminal({ client, id: c.Id, stdin: stdin ? ctx.stdin : undefined, stdout: ctx.stdout }) : undefined;
+    const terminal = c.Config.Tty ? openTerminal({ client, resizePath: containerResizePath(c.Id), stdin: stdin ? ctx.stdin : undefined, stdout: ctx.stdout }) : undefined;
     try {
       return await attachTo({ ctx, id: c.Id, stdin, tty: c.Config.Tty, started: terminal?.resize });
     } finally {

@@ -8,7 +8,7 @@ import type { Verb, VerbContext } from '../verb.js';
 import { DaemonError } from '../errors.js';
 import { verb as create, createBody } from './create.js';
 import { attachAndStart, startFailureCode } from '../attach-stream.js';
-import { NOT_A_TTY, consoleSize, openTerminal } from '../terminal.js';
+import { NOT_A_TTY, consoleSize, containerResizePath, openTerminal } from '../terminal.js';
 import { CliError } from '../errors.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -117,7 +117,7 @@ export const verb: Verb = {
       // 3. attached: attach, wait, start, then the output until the exit; with -t our terminal
       //    in raw mode meanwhile, its size sent after start and on each SIGWINCH
       const stdin = ctx.flags.interactive ? ctx.stdin : undefined;
-      const terminal = ctx.flags.tty ? openTerminal({ client, id, stdin, stdout: ctx.stdout }) : undefined;
+      const terminal = ctx.flags.tty ? openTerminal({ client, resizePath: containerResizePath(id), stdin, stdout: ctx.stdout }) : undefined;
       try {
         const run = await attachAndStart({
           client, id, tty: ctx.flags.tty === true, condition: ctx.flags.rm ? 'removed' : 'next-exit', start: true,

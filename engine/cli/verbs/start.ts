@@ -3,7 +3,7 @@
 import type { Verb } from '../verb.js';
 import { DaemonError } from '../errors.js';
 import { attachAndStart } from '../attach-stream.js';
-import { NOT_A_TTY, openTerminal } from '../terminal.js';
+import { NOT_A_TTY, containerResizePath, openTerminal } from '../terminal.js';
 
 export const verb: Verb = {
   usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
@@ -23,7 +23,7 @@ export const verb: Verb = {
         ctx.stderr.write(`${NOT_A_TTY}\n`);
         return 1;
       }
-      const terminal = c.Config.Tty ? openTerminal({ client, id: c.Id, stdin, stdout: ctx.stdout }) : undefined;
+      const terminal = c.Config.Tty ? openTerminal({ client, resizePath: containerResizePath(c.Id), stdin, stdout: ctx.stdout }) : undefined;
       try {
         const run = await attachAndStart({
           client, id: c.Id, tty: c.Config.Tty, condition: 'next-exit', start: true,

@@ -3,21 +3,31 @@
 // stdin in — and report it. Unlike a container's output, an exec's goes straight to the client
 // that started it, never to the container's log: the daemon spawns the process itself and frames
 // its pipes. The connection closes when the process has exited; the CLI then reads the exit code
-// from `GET /exec/{id}/json`.
+// from `GET /exec/{id}/json`. With "Tty": true the process has a terminal: its output is one
+// raw stream (no frames: a terminal has no stderr), and `POST /exec/{id}/resize` sizes it.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex, Writable } from 'node:stream';
 import type { Route } from '../http/router.js';
 import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import type { ExecInstance } from '../execs.js';
-import type { ExecProcess } from '../../namespaces/index.js';
+import type { ExecProcess, TerminalSize } from '../../namespaces/index.js';
 import { stdcopyFrame } from './container-lifecycle.js';
 
 export const EXEC_START = /^\/exec\/([^/]+)\/start$/;
 
+/** Docker's ConsoleSize: [height, width]; null, absent or [0, 0] when the client has no terminal. */
+type ConsoleSize = [number, number] | null;
+
 interface ExecCreateBody {
   Cmd?: string[] | null; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean;
   AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Privileged?: boolean;
+  ConsoleSize?: ConsoleSize;
+}
+
+/** ExecStartCheck: Tty is the create's already (dockerd ignores this one); ConsoleSize wins. */
+interface ExecStartBody {
+  Detach?: boolean; Tty?: boolean; ConsoleSize?: ConsoleSize;
 }
 
 function parseJSON<T>(body: Buffer): T {
@@ -28,11 +38,33 @@ function parseJSON<T>(body: Buffer): T {
   }
 }
 
+/** A body's ConsoleSize as a size, or undefined when it has none. */
+function sizeOf(consoleSize: ConsoleSize | undefined): TerminalSize | undefined {
+  if (!Array.isArray(consoleSize) || consoleSize.length !== 2) return undefined;
+  const [rows, cols] = consoleSize.map(Number) as [number, number];
+  return checkSize(rows, cols);
+}
+
+/** A size the kernel's struct winsize can hold (two unsigned shorts), or 400. */
+function checkSize(rows: number, cols: number): TerminalSize {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) {
+    throw new HttpError(400, `invalid terminal size: h=${rows} w=${cols}`);
+  }
+  return { rows, cols };
+}
+
+/** The stream's media type: frames for pipes, raw bytes for a terminal. */
+const streamType = (tty: boolean) => `application/vnd.docker.${tty ? 'raw-stream' : 'multiplexed-stream'}`;
+
 // #region exec-output
-/** The exec's stdout and stderr as stdcopy frames on `out`; `out` ends when the process has. */
-function pipeOutput(p: ExecProcess, out: Writable, end: () => void): void {
-  p.stdout.on('data', (b: Buffer) => out.write(stdcopyFrame('stdout', b)));
-  p.stderr.on('data', (b: Buffer) => out.write(stdcopyFrame('stderr', b)));
+/**
+ * The exec's output on `out` — stdcopy frames for stdout and stderr, or with a terminal its
+ * bytes as they come (stderr then only carries what failed before the terminal existed) —
+ * and `end` once the process has exited.
+ */
+function pipeOutput(p: ExecProcess, out: Writable, tty: boolean, end: () => void): void {
+  p.stdout.on('data', (b: Buffer) => out.write(tty ? b : stdcopyFrame('stdout', b)));
+  p.stderr.on('data', (b: Buffer) => out.write(tty ? b : stdcopyFrame('stderr', b)));
   void p.exited.then(end);
 }
 // #endregion exec-output
@@ -44,10 +76,18 @@ function detach(p: ExecProcess): void {
   p.stdin?.end();
 }
 
-async function startFor(engine: DaemonEngine, id: string): Promise<{ x: ExecInstance; start: () => Promise<ExecProcess> }> {
+/** The exec, and how to start it: with the start's ConsoleSize when it has one, else the create's. */
+async function startFor(engine: DaemonEngine, id: string, body: ExecStartBody): Promise<{ x: ExecInstance; start: () => Promise<ExecProcess> }> {
   const x = engine.execs.get(id);
   const c = await engine.runtime.refresh(await engine.containers.get(x.containerId));
-  return { x, start: () => engine.execs.start(x, c) };
+  const size = sizeOf(body.ConsoleSize);
+  return {
+    x,
+    start: () => {
+      if (size && !x.started) engine.execs.resize(x, size);
+      return engine.execs.start(x, c);
+    },
+  };
 }
 
 export const execRoutes: Route<DaemonEngine>[] = [
@@ -60,6 +100,7 @@ export const execRoutes: Route<DaemonEngine>[] = [
       const x = engine.execs.create(c, {
         config: { cmd: body.Cmd ?? [], env: body.Env ?? [], user: body.User || undefined, workingDir: body.WorkingDir || undefined },
         attachStdin: body.AttachStdin === true, attachStdout: body.AttachStdout !== false, attachStderr: body.AttachStderr !== false, tty: body.Tty === true,
+        size: body.Tty === true ? sizeOf(body.ConsoleSize) : undefined,
       });
       sendJSON(res, 201, { Id: x.id });
     },
@@ -70,16 +111,16 @@ export const execRoutes: Route<DaemonEngine>[] = [
     method: 'POST',
     pattern: EXEC_START,
     handler: async ({ req, res, params, engine }) => {
-      const body = parseJSON<{ Detach?: boolean }>(await readBody(req));
-      const { start } = await startFor(engine, params[0]!);
+      const body = parseJSON<ExecStartBody>(await readBody(req));
+      const { x, start } = await startFor(engine, params[0]!, body);
       const p = await start();
       if (body.Detach) {
         detach(p);
         return sendEmpty(res, 200);
       }
       p.stdin?.end();
-      res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
-      pipeOutput(p, res, () => res.end());
+      res.writeHead(200, { 'Content-Type': streamType(x.tty) });
+      pipeOutput(p, res, x.tty, () => res.end());
     },
   },
   {
@@ -88,11 +129,12 @@ export const execRoutes: Route<DaemonEngine>[] = [
     handler: ({ res, params, engine }) => sendJSON(res, 200, engine.execs.view(engine.execs.get(params[0]!))),
   },
   {
-    // A terminal's size: nothing to resize until exec has a TTY.
+    // `docker exec -it` sends it after start and on each SIGWINCH of its terminal (200, no body).
     method: 'POST',
     pattern: /^\/exec\/([^/]+)\/resize$/,
-    handler: ({ res, params, engine }) => {
-      engine.execs.get(params[0]!);
+    handler: ({ res, params, query, engine }) => {
+      const size = checkSize(Number(query.get('h') ?? 0), Number(query.get('w') ?? 0));
+      engine.execs.resize(engine.execs.get(params[0]!), size);
       sendEmpty(res, 200);
     },
   },
@@ -108,14 +150,11 @@ export const execRoutes: Route<DaemonEngine>[] = [
 export async function execUpgrade(a: { engine: DaemonEngine; id: string; req: IncomingMessage; socket: Duplex; head: Buffer }): Promise<void> {
   const { socket } = a;
   const input = holdInput(socket, a.head);
-  const body = await input.take(Number(a.req.headers['content-length'] ?? 0));
-  const detached = parseJSON<{ Detach?: boolean }>(body).Detach === true;
-  const { x, start } = await startFor(a.engine, a.id);
+  const body = parseJSON<ExecStartBody>(await input.take(Number(a.req.headers['content-length'] ?? 0)));
+  const { x, start } = await startFor(a.engine, a.id, body);
   const p = await start();
-  socket.write(
-    'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n' +
-      'Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n',
-  );
+  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${streamType(x.tty)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  const detached = body.Detach === true;
   if (detached) {
     detach(p);
     return void socket.end();
@@ -125,7 +164,7 @@ export async function execUpgrade(a: { engine: DaemonEngine; id: string; req: In
     p.stdin.on('error', () => undefined);
     input.pipe(p.stdin);
   }
-  pipeOutput(p, socket, () => {
+  pipeOutput(p, socket, x.tty, () => {
     socket.end();
     setTimeout(() => socket.destroy(), 1000).unref();
   });
