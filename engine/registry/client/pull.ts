@@ -1,0 +1,176 @@
+// `docker pull` (chapter 4): from a registry into the content store of chapter 1. The recipe:
+//   1. the endpoints to try: a Docker Hub name goes to the mirrors first, then to Hub;
+//   2. the manifest the reference names, narrowed to our platform when it is an index;
+//   3. the config (small, read whole): it names the image (its digest is the image ID) and
+//      lists the diffIDs each layer must unpack to;
+//   4. the layers, a few at a time; those already stored are skipped ("Already exists"); each
+//      streams into the store through the digest and diffID checks, and is kept only if both
+//      match — a bad byte fails the pull naming the digest, and leaves nothing behind;
+//   5. the image named in the image store, and what the registry calls it remembered.
+// Layers are stored as blobs, as pulled; unpacking them into snapshots is chapter 2's work,
+// when a container first needs them, so "Pull complete" follows the checks directly.
+import { EngineError, invalid, notFound } from '../../base/index.js';
+import {
+  familiarName, fullName, parseConfig, parseReference, platformString, repositoryOf, shortId,
+  type ContentStore, type Descriptor, type Digest, type Image, type ImageConfig, type LayerInfo, type Reference,
+} from '../../layers/index.js';
+import type { Span } from '../../trace/index.js';
+import type { ClientContext } from './context.js';
+import { blobStream } from './download.js';
+import { pullEndpoints, type Endpoint } from './endpoints.js';
+import { linkedAbort, mapLimit } from './limit.js';
+import { resolveManifest, type ResolvedManifest } from './manifests.js';
+import { recordOrigin, recordRepoDigest } from './origins.js';
+import { Progress } from './progress.js';
+import type { RemoteRepository } from './repository.js';
+import type { PullOptions, PullResult } from './types.js';
+
+// #region pull
+export async function pull(ctx: ClientContext, opts: PullOptions): Promise<PullResult> {
+  const progress = new Progress(opts.onProgress);
+  try {
+    const ref = parseReference(opts.reference);
+    return await ctx.tracer.span({ chapter: 'registry', op: 'image.pull', data: { reference: fullName(ref), platform: opts.platform ? platformString(opts.platform) : null } }, async (span) => {
+      progress.status(`Pulling from ${ref.path}`, ref.digest ?? ref.tag);
+      const endpoints = pullEndpoints(ref.domain, ctx);
+      for (const [i, endpoint] of endpoints.entries()) {
+        try {
+          return await pullFrom(ctx, { ...opts, ref, endpoint, progress, span });
+        } catch (err) {
+          // A mirror that fails is passed over, as dockerd does; the last endpoint's error stands.
+          if (i === endpoints.length - 1 || opts.signal?.aborted) throw err;
+          span.event('mirror.failed', { mirror: endpoint.url.origin, code: (err as EngineError).code ?? null, message: String((err as Error).message) });
+        }
+      }
+      throw new Error('unreachable: no endpoint');
+    });
+  } catch (err) {
+    progress.error(err);
+    throw err;
+  }
+}
+// #endregion pull
+
+interface PullFrom extends PullOptions { ref: Reference; endpoint: Endpoint; progress: Progress; span: Span }
+
+async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
+  const { ref, store, content, progress, span } = a;
+  const name = fullName(ref);
+  const repo = await ctx.repository({ endpoint: a.endpoint, name: ref.path, access: 'pull', auth: a.auth, signal: a.signal, span });
+  span.event('pull.endpoint', { endpoint: a.endpoint.url.origin, mirror: a.endpoint.mirror });
+  // 2. the manifest
+  const resolved = await resolveManifest(repo, ref.digest ?? ref.tag ?? 'latest', { platform: a.platform, span });
+  const { manifest } = resolved;
+  // 3. the config
+  const configBytes = await fetchConfig(repo, content, manifest.config, span);
+  const config = parseConfig(configBytes);
+  checkPlatform(resolved, config, a, repo);
+  const id = manifest.config.digest;
+  if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+    throw invalid('DIFFID_MISMATCH', `${repo.describe(ref.tag)}: the manifest lists ${manifest.layers.length} layers, the config ${config.rootfs.diff_ids.length} diffIDs`, { digest: resolved.manifestDigest });
+  }
+  // The name already points at this image: nothing to fetch (dockerd checks the same way).
+  const upToDate = (await currentImage(store, ref))?.id === id;
+  // 4. the layers
+  const layers = upToDate ? (await store.resolve(id)).layers : await pullLayers(ctx, { ...a, repo, manifest: resolved, config });
+  // 5. name the image, remember where it came from
+  if (!upToDate) await store.addImage({ config: configBytes, layers, names: ref.tag ? [name] : [], manifestMediaType: resolved.mediaType, span });
+  const origin = { registry: ref.domain, repository: ref.path };
+  await recordOrigin(content, [id, ...layers.map((l) => l.digest)], origin);
+  await recordRepoDigest(content, id, `${repositoryOf(ref)}@${resolved.digest}`);
+  progress.status(`Digest: ${resolved.digest}`);
+  progress.status(upToDate ? `Status: Image is up to date for ${familiarName(ref)}` : `Status: Downloaded newer image for ${familiarName(ref)}`);
+  return { digest: resolved.digest, name, id, upToDate };
+}
+
+/** The image the name points at now, if any: a pull that finds the same one changes nothing. */
+async function currentImage(store: PullOptions['store'], ref: Reference): Promise<Image | undefined> {
+  try {
+    return await store.resolve(fullName(ref));
+  } catch (err) {
+    if ((err as EngineError).kind === 'not-found') return undefined;
+    throw err;
+  }
+}
+
+/** The config blob: read from the store if there, else downloaded and stored (digest checked). */
+async function fetchConfig(repo: RemoteRepository, content: ContentStore, desc: Descriptor, span: Span): Promise<Buffer> {
+  if (!(await content.has(desc.digest))) {
+    const s = span.child('registry', 'blob.pull', { digest: desc.digest, size: desc.size, kind: 'config' });
+    try {
+      await content.write(blobStream({ repo, digest: desc.digest, size: desc.size, span: s }), { expected: desc.digest, expectedSize: desc.size, span: s });
+      s.end({ skipped: false });
+    } catch (err) {
+      s.fail(err);
+      throw err;
+    }
+  }
+  return content.readBytes(desc.digest);
+}
+
+/** With an explicit platform, a single-platform image of another platform is refused, as dockerd does. */
+function checkPlatform(resolved: ResolvedManifest, config: ImageConfig, a: PullFrom, repo: RemoteRepository): void {
+  if (!a.platform || resolved.platform) return;
+  if (config.os !== a.platform.os || config.architecture !== a.platform.architecture) {
+    const actual = platformString({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+    throw notFound('NO_MATCHING_PLATFORM', `image ${repo.describe(a.ref.tag ?? a.ref.digest)} was found but does not match the requested platform: wanted ${platformString(a.platform)}, it is ${actual}`, {
+      want: platformString(a.platform), have: [actual],
+    });
+  }
+}
+
+// #region layers
+/** Every layer into the store, `maxConcurrentDownloads` at a time; returns them in manifest order. */
+async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig }): Promise<LayerInfo[]> {
+  const { store, content, progress, span, repo } = a;
+  const layers = a.manifest.manifest.layers.map((desc, i) => ({ desc, diffID: a.config.rootfs.diff_ids[i]!, id: shortId(desc.digest) }));
+  // The first message per layer says whether it is needed; then those beyond the limit wait.
+  const present = await Promise.all(layers.map((l) => content.has(l.desc.digest)));
+  // The same blob twice in one manifest (an empty layer, say) is fetched once.
+  const toFetch = layers.filter((l, i) => !present[i] && layers.findIndex((o) => o.desc.digest === l.desc.digest) === i);
+  layers.forEach((l, i) => progress.status(present[i] ? 'Already exists' : 'Pulling fs layer', l.id));
+  toFetch.slice(ctx.maxConcurrentDownloads).forEach((l) => progress.status('Waiting', l.id));
+  const abort = linkedAbort(a.signal);
+  const fetched = new Map<Digest, LayerInfo>();
+  try {
+    await mapLimit(toFetch, ctx.maxConcurrentDownloads, async (l) => {
+      const s = span.child('registry', 'blob.pull', { digest: l.desc.digest, size: l.desc.size, kind: 'layer' });
+      try {
+        const source = blobStream({
+          repo, digest: l.desc.digest, size: l.desc.size, signal: abort.signal, span: s,
+          onBytes: (n) => {
+            progress.bytes('Downloading', l.id, n, l.desc.size);
+            if (n === l.desc.size) progress.status('Verifying Checksum', l.id);
+          },
+        });
+        abort.signal.addEventListener('abort', () => source.destroy(abortError(l.desc.digest)), { once: true });
+        const info = await store.ingestLayer(source, { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, span: s });
+        fetched.set(l.desc.digest, info);
+        progress.status('Download complete', l.id);
+        progress.status('Pull complete', l.id);
+        s.end({ skipped: false, diffID: info.diffID });
+      } catch (err) {
+        s.fail(err);
+        abort.abort(err); // the siblings stop too: this pull has failed
+        throw err;
+      }
+    });
+  } finally {
+    abort.abort();
+  }
+  // Layers already present: what the store knows of them must agree with this config.
+  return Promise.all(layers.map(async (l, i) => {
+    if (!present[i]) return fetched.get(l.desc.digest)!;
+    const info = await store.layerInfo(l.desc.digest, l.desc.mediaType);
+    span.event('blob.pull', { digest: l.desc.digest, size: l.desc.size, skipped: true });
+    if (info.diffID !== l.diffID) {
+      throw invalid('DIFFID_MISMATCH', `layer ${l.desc.digest} is stored with diffID ${info.diffID}, the config says ${l.diffID}`, { digest: l.desc.digest, expected: l.diffID, diffID: info.diffID });
+    }
+    return info;
+  }));
+}
+// #endregion layers
+
+function abortError(digest: Digest): EngineError {
+  return new EngineError({ code: 'PULL_CANCELED', kind: 'unavailable', message: `download of ${digest} stopped: the pull was canceled or another layer failed`, data: { digest } });
+}
