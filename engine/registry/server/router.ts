@@ -1,0 +1,112 @@
+// The registry's front door: one table from (path pattern, method) to handler, in the order
+// the spec's endpoint table lists them, and the checks every request passes on the way in —
+// in this order:
+//   1. every answer says `Docker-Distribution-API-Version: registry/2.0` (clients look for it)
+//   2. authentication, when an htpasswd file is set: no or wrong credentials → 401 + challenge
+//   3. the route and its method (404 / 405 with Allow)
+//   4. writes refused when read-only or a pull-through cache (405 UNSUPPORTED, Allow: GET, HEAD),
+//      as the CNCF registry answers in its read-only maintenance mode
+//   5. the repository name's grammar (400 NAME_INVALID)
+//   6. the handler; whatever it throws becomes the spec's JSON error body.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asEngineError } from '../../base/index.js';
+import type { Handler, Services } from './context.js';
+import { versionCheck, catalog, listTags, listReferrers } from './discovery-handlers.js';
+import { getManifest, putManifest, deleteManifest } from './manifest-handlers.js';
+import { startUpload, uploadStatus, patchUpload, putUpload, cancelUpload } from './upload-handlers.js';
+import { getBlob, deleteBlob } from './blob-handlers.js';
+import { RegistryError, registryError } from './errors.js';
+import { sendError } from './http-io.js';
+import { checkName } from './names.js';
+import type { Htpasswd } from './htpasswd.js';
+
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+interface Route {
+  pattern: RegExp;
+  methods: Partial<Record<Method, Handler>>;
+}
+
+// `name` may contain slashes, so each pattern pins down what follows it; uploads come before
+// blobs so `…/blobs/uploads/<uuid>` is not read as a blob named `uploads`.
+const ROUTES: Route[] = [
+  { pattern: /^\/v2\/?$/, methods: { GET: versionCheck, HEAD: versionCheck } },
+  { pattern: /^\/v2\/_catalog$/, methods: { GET: catalog } },
+  { pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: listTags } },
+  { pattern: /^\/v2\/(?<name>.+)\/referrers\/(?<digest>[^/]+)$/, methods: { GET: listReferrers } },
+  { pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/, methods: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest } },
+  { pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/?$/, methods: { POST: startUpload } },
+  { pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/(?<uuid>[^/]+)$/, methods: { GET: uploadStatus, PATCH: patchUpload, PUT: putUpload, DELETE: cancelUpload } },
+  { pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/, methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
+];
+
+const READS = new Set(['GET', 'HEAD']);
+
+export interface RouterOptions {
+  services: Services;
+  htpasswd: Htpasswd | null;
+  realm: string;
+  /** Refuse writes: read-only mode, or a pull-through cache. */
+  writable: boolean;
+  log: (line: string) => void;
+}
+
+export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    dispatch(req, res, opts).catch((err: unknown) => answerError(req, res, err, opts));
+  };
+}
+
+async function dispatch(req: IncomingMessage, res: ServerResponse, opts: RouterOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://registry.invalid');
+  if (opts.htpasswd && !(await authenticated(req, res, opts))) return;
+  const route = ROUTES.find((r) => r.pattern.test(url.pathname));
+  if (!route) throw registryError('UNSUPPORTED', `no endpoint ${url.pathname} in the distribution API`, { path: url.pathname }, 404);
+  const method = (req.method ?? 'GET') as Method;
+  const handler = route.methods[method];
+  const allowed = Object.keys(route.methods).filter((m) => opts.writable || READS.has(m));
+  if (!handler || (!opts.writable && !READS.has(method))) {
+    const why = handler ? 'this registry is read-only' : `${method} is not allowed on ${url.pathname}`;
+    res.setHeader('Allow', allowed.join(', '));
+    throw registryError('UNSUPPORTED', why, { method, path: url.pathname });
+  }
+  const groups = route.pattern.exec(url.pathname)!.groups ?? {};
+  const params = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, decodeURIComponent(v)]));
+  if (params.name !== undefined) checkName(params.name);
+  await handler({ req, res, url, params, services: opts.services });
+}
+
+/** Checks Basic credentials; answers 401 with a challenge (and returns false) when they fail. */
+async function authenticated(req: IncomingMessage, res: ServerResponse, opts: RouterOptions): Promise<boolean> {
+  const outcome = await opts.htpasswd!.check(req.headers.authorization);
+  if (outcome.ok) {
+    if (outcome.checked) opts.services.tracer.start('registry', 'registry.auth', { user: outcome.user }).end({ outcome: 'accepted' });
+    return true;
+  }
+  opts.services.tracer.start('registry', 'registry.auth', { user: outcome.user ?? null }).end({ outcome: 'refused', reason: outcome.reason });
+  const message = outcome.reason === 'missing' ? 'authentication required' : 'wrong user name or password';
+  res.setHeader('WWW-Authenticate', `Basic realm="${opts.realm.replace(/"/g, '')}"`);
+  answerError(req, res, registryError('UNAUTHORIZED', message, null), opts);
+  return false;
+}
+
+function answerError(req: IncomingMessage, res: ServerResponse, err: unknown, opts: RouterOptions): void {
+  // Mid-body (a blob streaming out, a proxy download gone bad): the status line is out, so the
+  // only honest signal left is a connection cut short.
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  let e: RegistryError;
+  if (err instanceof RegistryError) e = err;
+  else {
+    const engine = asEngineError(err);
+    e = registryError('UNKNOWN', engine.message, { code: engine.code }, engine.status);
+    if (e.httpStatus >= 500) opts.log(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+  }
+  // A refused upload's body was never read: close the connection rather than read it all.
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.complete) res.setHeader('Connection', 'close');
+  sendError(res, e);
+}
