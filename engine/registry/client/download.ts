@@ -6,7 +6,10 @@
 // and the content store downstream hashes them as they pass: nothing here is trusted.
 //
 // Never more than the descriptor's size: a server sending more is cut off at once, naming
-// the digest, before it can fill the disk.
+// the digest, before it can fill the disk. And the stream hashes what it hands on: bytes that
+// do not have the blob's digest end it with DIGEST_MISMATCH before the store's own checks
+// (the diffID, computed downstream, would otherwise be the first to notice a changed layer).
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { EngineError, invalid } from '../../base/index.js';
 import type { Digest } from '../../layers/index.js';
@@ -32,6 +35,10 @@ function transient(err: unknown): boolean {
   return true;
 }
 
+function checkDigest(expected: Digest, got: string): void {
+  if (got !== expected) throw invalid('DIGEST_MISMATCH', `blob digest mismatch: expected ${expected}, the registry sent bytes with ${got}`, { expected, digest: got });
+}
+
 /** Where a 206 answer starts: `Content-Range: bytes 1024-2047/4096` → 1024. */
 function rangeStart(value: string | undefined): number | undefined {
   const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(value ?? '');
@@ -45,6 +52,7 @@ export function blobStream(opts: BlobStreamOptions): Readable {
   async function* bytes(): AsyncGenerator<Buffer> {
     let received = 0;
     let failures = 0;
+    const hash = createHash('sha256');
     for (;;) {
       const before = received;
       try {
@@ -70,10 +78,11 @@ export function blobStream(opts: BlobStreamOptions): Readable {
             res.body.destroy();
             throw invalid('SIZE_MISMATCH', `blob ${digest}: the registry sent more than the ${size} bytes its descriptor says`, { digest, expectedSize: size });
           }
+          hash.update(chunk);
           opts.onBytes?.(received);
           yield chunk;
         }
-        if (received === size) return;
+        if (received === size) return checkDigest(digest, `sha256:${hash.digest('hex')}`);
         // A clean end short of the size: the connection was closed early. Ask for the rest.
         throw new Error(`connection closed after ${received} of ${size} bytes`);
       } catch (err) {

@@ -150,9 +150,10 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
         progress.status('Pull complete', l.id);
         s.end({ skipped: false, diffID: info.diffID });
       } catch (err) {
-        s.fail(err);
-        abort.abort(err); // the siblings stop too: this pull has failed
-        throw err;
+        const named = namingLayer(err, l.desc.digest);
+        s.fail(named);
+        abort.abort(named); // the siblings stop too: this pull has failed
+        throw named;
       }
     });
   } finally {
@@ -173,4 +174,10 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
 
 function abortError(digest: Digest): EngineError {
   return new EngineError({ code: 'PULL_CANCELED', kind: 'unavailable', message: `download of ${digest} stopped: the pull was canceled or another layer failed`, data: { digest } });
+}
+
+/** The error, its message saying which layer when it does not already (a diffID mismatch names only diffIDs). */
+function namingLayer(err: unknown, digest: Digest): unknown {
+  if (!(err instanceof EngineError) || err.message.includes(digest)) return err;
+  return new EngineError({ code: err.code, kind: err.kind, message: `layer ${digest}: ${err.message}`, data: { ...err.data, digest }, cause: err });
 }

@@ -1,0 +1,213 @@
+// Registries that misbehave, played by a tiny HTTP server that serves an image from memory and
+// can change its bytes: a layer whose bytes do not match its digest, a config whose diffIDs do
+// not match the layers, a blob longer than its descriptor, a schema 1 manifest, a connection cut
+// mid-blob. Every bad answer fails the pull with an error naming the digest, and leaves nothing
+// behind in the content store; a cut connection is resumed with a Range request.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MediaType, sha256, type Digest, type Image } from '../../engine/layers/index.js';
+import { RegistryClient } from '../../engine/registry/index.js';
+import { MemorySink, Tracer } from '../../engine/trace/index.js';
+import { tempDir } from '../tmp.js';
+import { ingestFiles, makeImage, newStore, progressLog, serve, type Seen } from './client-harness.js';
+
+let dir: string;
+let src: Awaited<ReturnType<typeof newStore>>;
+let served: Image;
+let n = 0;
+const fresh = () => newStore(dir, `store${n++}`);
+const sink = new MemorySink();
+const client = new RegistryClient({ tracer: new Tracer([sink]) });
+
+beforeAll(async () => {
+  dir = await tempDir('dockling-reghostile-');
+  src = await fresh();
+  // three layers, the middle one big enough for a connection to be cut half-way through it
+  served = await makeImage(src.store, { name: 'localhost/hostile/app:v1', gzip: false, layers: [{ a: 'first' }, { big: randomBytes(512 * 1024) }, { c: 'third' }] });
+});
+
+afterAll(() => client.close());
+
+interface Behaviour {
+  /** The image served (the three-layer one unless told). */
+  image?: Image;
+  /** Blob bytes to serve instead of the real ones. */
+  replace?: Map<string, Buffer>;
+  /** Blobs whose first download is cut half-way. */
+  cutOnce?: Set<string>;
+  /** Answer Range requests with 206 (else ignore them and send everything again). */
+  ranges?: boolean;
+  /** A manifest served under tag v1 instead of the image's. */
+  manifest?: { bytes: Buffer; mediaType: string };
+  /** Also serve the manifest when asked for by this (wrong) digest. */
+  manifestAlsoAs?: string;
+  /** The Docker-Content-Digest to claim for the manifest. */
+  claim?: string;
+}
+
+// #region tiny-registry
+/** Serves `image` of the source store as repository hostile/app, misbehaving as told. */
+async function tinyRegistry(b: Behaviour = {}) {
+  const seen: Seen[] = [];
+  const image = b.image ?? served;
+  const manifest = b.manifest ?? { bytes: await src.content.readBytes(image.manifestDigest), mediaType: image.manifestMediaType };
+  const server = await serve((req, res) => {
+    void answer(req, res).catch(() => res.destroy());
+  });
+  async function answer(req: IncomingMessage, res: ServerResponse) {
+    seen.push({ method: req.method!, url: req.url!, status: 0, ...(req.headers.range ? { range: req.headers.range } : {}) });
+    if (req.url === '/v2/') return res.end('{}');
+    const m = /^\/v2\/hostile\/app\/(manifests|blobs)\/(.+)$/.exec(req.url!);
+    if (m?.[1] === 'manifests' && (m[2] === 'v1' || m[2] === sha256(manifest.bytes) || m[2] === b.manifestAlsoAs)) {
+      res.writeHead(200, { 'Content-Type': manifest.mediaType, 'Docker-Content-Digest': b.claim ?? sha256(manifest.bytes), 'Content-Length': manifest.bytes.length });
+      return res.end(manifest.bytes);
+    }
+    const digest = m?.[2] as Digest;
+    if (m?.[1] !== 'blobs' || !(b.replace?.has(digest) || (await src.content.has(digest)))) {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify({ errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] }));
+    }
+    const bytes = b.replace?.get(digest) ?? (await src.content.readBytes(digest));
+    if (b.cutOnce?.delete(digest)) {
+      res.writeHead(200, { 'Content-Length': bytes.length });
+      // half the bytes, then the connection dies
+      return res.write(bytes.subarray(0, bytes.length >> 1), () => res.socket?.destroy());
+    }
+    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    if (b.ranges && from > 0) {
+      res.writeHead(206, { 'Content-Length': bytes.length - from, 'Content-Range': `bytes ${from}-${bytes.length - 1}/${bytes.length}` });
+      return res.end(bytes.subarray(from));
+    }
+    res.writeHead(200, { 'Content-Length': bytes.length });
+    res.end(bytes);
+  }
+  return { ...server, seen };
+}
+// #endregion tiny-registry
+
+/** Pulls from the tiny registry and returns the error, checking nothing partial was kept. */
+async function failedPull(reg: { host: string }, badDigest: Digest) {
+  const dst = await fresh();
+  const log = progressLog();
+  const err = await client.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content, onProgress: log.listener }).then(
+    () => { throw new Error('the pull should have failed'); },
+    (e: { code: string; message: string }) => e,
+  );
+  expect(err.message).toContain(badDigest);
+  expect(log.messages.at(-1)?.errorDetail?.message).toContain(badDigest);
+  expect(await dst.content.has(badDigest)).toBe(false);
+  expect(await ingestFiles(dst.content)).toEqual([]);
+  await expect(dst.store.resolve(`${reg.host}/hostile/app:v1`)).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+  return err;
+}
+
+describe('bytes that do not match their digest', () => {
+  it('a layer with one byte changed fails the pull naming its digest; nothing of it is kept', async () => {
+    const layer = served.layers[1]!;
+    const bad = Buffer.from(await src.content.readBytes(layer.digest));
+    bad[bad.length >> 1] ^= 0xff;
+    const reg = await tinyRegistry({ replace: new Map([[layer.digest, bad]]) });
+    try {
+      expect(await failedPull(reg, layer.digest)).toMatchObject({ code: 'DIGEST_MISMATCH' });
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it("a layer whose uncompressed digest is not the config's diffID fails naming the layer and the diffID", async () => {
+    const gz = await makeImage(src.store, { name: 'localhost/hostile/gzipped:v1', layers: [{ a: 'first' }, { b: randomBytes(1000) }] });
+    const lie = sha256('something else');
+    const config = { ...gz.config, rootfs: { type: 'layers' as const, diff_ids: [gz.layers[0]!.diffID, lie] } };
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const manifest = Buffer.from(JSON.stringify({ ...gz.manifest, config: { ...gz.manifest.config, digest: sha256(configBytes), size: configBytes.length } }));
+    const reg = await tinyRegistry({ image: gz, replace: new Map([[sha256(configBytes), configBytes]]), manifest: { bytes: manifest, mediaType: gz.manifestMediaType } });
+    try {
+      const err = await failedPull(reg, gz.layers[1]!.digest);
+      expect(err).toMatchObject({ code: 'DIFFID_MISMATCH' });
+      expect(err.message).toContain(lie);
+      expect(gz.layers[1]!.digest).not.toBe(gz.layers[1]!.diffID); // gzip: the two names differ
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it('a blob longer than its descriptor is cut off and refused', async () => {
+    const layer = served.layers[2]!;
+    const longer = Buffer.concat([await src.content.readBytes(layer.digest), Buffer.alloc(4096, 7)]);
+    const reg = await tinyRegistry({ replace: new Map([[layer.digest, longer]]) });
+    try {
+      expect(await failedPull(reg, layer.digest)).toMatchObject({ code: 'SIZE_MISMATCH' });
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it('a manifest must have the digest asked for, and the one the registry claims', async () => {
+    const wrong = sha256('not the manifest');
+    const reg = await tinyRegistry({ manifestAlsoAs: wrong, claim: wrong });
+    try {
+      const dst = await fresh();
+      const byDigest = await client.pull({ reference: `${reg.host}/hostile/app@${wrong}`, store: dst.store, content: dst.content }).catch((e) => e);
+      expect(byDigest).toMatchObject({ code: 'DIGEST_MISMATCH', message: expect.stringContaining(wrong) });
+      const byTag = await client.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content }).catch((e) => e);
+      expect(byTag).toMatchObject({ code: 'DIGEST_MISMATCH', message: expect.stringContaining(wrong) });
+      expect(await dst.content.list()).toEqual([]);
+    } finally {
+      await reg.stop();
+    }
+  });
+});
+
+describe('documents we refuse', () => {
+  it('refuses a schema 1 manifest with a clear message', async () => {
+    const schema1 = Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'hostile/app', tag: 'v1', architecture: 'amd64', fsLayers: [], history: [] }));
+    const reg = await tinyRegistry({ manifest: { bytes: schema1, mediaType: MediaType.dockerSchema1Signed } });
+    try {
+      const dst = await fresh();
+      const err = await client.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content }).catch((e) => e);
+      expect(err).toMatchObject({ code: 'SCHEMA1_UNSUPPORTED' });
+      expect(err.message).toMatch(/schema 1/);
+      expect(err.message).toContain(`${reg.host}/hostile/app:v1`);
+    } finally {
+      await reg.stop();
+    }
+  });
+});
+
+describe('interrupted downloads', () => {
+  it('resumes a cut download with Range where the server allows it', async () => {
+    const layer = served.layers[1]!;
+    const reg = await tinyRegistry({ cutOnce: new Set([layer.digest]), ranges: true });
+    try {
+      const dst = await fresh();
+      sink.events.length = 0;
+      const got = await client.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content });
+      expect(got.id).toBe(served.id);
+      const blobGets = reg.seen.filter((s) => s.url === `/v2/hostile/app/blobs/${layer.digest}`);
+      expect(blobGets).toHaveLength(2);
+      expect(blobGets[1]!.range).toMatch(/^bytes=\d+-$/);
+      const from = Number(/=(\d+)-/.exec(blobGets[1]!.range!)![1]);
+      expect(from).toBeGreaterThan(0);
+      expect(from).toBeLessThanOrEqual(layer.size >> 1);
+      expect(sink.events.find((e) => e.op === 'blob.resume')?.data).toMatchObject({ digest: layer.digest, from, status: 206 });
+      expect(await dst.content.size(layer.digest)).toBe(layer.size);
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it('a server that ignores Range sends everything again; the bytes already had are skipped', async () => {
+    const layer = served.layers[1]!;
+    const reg = await tinyRegistry({ cutOnce: new Set([layer.digest]), ranges: false });
+    try {
+      const dst = await fresh();
+      sink.events.length = 0;
+      expect((await client.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content })).id).toBe(served.id);
+      expect(sink.events.find((e) => e.op === 'blob.resume')?.data).toMatchObject({ digest: layer.digest, status: 200 });
+      expect((await dst.store.resolve(served.id)).layers).toEqual(served.layers);
+    } finally {
+      await reg.stop();
+    }
+  });
+});
