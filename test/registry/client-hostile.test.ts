@@ -36,6 +36,8 @@ interface Behaviour {
   replace?: Map<string, Buffer>;
   /** Blobs whose first download is cut half-way. */
   cutOnce?: Set<string>;
+  /** Blobs whose download stops half-way and hangs. */
+  stall?: Set<string>;
   /** Answer Range requests with 206 (else ignore them and send everything again). */
   ranges?: boolean;
   /** A manifest served under tag v1 instead of the image's. */
@@ -73,6 +75,10 @@ async function tinyRegistry(b: Behaviour = {}) {
       res.writeHead(200, { 'Content-Length': bytes.length });
       // half the bytes, then the connection dies
       return res.write(bytes.subarray(0, bytes.length >> 1), () => res.socket?.destroy());
+    }
+    if (b.stall?.has(digest)) {
+      res.writeHead(200, { 'Content-Length': bytes.length });
+      return res.write(bytes.subarray(0, bytes.length >> 1));
     }
     const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
     if (b.ranges && from > 0) {
@@ -206,6 +212,51 @@ describe('interrupted downloads', () => {
       expect((await client.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content })).id).toBe(served.id);
       expect(sink.events.find((e) => e.op === 'blob.resume')?.data).toMatchObject({ digest: layer.digest, status: 200 });
       expect((await dst.store.resolve(served.id)).layers).toEqual(served.layers);
+    } finally {
+      await reg.stop();
+    }
+  });
+});
+
+describe('one pull, many layers', () => {
+  it('with one download at a time, the other layers wait, and each line ends in Pull complete', async () => {
+    const reg = await tinyRegistry();
+    const one = new RegistryClient({ tracer: new Tracer([]), maxConcurrentDownloads: 1 });
+    try {
+      const dst = await fresh();
+      const log = progressLog();
+      await one.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content, onProgress: log.listener });
+      const ids = served.layers.map((l) => l.digest.slice(7, 19));
+      const lines = log.lines();
+      expect(lines.slice(0, 6)).toEqual(['v1: Pulling from hostile/app', ...ids.map((id) => `${id}: Pulling fs layer`), `${ids[1]}: Waiting`, `${ids[2]}: Waiting`]);
+      for (const id of ids) expect(lines.filter((l) => l.startsWith(`${id}: `)).at(-1)).toBe(`${id}: Pull complete`);
+      // one at a time: each layer's download is complete before the next one's first byte
+      const order = log.messages.filter((m) => m.status === 'Downloading' || m.status === 'Download complete').map((m) => m.id);
+      expect(order.filter((id, i) => id !== order[i - 1])).toEqual(ids);
+    } finally {
+      one.close();
+      await reg.stop();
+    }
+  });
+
+  it('a pull canceled mid-download stops, rejects, and leaves nothing half-written', async () => {
+    const layer = served.layers[1]!;
+    const reg = await tinyRegistry({ stall: new Set([layer.digest]) });
+    try {
+      const dst = await fresh();
+      const controller = new AbortController();
+      const log = progressLog();
+      const pulling = client.pull({
+        reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content, signal: controller.signal,
+        onProgress: (m) => {
+          log.listener(m);
+          if (m.status === 'Downloading' && m.id === layer.digest.slice(7, 19)) controller.abort();
+        },
+      });
+      await expect(pulling).rejects.toMatchObject({ kind: 'unavailable' });
+      expect(await dst.content.has(layer.digest)).toBe(false);
+      expect(await ingestFiles(dst.content)).toEqual([]);
+      expect(log.messages.at(-1)?.errorDetail).toBeDefined();
     } finally {
       await reg.stop();
     }

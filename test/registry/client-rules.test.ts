@@ -1,0 +1,83 @@
+// The registry client's rules as tables: which endpoint and protocol a registry gets (Docker
+// Hub's API host, HTTPS unless loopback or insecure, mirrors for Hub names only), how a
+// WWW-Authenticate challenge reads, the config.json keys, and the progress texts.
+import { describe, expect, it } from 'vitest';
+import {
+  credentialKey, endpointOf, humanSize, isInsecure, parseChallenges, progressBar, pullEndpoints, registryOfServer,
+} from '../../engine/registry/index.js';
+
+describe('endpoints', () => {
+  const cases: Array<[string, string[], string]> = [
+    ['docker.io', [], 'https://registry-1.docker.io'],
+    ['registry.example.com', [], 'https://registry.example.com'],
+    ['registry.example.com:5000', [], 'https://registry.example.com:5000'],
+    ['localhost:5000', [], 'http://localhost:5000'],
+    ['127.0.0.1:5000', [], 'http://127.0.0.1:5000'],
+    ['127.5.6.7', [], 'http://127.5.6.7'],
+    ['[::1]:5000', [], 'http://[::1]:5000'],
+    ['registry.lan:5000', ['registry.lan:5000'], 'http://registry.lan:5000'],
+    ['registry.lan:5001', ['registry.lan:5000'], 'https://registry.lan:5001'],
+    ['registry.lan:5001', ['registry.lan'], 'http://registry.lan:5001'],
+    ['10.1.2.3:5000', ['10.0.0.0/8'], 'http://10.1.2.3:5000'],
+    ['11.1.2.3:5000', ['10.0.0.0/8'], 'https://11.1.2.3:5000'],
+  ];
+  it.each(cases)('%s with insecure %j → %s', (registry, insecure, url) => {
+    expect(endpointOf(registry, insecure).url.origin).toBe(url);
+    expect(isInsecure(registry, insecure)).toBe(url.startsWith('http:'));
+  });
+
+  it('tries the mirrors first for Docker Hub names only', () => {
+    const opts = { mirrors: ['https://mirror.example', 'http://127.0.0.1:5555/'] };
+    expect(pullEndpoints('docker.io', opts).map((e) => [e.url.origin, e.mirror])).toEqual([
+      ['https://mirror.example', true], ['http://127.0.0.1:5555', true], ['https://registry-1.docker.io', false],
+    ]);
+    expect(pullEndpoints('quay.io', opts).map((e) => e.url.origin)).toEqual(['https://quay.io']);
+    expect(() => pullEndpoints('docker.io', { mirrors: ['ftp://x'] })).toThrow(expect.objectContaining({ code: 'INVALID_MIRROR' }));
+  });
+});
+
+describe('WWW-Authenticate challenges', () => {
+  it('reads Docker Hub\'s Bearer challenge', () => {
+    expect(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"')).toEqual([
+      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
+    ]);
+  });
+
+  it('reads Basic, several challenges in one header, tokens, escapes and commas in quotes', () => {
+    expect(parseChallenges('Basic realm="Registry Realm"')).toEqual([{ scheme: 'basic', params: { realm: 'Registry Realm' } }]);
+    expect(parseChallenges('Basic realm="a, b", Bearer realm="https://x/token",error=insufficient_scope,scope="repository:a:pull,push"')).toEqual([
+      { scheme: 'basic', params: { realm: 'a, b' } },
+      { scheme: 'bearer', params: { realm: 'https://x/token', error: 'insufficient_scope', scope: 'repository:a:pull,push' } },
+    ]);
+    expect(parseChallenges('Bearer realm="say \\"hi\\""')).toEqual([{ scheme: 'bearer', params: { realm: 'say "hi"' } }]);
+    expect(parseChallenges(['Basic realm=r', 'Bearer realm=t'])).toEqual([{ scheme: 'basic', params: { realm: 'r' } }, { scheme: 'bearer', params: { realm: 't' } }]);
+    expect(parseChallenges(undefined)).toEqual([]);
+  });
+});
+
+describe('config.json keys', () => {
+  const cases: Array<[string, string, string]> = [
+    ['https://index.docker.io/v1/', 'https://index.docker.io/v1/', 'docker.io'],
+    ['docker.io', 'https://index.docker.io/v1/', 'docker.io'],
+    ['registry-1.docker.io', 'https://index.docker.io/v1/', 'docker.io'],
+    ['localhost:5000', 'localhost:5000', 'localhost:5000'],
+    ['http://localhost:5000/v2/', 'localhost:5000', 'localhost:5000'],
+    ['https://Registry.Example.com', 'registry.example.com', 'registry.example.com'],
+  ];
+  it.each(cases)('%s is kept under %s (registry %s)', (server, key, registry) => {
+    expect(credentialKey(server)).toBe(key);
+    expect(registryOfServer(server)).toBe(registry);
+  });
+});
+
+describe('progress texts', () => {
+  it('sizes and bars as the docker CLI shows them', () => {
+    expect(humanSize(0)).toBe('0B');
+    expect(humanSize(999)).toBe('999B');
+    expect(humanSize(1048576)).toBe('1.049MB');
+    expect(humanSize(2155123)).toBe('2.155MB');
+    expect(humanSize(3 * 1000 ** 3)).toBe('3GB');
+    expect(progressBar(1048576, 2155123)).toBe(`[${'='.repeat(24)}>${' '.repeat(25)}]  1.049MB/2.155MB`);
+    expect(progressBar(10, 10)).toBe(`[${'='.repeat(50)}]      10B/10B`);
+  });
+});
