@@ -110,6 +110,8 @@ describe.each(peers)('against %s', (_peer, startPeer) => {
       await client.pull({ reference: `${registry.host}/tests/other@${other.manifestDigest}`, store: dst.store, content: dst.content, onProgress: log.listener });
       expect(log.lines()).toContain(`${base.layers[0]!.digest.slice(7, 19)}: Already exists`);
       expect((await dst.store.resolve(other.id)).id).toBe(other.id);
+      // by digest again: the image is here, nothing to do
+      expect((await client.pull({ reference: `${registry.host}/tests/other@${other.manifestDigest}`, store: dst.store, content: dst.content })).upToDate).toBe(true);
     });
 
     it('pulls an image skopeo copied into the registry', async () => {

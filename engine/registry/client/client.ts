@@ -65,7 +65,9 @@ export class RegistryClient {
 
   /** A repository on an endpoint, with the credentials given, else those kept for that registry. */
   private async repository(args: Parameters<ClientContext['repository']>[0]): Promise<RemoteRepository> {
-    const credentials = args.auth ?? (await this.credentials?.get(args.endpoint.registry));
+    // An empty auth (the CLI sends `{}` in X-Registry-Auth when logged out) is no auth.
+    const given = args.auth?.username ? args.auth : undefined;
+    const credentials = given ?? (await this.credentials?.get(args.endpoint.registry));
     const auth = this.authenticator(args.endpoint, credentials);
     return new RemoteRepository({ http: this.http, auth, endpoint: args.endpoint, name: args.name, access: args.access, signal: args.signal, span: args.span });
   }

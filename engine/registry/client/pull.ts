@@ -25,6 +25,8 @@ import { Progress } from './progress.js';
 import type { RemoteRepository } from './repository.js';
 import type { PullOptions, PullResult } from './types.js';
 
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 // #region pull
 export async function pull(ctx: ClientContext, opts: PullOptions): Promise<PullResult> {
   const progress = new Progress(opts.onProgress);
@@ -69,8 +71,8 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw invalid('DIFFID_MISMATCH', `${repo.describe(ref.tag)}: the manifest lists ${manifest.layers.length} layers, the config ${config.rootfs.diff_ids.length} diffIDs`, { digest: resolved.manifestDigest });
   }
-  // The name already points at this image: nothing to fetch (dockerd checks the same way).
-  const upToDate = (await currentImage(store, ref))?.id === id;
+  // The name already points at this image (by digest: the image is here): nothing to fetch.
+  const upToDate = (await currentImage(store, ref.tag ? fullName(ref) : id))?.id === id;
   // 4. the layers
   const layers = upToDate ? (await store.resolve(id)).layers : await pullLayers(ctx, { ...a, repo, manifest: resolved, config });
   // 5. name the image, remember where it came from
@@ -83,10 +85,10 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
   return { digest: resolved.digest, name, id, upToDate };
 }
 
-/** The image the name points at now, if any: a pull that finds the same one changes nothing. */
-async function currentImage(store: PullOptions['store'], ref: Reference): Promise<Image | undefined> {
+/** The image a name (or an ID) points at now, if any: a pull that finds the same one changes nothing. */
+async function currentImage(store: PullOptions['store'], nameOrId: string): Promise<Image | undefined> {
   try {
-    return await store.resolve(fullName(ref));
+    return await store.resolve(nameOrId);
   } catch (err) {
     if ((err as EngineError).kind === 'not-found') return undefined;
     throw err;
@@ -95,6 +97,10 @@ async function currentImage(store: PullOptions['store'], ref: Reference): Promis
 
 /** The config blob: read from the store if there, else downloaded and stored (digest checked). */
 async function fetchConfig(repo: RemoteRepository, content: ContentStore, desc: Descriptor, span: Span): Promise<Buffer> {
+  // A config is read whole into memory: a manifest claiming a huge one is refused before a byte.
+  if (desc.size > MAX_CONFIG_BYTES) {
+    throw invalid('CONFIG_TOO_LARGE', `image config ${desc.digest} is ${desc.size} bytes; configs over ${MAX_CONFIG_BYTES} are refused`, { digest: desc.digest, size: desc.size });
+  }
   if (!(await content.has(desc.digest))) {
     const s = span.child('registry', 'blob.pull', { digest: desc.digest, size: desc.size, kind: 'config' });
     try {
