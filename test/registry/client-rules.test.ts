@@ -3,7 +3,7 @@
 // WWW-Authenticate challenge reads, the config.json keys, and the progress texts.
 import { describe, expect, it } from 'vitest';
 import {
-  credentialKey, endpointOf, humanSize, isInsecure, parseChallenges, progressBar, pullEndpoints, registryOfServer,
+  credentialKey, credentialsFromRegistryAuth, endpointOf, humanSize, isInsecure, parseChallenges, progressBar, pullEndpoints, registryOfServer,
 } from '../../engine/registry/index.js';
 
 describe('endpoints', () => {
@@ -67,6 +67,17 @@ describe('config.json keys', () => {
   it.each(cases)('%s is kept under %s (registry %s)', (server, key, registry) => {
     expect(credentialKey(server)).toBe(key);
     expect(registryOfServer(server)).toBe(registry);
+  });
+});
+
+describe('X-Registry-Auth', () => {
+  it('decodes what the docker CLI sends, logged in or not', () => {
+    const header = Buffer.from(JSON.stringify({ username: 'bob', password: 's3cr?t>', serveraddress: 'https://index.docker.io/v1/' })).toString('base64url');
+    expect(credentialsFromRegistryAuth(header)).toEqual({ username: 'bob', password: 's3cr?t>' });
+    expect(credentialsFromRegistryAuth(Buffer.from(JSON.stringify({ username: 'bob', password: 's3cr?t>' })).toString('base64'))).toEqual({ username: 'bob', password: 's3cr?t>' });
+    expect(credentialsFromRegistryAuth('e30=')).toBeUndefined();
+    expect(credentialsFromRegistryAuth('not json at all')).toBeUndefined();
+    expect(credentialsFromRegistryAuth(undefined)).toBeUndefined();
   });
 });
 

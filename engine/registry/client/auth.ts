@@ -34,6 +34,8 @@ export class Authenticator {
   private readonly tokens = new Map<string, CachedToken>();
   /** Token requests in flight, so parallel layer downloads share one request per scope. */
   private readonly pending = new Map<string, Promise<string>>();
+  /** The ping in flight, shared the same way. */
+  private pinging?: Promise<void>;
 
   constructor(private readonly args: { http: HttpTransport; tracer: Tracer; endpoint: Endpoint; credentials?: Credentials }) {}
 
@@ -45,6 +47,11 @@ export class Authenticator {
   /** GET /v2/ without credentials: learns the challenge (once; a later 401 teaches it again). */
   async ping(opts: { signal?: AbortSignal; span?: Span } = {}): Promise<void> {
     if (this.challenge !== undefined) return;
+    this.pinging ??= this.askV2(opts).finally(() => (this.pinging = undefined));
+    return this.pinging;
+  }
+
+  private async askV2(opts: { signal?: AbortSignal; span?: Span }): Promise<void> {
     const url = new URL('/v2/', this.args.endpoint.url);
     const res = await this.args.http.send({ method: 'GET', url, signal: opts.signal });
     if (res.status === 401) {

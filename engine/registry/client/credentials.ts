@@ -33,6 +33,24 @@ export function dockerConfigPath(env: Record<string, string | undefined>): strin
   return join(env.HOME || homedir(), '.docker', 'config.json');
 }
 
+/**
+ * The credentials in an `X-Registry-Auth` header: base64url JSON the docker CLI sends with
+ * pull and push, `{"username","password","serveraddress"}`, or `e30=` (`{}`) when logged out.
+ * Undefined when it holds no user name (or is not that JSON): the pull then goes anonymous or
+ * with the daemon's own credential store.
+ */
+export function credentialsFromRegistryAuth(header: string | undefined): Credentials | undefined {
+  if (!header) return undefined;
+  try {
+    // Node's base64 decoder takes both alphabets (the CLI sends the URL-safe one).
+    const doc = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { username?: unknown; password?: unknown };
+    if (typeof doc.username === 'string' && doc.username && typeof doc.password === 'string') return { username: doc.username, password: doc.password };
+  } catch {
+    // not base64 JSON: treated as no credentials, like an empty header
+  }
+  return undefined;
+}
+
 interface ConfigFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
   [other: string]: unknown;

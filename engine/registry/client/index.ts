@@ -2,7 +2,7 @@
 // distribution API, the Docker-compatible credential file, and the progress messages the
 // daemon streams to `docker pull` and `docker push` unchanged.
 export { RegistryClient } from './client.js';
-export { CredentialStore, dockerConfigPath, credentialKey, DOCKER_HUB_SERVER } from './credentials.js';
+export { CredentialStore, dockerConfigPath, credentialKey, credentialsFromRegistryAuth, DOCKER_HUB_SERVER } from './credentials.js';
 export { isInsecure, endpointOf, pullEndpoints, DOCKER_HUB, DOCKER_HUB_API } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
 export { parseChallenges } from './challenge.js';
