@@ -36,13 +36,15 @@ export interface CallOptions {
 
 /** One HTTP request to `base` + `path` (or to an absolute Location a registry handed out). */
 export function call(base: string, path: string, opts: CallOptions = {}): Promise<Answer> {
-  const url = new URL(path, base);
+  // A path is sent exactly as written (`%2e%2e` stays, where URL would resolve it to `..`).
+  const origin = new URL(path.startsWith('/') ? base : path);
+  const target = { protocol: origin.protocol, hostname: origin.hostname, port: origin.port, path: path.startsWith('/') ? path : origin.pathname + origin.search };
   const body = typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
   const headers: Record<string, string> = { Connection: 'close', ...opts.headers };
   if (body && headers['Content-Length'] === undefined) headers['Content-Length'] = String(body.length);
   if (opts.auth) headers.Authorization = `Basic ${Buffer.from(`${opts.auth.username}:${opts.auth.password}`).toString('base64')}`;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers }, (res) => {
+    const req = request({ ...target, method: opts.method ?? 'GET', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);

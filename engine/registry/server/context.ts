@@ -21,7 +21,9 @@ export interface Services {
 export interface RequestContext {
   req: IncomingMessage;
   res: ServerResponse;
-  url: URL;
+  /** The path exactly as sent (never resolved: `%2e%2e` stays and fails the name check). */
+  path: string;
+  query: URLSearchParams;
   /** `name` (the repository), and `reference`, `digest` or `uuid` when the route has them. */
   params: { name?: string; reference?: string; digest?: string; uuid?: string };
   services: Services;

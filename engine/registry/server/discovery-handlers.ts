@@ -15,9 +15,9 @@ export async function versionCheck(ctx: RequestContext): Promise<void> {
   sendJson(ctx.res, 200, {});
 }
 
-function paginate(all: string[], url: URL): { page: string[]; link?: string } {
-  const last = url.searchParams.get('last');
-  const nParam = url.searchParams.get('n');
+function paginate(all: string[], ctx: RequestContext): { page: string[]; link?: string } {
+  const last = ctx.query.get('last');
+  const nParam = ctx.query.get('n');
   const after = last === null ? all : all.filter((x) => x > last);
   if (nParam === null) return { page: after };
   const n = Number(nParam);
@@ -27,7 +27,7 @@ function paginate(all: string[], url: URL): { page: string[]; link?: string } {
   const page = after.slice(0, n);
   if (page.length === 0 || page.length >= after.length) return { page };
   const next = new URLSearchParams({ n: String(n), last: page[page.length - 1]! });
-  return { page, link: `<${url.pathname}?${next}>; rel="next"` };
+  return { page, link: `<${ctx.path}?${next}>; rel="next"` };
 }
 
 export async function listTags(ctx: RequestContext): Promise<void> {
@@ -35,7 +35,7 @@ export async function listTags(ctx: RequestContext): Promise<void> {
   await traced(ctx, 'registry.tags.list', { repository: name }, async () => {
     const { repos } = ctx.services;
     if (!(await repos.exists(name))) throw registryError('NAME_UNKNOWN', `repository ${name} is not known to this registry`, { name });
-    const { page, link } = paginate(await repos.tags(name), ctx.url);
+    const { page, link } = paginate(await repos.tags(name), ctx);
     sendJson(ctx.res, 200, { name, tags: page }, link ? { Link: link } : {});
     return { count: page.length, more: link !== undefined };
   });
@@ -43,7 +43,7 @@ export async function listTags(ctx: RequestContext): Promise<void> {
 
 export async function catalog(ctx: RequestContext): Promise<void> {
   await traced(ctx, 'registry.catalog', {}, async () => {
-    const { page, link } = paginate(await ctx.services.repos.list(), ctx.url);
+    const { page, link } = paginate(await ctx.services.repos.list(), ctx);
     sendJson(ctx.res, 200, { repositories: page }, link ? { Link: link } : {});
     return { count: page.length, more: link !== undefined };
   });
@@ -52,7 +52,7 @@ export async function catalog(ctx: RequestContext): Promise<void> {
 export async function listReferrers(ctx: RequestContext): Promise<void> {
   const name = ctx.params.name!;
   const subject = parseDigestParam(ctx.params.digest!);
-  const artifactType = ctx.url.searchParams.get('artifactType');
+  const artifactType = ctx.query.get('artifactType');
   await traced(ctx, 'registry.referrers', { repository: name, subject, artifactType }, async () => {
     const all = await ctx.services.repos.referrers(name, subject);
     const manifests = artifactType === null ? all : all.filter((d) => (d as { artifactType?: string }).artifactType === artifactType);

@@ -59,22 +59,35 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
 }
 
 async function dispatch(req: IncomingMessage, res: ServerResponse, opts: RouterOptions): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://registry.invalid');
+  // Split by hand: WHATWG URL parsing would resolve `/v2/a/%2e%2e/b` to `/v2/b`; a registry
+  // should refuse such a name, not quietly answer for another repository.
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
   if (opts.htpasswd && !(await authenticated(req, res, opts))) return;
-  const route = ROUTES.find((r) => r.pattern.test(url.pathname));
-  if (!route) throw registryError('UNSUPPORTED', `no endpoint ${url.pathname} in the distribution API`, { path: url.pathname }, 404);
+  const route = ROUTES.find((r) => r.pattern.test(path));
+  if (!route) throw registryError('UNSUPPORTED', `no endpoint ${path} in the distribution API`, { path }, 404);
   const method = (req.method ?? 'GET') as Method;
   const handler = route.methods[method];
   const allowed = Object.keys(route.methods).filter((m) => opts.writable || READS.has(m));
   if (!handler || (!opts.writable && !READS.has(method))) {
-    const why = handler ? 'this registry is read-only' : `${method} is not allowed on ${url.pathname}`;
+    const why = handler ? 'this registry is read-only' : `${method} is not allowed on ${path}`;
     res.setHeader('Allow', allowed.join(', '));
-    throw registryError('UNSUPPORTED', why, { method, path: url.pathname });
+    throw registryError('UNSUPPORTED', why, { method, path });
   }
-  const groups = route.pattern.exec(url.pathname)!.groups ?? {};
-  const params = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, decodeURIComponent(v)]));
+  const groups = route.pattern.exec(path)!.groups ?? {};
+  // A malformed escape (`%zz`) stays as it is, and fails the grammar of what it names.
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  const params = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, decode(v)]));
   if (params.name !== undefined) checkName(params.name);
-  await handler({ req, res, url, params, services: opts.services });
+  await handler({ req, res, path, query, params, services: opts.services });
 }
 
 /** Checks Basic credentials; answers 401 with a challenge (and returns false) when they fail. */
@@ -92,6 +105,11 @@ async function authenticated(req: IncomingMessage, res: ServerResponse, opts: Ro
 }
 
 function answerError(req: IncomingMessage, res: ServerResponse, err: unknown, opts: RouterOptions): void {
+  // The client went away mid-request (a cut push, a cancelled pull): no one to answer, nothing to report.
+  if (req.destroyed && !req.complete) {
+    res.destroy();
+    return;
+  }
   // Mid-body (a blob streaming out, a proxy download gone bad): the status line is out, so the
   // only honest signal left is a connection cut short.
   if (res.headersSent) {

@@ -42,7 +42,7 @@ async function complete(ctx: RequestContext, name: string, uuid: string, d: Dige
 
 export async function startUpload(ctx: RequestContext): Promise<void> {
   const name = ctx.params.name!;
-  const q = ctx.url.searchParams;
+  const q = ctx.query;
   if (q.has('mount') && (await tryMount(ctx, name, parseDigestParam(q.get('mount')), q.get('from')))) return;
   const { uploads } = ctx.services;
   if (q.has('digest')) {
@@ -126,7 +126,7 @@ export async function patchUpload(ctx: RequestContext): Promise<void> {
 export async function putUpload(ctx: RequestContext): Promise<void> {
   const name = ctx.params.name!;
   const uuid = ctx.params.uuid!;
-  const d = parseDigestParam(ctx.url.searchParams.get('digest'));
+  const d = parseDigestParam(ctx.query.get('digest'));
   await traced(ctx, 'registry.blob.put', { repository: name, digest: d, uuid, via: 'upload' }, async () => {
     // The closing PUT may carry the last chunk (or, after an empty POST, the whole blob).
     if (hasBody(ctx) && (await appendChunk(ctx, name, uuid)) < 0) return { status: 416 };
