@@ -60,5 +60,7 @@ export const VERBS: Record<string, VerbEntry> = {
   info: { summary: 'Display system-wide information', load: async () => (await import('./verbs/info.js')).verb },
   trace: { summary: "Print the daemon's trace events (-f to follow)", load: async () => (await import('./verbs/trace.js')).verb },
   daemon: { summary: 'Run the Dockling daemon', load: async () => (await import('./verbs/daemon.js')).verb },
+  registry: { summary: 'Run an OCI distribution registry (push, pull, pull-through cache; gc)', load: async () => (await import('./verbs/registry.js')).verb },
+  'registry gc': { summary: 'Remove registry blobs no manifest references', hidden: true, load: async () => (await import('./verbs/registry.js')).gcVerb },
   help: { summary: 'Show help for dockling or a command', load: async () => (await import('./verbs/help.js')).verb },
 };

@@ -1,0 +1,84 @@
+// `dockling registry` (chapter 4): runs an OCI distribution registry in the foreground, for a
+// workshop room — learners push to it and pull from it, or it is a pull-through cache in front
+// of Docker Hub so the room's uplink carries each layer once. `dockling registry gc` removes
+// what no manifest references (run it with the registry stopped). Like `daemon`, this verb runs
+// engine code in this process (engine/registry/), not through the daemon's API.
+import type { Verb } from '../verb.js';
+import { CliError } from '../errors.js';
+import { runVerb } from '../run-verb.js';
+
+export const verb: Verb = {
+  usage: 'registry [OPTIONS]\n        dockling registry gc --data-root DIR [--dry-run]',
+  description: 'Run an OCI distribution registry (push, pull, a pull-through cache) until interrupted',
+  // `registry gc --dry-run`: the first argument ends this verb's flags; what follows is gc's.
+  interspersed: false,
+  flags: [
+    { name: 'listen', type: 'string', value: 'addr', default: ':5000', description: 'Address to listen on, HOST:PORT (default ":5000", every interface)' },
+    { name: 'data-root', type: 'string', value: 'dir', default: '/var/lib/dockling-registry', description: 'Where blobs, manifests and uploads are stored (default "/var/lib/dockling-registry")' },
+    { name: 'htpasswd', type: 'string', value: 'file', description: 'Require Basic authentication against this htpasswd file (bcrypt entries: htpasswd -nB USER)' },
+    { name: 'realm', type: 'string', value: 'string', description: 'Realm named in the authentication challenge (default "dockling registry")' },
+    { name: 'read-only', type: 'bool', description: 'Refuse pushes and deletes (405)' },
+    { name: 'proxy', type: 'string', value: 'url', description: 'Be a pull-through cache of this registry (e.g. https://registry-1.docker.io)' },
+    { name: 'proxy-username', type: 'string', value: 'string', description: 'User name for the upstream registry' },
+    { name: 'proxy-password', type: 'string', value: 'string', description: 'Password for the upstream registry' },
+    { name: 'trace', type: 'string', value: 'file', description: 'Append trace events to this JSON-lines file' },
+  ],
+  async run(ctx) {
+    const [sub, ...rest] = ctx.args;
+    if (sub !== undefined) {
+      if (sub !== 'gc') throw new CliError(`dockling registry: '${sub}' is not a registry command (the only one is gc).\nSee 'dockling registry --help'.`);
+      return runVerb({ name: 'registry gc', argv: rest, host: ctx.host });
+    }
+    const f = ctx.flags;
+    const { startRegistry } = await import('../../registry/index.js');
+    const { Tracer, JsonlFileSink } = await import('../../trace/index.js');
+    const tracer = new Tracer(f.trace ? [new JsonlFileSink(f.trace as string)] : []);
+    const proxyUrl = f.proxy as string | undefined;
+    let registry;
+    try {
+      registry = await startRegistry({
+        listen: f.listen as string,
+        dataRoot: f['data-root'] as string,
+        htpasswd: f.htpasswd as string | undefined,
+        realm: f.realm as string | undefined,
+        readOnly: f['read-only'] === true,
+        proxy: proxyUrl ? { url: proxyUrl, username: f['proxy-username'] as string | undefined, password: f['proxy-password'] as string | undefined } : undefined,
+        tracer,
+      });
+    } catch (err) {
+      throw new CliError(`dockling registry: ${(err as Error).message}`);
+    }
+    const mode = proxyUrl ? `pull-through cache of ${proxyUrl}` : f['read-only'] ? 'read-only' : 'read-write';
+    ctx.stdout.write(`dockling registry listening on ${registry.url} (${mode}, data in ${f['data-root'] as string})\n`);
+    // Runs until interrupted; then stops taking connections, ends open ones, releases the data root.
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await registry.close();
+    await tracer.close();
+  },
+};
+
+export const gcVerb: Verb = {
+  usage: 'registry gc [OPTIONS]',
+  description: 'Remove blobs no manifest references (stop the registry first)',
+  args: { max: 0 },
+  flags: [
+    { name: 'data-root', type: 'string', value: 'dir', default: '/var/lib/dockling-registry', description: 'The registry\'s data root (default "/var/lib/dockling-registry")' },
+    { name: 'dry-run', type: 'bool', description: 'Print what would be removed, remove nothing' },
+  ],
+  async run(ctx) {
+    const { registryGc } = await import('../../registry/index.js');
+    const dryRun = ctx.flags['dry-run'] === true;
+    let result;
+    try {
+      result = await registryGc({ dataRoot: ctx.flags['data-root'] as string, dryRun });
+    } catch (err) {
+      throw new CliError(`dockling registry gc: ${(err as Error).message}`);
+    }
+    const verb = dryRun ? 'would remove' : 'removed';
+    for (const d of result.removed) ctx.stdout.write(`${verb} ${d}\n`);
+    ctx.stdout.write(`${result.marked} blobs referenced, ${result.removed.length} ${verb} (${result.freedBytes} bytes), ${result.uploadsRemoved} abandoned uploads ${verb}\n`);
+  },
+};
