@@ -114,6 +114,22 @@ describe.each(peers)('against %s', (_peer, startPeer) => {
       expect((await client.pull({ reference: `${registry.host}/tests/other@${other.manifestDigest}`, store: dst.store, content: dst.content })).upToDate).toBe(true);
     });
 
+    it('pulls a Docker schema 2 image (skopeo --format v2s2) and pushes it back as such', async () => {
+      const made = await makeImage(src.store, { name: 'localhost/skopeo/src:for-v2s2', layers: [{ 'etc/v2s2': 'docker media types\n' }] });
+      await exec('skopeo', ['copy', '--format', 'v2s2', '--dest-tls-verify=false', `oci:${src.content.root}:for-v2s2`, `docker://${registry.host}/skopeo/docker:v1`]);
+      const dst = await fresh();
+      const got = await client.pull({ reference: `${registry.host}/skopeo/docker:v1`, store: dst.store, content: dst.content });
+      const image = await dst.store.resolve(got.id);
+      expect(got.id).toBe(made.id);
+      expect(image.manifestMediaType).toBe(MediaType.dockerManifest);
+      expect(image.layers.map((l) => l.mediaType)).toEqual([MediaType.dockerLayerGzip]);
+      expect(await repoDigestsOf(dst.content, got.id)).toEqual([`${registry.host}/skopeo/docker@${got.digest}`]);
+      const back = await client.push({ reference: `${registry.host}/skopeo/docker:v1`, store: dst.store, content: dst.content });
+      const served = await httpCall(`${registry.url}/v2/skopeo/docker/manifests/v1`, { headers: { Accept: MediaType.dockerManifest } });
+      expect(served.headers['content-type']).toBe(MediaType.dockerManifest);
+      expect(sha256(served.body)).toBe(back.digest);
+    });
+
     it('pulls an image skopeo copied into the registry', async () => {
       // (the OCI layout names images by tag alone: a tag no other image of the store has)
       const made = await makeImage(src.store, { name: 'localhost/skopeo/src:for-skopeo', layers: [{ 'etc/hello': 'from skopeo\n' }, { 'app/x': 'x' }] });
