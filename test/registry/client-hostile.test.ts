@@ -46,6 +46,10 @@ interface Behaviour {
   manifestAlsoAs?: string;
   /** The Docker-Content-Digest to claim for the manifest. */
   claim?: string;
+  /** Ask for Basic credentials on every request (401 without them). */
+  basic?: boolean;
+  /** Send blob downloads to this other server (a CDN, as Docker Hub does) with a 307. */
+  cdn?: string;
 }
 
 // #region tiny-registry
@@ -58,7 +62,11 @@ async function tinyRegistry(b: Behaviour = {}) {
     void answer(req, res).catch(() => res.destroy());
   });
   async function answer(req: IncomingMessage, res: ServerResponse) {
-    seen.push({ method: req.method!, url: req.url!, status: 0, ...(req.headers.range ? { range: req.headers.range } : {}) });
+    seen.push({ method: req.method!, url: req.url!, status: 0, ...(req.headers.range ? { range: req.headers.range } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    if (b.basic && !req.headers.authorization?.startsWith('Basic ')) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="tiny"', 'Content-Type': 'application/json' });
+      return res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+    }
     if (req.url === '/v2/') return res.end('{}');
     const m = /^\/v2\/hostile\/app\/(manifests|blobs)\/(.+)$/.exec(req.url!);
     if (m?.[1] === 'manifests' && (m[2] === 'v1' || m[2] === sha256(manifest.bytes) || m[2] === b.manifestAlsoAs)) {
@@ -69,6 +77,10 @@ async function tinyRegistry(b: Behaviour = {}) {
     if (m?.[1] !== 'blobs' || !(b.replace?.has(digest) || (await src.content.has(digest)))) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
       return res.end(JSON.stringify({ errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] }));
+    }
+    if (b.cdn) {
+      res.writeHead(307, { Location: `${b.cdn}/blobs/${digest}?signature=abc` });
+      return res.end();
     }
     const bytes = b.replace?.get(digest) ?? (await src.content.readBytes(digest));
     if (b.cutOnce?.delete(digest)) {
@@ -259,6 +271,29 @@ describe('one pull, many layers', () => {
       expect(log.messages.at(-1)?.errorDetail).toBeDefined();
     } finally {
       await reg.stop();
+    }
+  });
+});
+
+describe('redirects', () => {
+  it('follows a blob download to a CDN, without the registry credentials', async () => {
+    const cdnSeen: Seen[] = [];
+    const cdn = await serve((req, res) => {
+      cdnSeen.push({ method: req.method!, url: req.url!, status: 200, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+      const digest = /^\/blobs\/(sha256:[0-9a-f]{64})/.exec(req.url!)![1] as Digest;
+      void src.content.readBytes(digest).then((bytes) => res.end(bytes));
+    });
+    const reg = await tinyRegistry({ basic: true, cdn: cdn.url });
+    try {
+      const dst = await fresh();
+      const got = await client.pull({ reference: `${reg.host}/hostile/app:v1`, store: dst.store, content: dst.content, auth: { username: 'u', password: 'p' } });
+      expect(got.id).toBe(served.id);
+      expect(reg.seen.filter((s) => s.url.includes('/manifests/')).every((s) => s.authorization?.startsWith('Basic '))).toBe(true);
+      expect(cdnSeen.map((s) => s.url).sort()).toEqual([served.id, ...served.layers.map((l) => l.digest)].map((d) => `/blobs/${d}?signature=abc`).sort());
+      expect(cdnSeen.filter((s) => s.authorization)).toEqual([]);
+    } finally {
+      await reg.stop();
+      await cdn.stop();
     }
   });
 });

@@ -8,7 +8,7 @@
 // Only the single-platform image the store holds is pushed (its own manifest, byte for byte,
 // so the registry's digest is the store's).
 import { EngineError, invalid } from '../../base/index.js';
-import { fullName, parseReference, repositoryOf, shortId, type Digest, type Image } from '../../layers/index.js';
+import { familiarName, fullName, parseReference, repositoryOf, shortId, type Digest, type Image, type Reference } from '../../layers/index.js';
 import type { Span } from '../../trace/index.js';
 import type { ClientContext } from './context.js';
 import { endpointOf } from './endpoints.js';
@@ -28,7 +28,7 @@ export async function push(ctx: ClientContext, opts: PushOptions): Promise<PushR
     const tag = ref.tag ?? 'latest';
     return await ctx.tracer.span({ chapter: 'registry', op: 'image.push', data: { reference: fullName(ref) } }, async (span) => {
       // 1. the image, and where it goes
-      const image = await localImage(opts, fullName(ref));
+      const image = await localImage(opts, ref);
       progress.status(`The push refers to repository [${repositoryOf(ref)}]`);
       const endpoint = endpointOf(ref.domain, ctx.insecureRegistries);
       const repo = await ctx.repository({ endpoint, name: ref.path, access: 'pull,push', auth: opts.auth, signal: opts.signal, span });
@@ -57,11 +57,12 @@ export async function push(ctx: ClientContext, opts: PushOptions): Promise<PushR
 }
 // #endregion push
 
-async function localImage(opts: PushOptions, name: string): Promise<Image> {
+async function localImage(opts: PushOptions, ref: Reference): Promise<Image> {
   try {
-    return await opts.store.resolve(name);
+    return await opts.store.resolve(fullName(ref));
   } catch (err) {
     if ((err as EngineError).kind !== 'not-found') throw err;
+    const name = familiarName(ref);
     throw new EngineError({ code: 'IMAGE_NOT_FOUND', kind: 'not-found', message: `An image does not exist locally with the tag: ${name}`, data: { ref: name }, cause: err });
   }
 }
