@@ -89,7 +89,7 @@ export class RemoteRepository {
   /** GET a manifest or index by tag or digest: its bytes, media type and the registry's digest header. */
   async getManifest(tagOrDigest: string, accept: string[]): Promise<{ bytes: Buffer; mediaType: string; headerDigest?: string }> {
     const res = await this.request({ method: 'GET', target: `/v2/${this.name}/manifests/${tagOrDigest}`, headers: { Accept: accept.join(', ') } });
-    if (res.status !== 200) throw await registryError(res, `manifest for ${this.describe(tagOrDigest)} not found or not readable`);
+    if (res.status !== 200) throw await registryError(res, `manifest for ${this.describe(tagOrDigest)}`);
     const bytes = await readBody(res);
     const mediaType = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
     const headerDigest = header(res, 'docker-content-digest');
