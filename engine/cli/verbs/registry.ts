@@ -77,8 +77,8 @@ export const gcVerb: Verb = {
     } catch (err) {
       throw new CliError(`dockling registry gc: ${(err as Error).message}`);
     }
-    const verb = dryRun ? 'would remove' : 'removed';
-    for (const d of result.removed) ctx.stdout.write(`${verb} ${d}\n`);
-    ctx.stdout.write(`${result.marked} blobs referenced, ${result.removed.length} ${verb} (${result.freedBytes} bytes), ${result.uploadsRemoved} abandoned uploads ${verb}\n`);
+    for (const d of result.removed) ctx.stdout.write(`${dryRun ? 'would remove' : 'removed'} ${d}\n`);
+    const done = dryRun ? 'would be removed' : 'removed';
+    ctx.stdout.write(`${result.marked} blobs in use; ${result.removed.length} unreferenced (${result.freedBytes} bytes) ${done}; ${result.uploadsRemoved} abandoned uploads ${done}\n`);
   },
 };
