@@ -368,16 +368,29 @@ static int run_plan(const char *path) {
 			int flags = 0;
 			for (int k = 0; k < n; k++) flags |= ns_flag(a[k]);
 			if (unshare(flags) != 0) step_fail(125, "unshare", "namespaces");
-			/* The parent stays outside the new pid namespace; its child is pid 1 there. */
+			/* The parent stays outside the new pid namespace; its child is pid 1 there. The pipe
+			 * lets the parent wait until pid 1 holds the terminal (below) before it leaves. */
+			int held[2];
+			if (pipe2(held, O_CLOEXEC) != 0) step_fail(125, "pipe2", "terminal hand-over");
 			pid_t child = fork();
 			if (child < 0) step_fail(125, "fork", "pid 1");
 			forked = 1;
+			if (child == 0) close(held[0]);
 			if (child == 0 && isatty(0)) {
 				/* With a terminal (-t), pid 1 must own it: a session of its own with the terminal
 				 * as its controlling tty, so that a resize reaches it as SIGWINCH and ^C as SIGINT.
 				 * The parent had it (the shim gave it one); it is taken over (1: steal, which
 				 * CAP_SYS_ADMIN allows) because the parent is about to leave. */
 				if (setsid() < 0 || ioctl(0, TIOCSCTTY, 1) != 0) step_fail(125, "TIOCSCTTY", "the terminal");
+			}
+			if (child == 0) close(held[1]); /* "the terminal is mine" (or there is none) */
+			if (child > 0) {
+				/* Wait for that EOF: a parent that left while pid 1 was taking the terminal over
+				 * could leave it with no foreground group, and ^C or a resize would reach nobody. */
+				char c;
+				close(held[1]);
+				while (read(held[0], &c, 1) < 0 && errno == EINTR) {}
+				close(held[0]);
 			}
 			if (child > 0 && ready_fd >= 0) {
 				/* Under dockling-shim (it gave us fd 3 and is a subreaper), the parent's work is

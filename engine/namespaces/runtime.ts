@@ -400,17 +400,22 @@ export class Runtime {
 
   /** Resolves when `condition` holds: not-running (now if it is not), next-exit, removed. */
   async wait(id: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
-    const record = await this.deps.store.get(id);
+    const found = await this.deps.store.get(id);
+    // Registered before the record is read again: an exit folded in between must still wake it.
+    let resolveWait!: (r: WaitResult) => void;
+    const waited = new Promise<WaitResult>((resolve) => (resolveWait = resolve));
+    const waiter: Waiter = { condition, resolve: resolveWait };
+    this.waiters.set(found.Id, [...(this.waiters.get(found.Id) ?? []), waiter]);
+    const record = await this.deps.store.get(found.Id);
     if (condition === 'not-running' && !record.State.Running && !this.starting.has(record.Id)) {
+      const list = (this.waiters.get(record.Id) ?? []).filter((w) => w !== waiter);
+      if (list.length) this.waiters.set(record.Id, list);
+      else this.waiters.delete(record.Id);
       await this.finishing.get(record.Id);
       const now = await this.deps.store.get(id);
       return { StatusCode: now.State.ExitCode, Error: null };
     }
-    return new Promise((resolve) => {
-      const list = this.waiters.get(record.Id) ?? [];
-      list.push({ condition, resolve });
-      this.waiters.set(record.Id, list);
-    });
+    return waited;
   }
 
   /**
