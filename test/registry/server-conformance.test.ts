@@ -37,9 +37,10 @@ describe('distribution (docker-registry 2.8)', () => {
     url: () => reg.url,
     lacks: {
       referrers: 'distribution 2.8 predates OCI 1.1 and has no referrers API (GET /v2/<name>/referrers/<digest> is 404)',
-      tagDelete: 'distribution 2.8 predates OCI 1.1 and refuses DELETE of a tag (400 UNSUPPORTED)',
+      tagDelete: 'distribution 2.8 predates OCI 1.1 and refuses DELETE of a tag (400 DIGEST_INVALID: it takes the tag for a malformed digest)',
       singlePostUpload: 'distribution 2.8 ignores ?digest= on POST and opens an upload session (202), a fallback the spec allows',
       chunkOrder: 'distribution 2.8 does not check a PATCH\'s Content-Range against the upload offset',
+      rangeErrors: 'distribution 2.8 cuts the connection short instead of answering 416 to a Range outside the blob',
       tagPagination: 'distribution 2.8 lists tags in storage order and ignores n and last (added in distribution 3)',
     },
   });

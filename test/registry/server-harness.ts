@@ -41,7 +41,9 @@ export function call(base: string, path: string, opts: CallOptions = {}): Promis
   const target = { protocol: origin.protocol, hostname: origin.hostname, port: origin.port, path: path.startsWith('/') ? path : origin.pathname + origin.search };
   const body = typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
   const headers: Record<string, string> = { Connection: 'close', ...opts.headers };
-  if (body && headers['Content-Length'] === undefined) headers['Content-Length'] = String(body.length);
+  // `Content-Length: ''` asks for no length at all: the body goes with chunked transfer encoding.
+  if (headers['Content-Length'] === '') delete headers['Content-Length'];
+  else if (body && headers['Content-Length'] === undefined) headers['Content-Length'] = String(body.length);
   if (opts.auth) headers.Authorization = `Basic ${Buffer.from(`${opts.auth.username}:${opts.auth.password}`).toString('base64')}`;
   return new Promise((resolve, reject) => {
     const req = request({ ...target, method: opts.method ?? 'GET', headers }, (res) => {
