@@ -36,6 +36,7 @@ function referencesOf(bytes: Buffer): { blobs: Digest[]; manifests: Digest[] } {
   };
 }
 
+// #region mark
 async function mark(repos: RepositoryStore, blobs: BlobStore): Promise<Set<Digest>> {
   const marked = new Set<Digest>();
   // Only manifests are read and parsed; a layer is marked by name and never opened.
@@ -58,6 +59,7 @@ async function mark(repos: RepositoryStore, blobs: BlobStore): Promise<Set<Diges
   }
   return marked;
 }
+// #endregion mark
 
 export async function registryGc(opts: GcOptions): Promise<GcResult> {
   const layout = new Layout(opts.dataRoot);

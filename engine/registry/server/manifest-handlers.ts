@@ -65,6 +65,7 @@ async function firstMissing(ctx: RequestContext, name: string, checked: CheckedM
   return undefined;
 }
 
+// #region put-manifest
 export async function putManifest(ctx: RequestContext): Promise<void> {
   const name = ctx.params.name!;
   const ref = parseReference(ctx.params.reference!, 'MANIFEST_INVALID');
@@ -92,6 +93,7 @@ export async function putManifest(ctx: RequestContext): Promise<void> {
     return { digest: d, mediaType: checked.mediaType, size: body.length, subject: checked.subject ?? null };
   });
 }
+// #endregion put-manifest
 
 export async function deleteManifest(ctx: RequestContext): Promise<void> {
   const name = ctx.params.name!;

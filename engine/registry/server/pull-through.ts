@@ -131,8 +131,10 @@ export class PullThrough {
     // A ranged request, or a second learner: wait for the one download, then serve from disk.
     if (inFlight || ctx.req.headers.range) {
       await (inFlight ?? this.download(name, d, null));
-      await repos.linkBlob(name, d);
-      return null;
+      if (await repos.hasBlob(name, d)) return null;
+      // The download was for another repository (whose blob it is upstream may differ), or it failed.
+      if ((await blobs.size(d)) !== null) return this.serveBlob(ctx, name, d);
+      throw registryError('UNAVAILABLE', `the download of ${d} from upstream failed`, { digest: d });
     }
     const size = await this.download(name, d, ctx.res);
     return { size, source: 'upstream' };
@@ -163,6 +165,7 @@ export class PullThrough {
       let size = 0;
       let held: Buffer | null = null;
       let listening = client !== null;
+      // #region hold-back-last-chunk
       for await (const chunk of Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
         const buf = chunk as Buffer;
         hash.update(buf);
@@ -180,6 +183,7 @@ export class PullThrough {
       await repos.linkBlob(name, d);
       if (listening) client!.end(held ?? undefined);
       span.end({ size, verified: true });
+      // #endregion hold-back-last-chunk
       return size;
     } catch (err) {
       await out.close().catch(() => undefined);

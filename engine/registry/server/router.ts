@@ -29,6 +29,7 @@ interface Route {
 
 // `name` may contain slashes, so each pattern pins down what follows it; uploads come before
 // blobs so `…/blobs/uploads/<uuid>` is not read as a blob named `uploads`.
+// #region routes
 const ROUTES: Route[] = [
   { pattern: /^\/v2\/?$/, methods: { GET: versionCheck, HEAD: versionCheck } },
   { pattern: /^\/v2\/_catalog$/, methods: { GET: catalog } },
@@ -39,6 +40,7 @@ const ROUTES: Route[] = [
   { pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/(?<uuid>[^/]+)$/, methods: { GET: uploadStatus, PATCH: patchUpload, PUT: putUpload, DELETE: cancelUpload } },
   { pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/, methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
 ];
+// #endregion routes
 
 const READS = new Set(['GET', 'HEAD']);
 

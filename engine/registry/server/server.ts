@@ -47,6 +47,7 @@ function listen(server: Server, host: string | undefined, port: number): Promise
   });
 }
 
+// #region start-registry
 export async function startRegistry(opts: RegistryOptions): Promise<RunningRegistry> {
   const release: Array<() => Promise<void>> = [];
   const undo = async () => {
@@ -96,3 +97,4 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
     throw err;
   }
 }
+// #endregion start-registry

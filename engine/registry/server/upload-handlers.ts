@@ -27,6 +27,7 @@ function hasBody(ctx: RequestContext): boolean {
 }
 
 /** Checks the upload's bytes against `d` and moves them into the blob store, linked to `name`. */
+// #region complete-upload
 async function complete(ctx: RequestContext, name: string, uuid: string, d: Digest): Promise<number> {
   const { uploads, blobs, repos } = ctx.services;
   return uploads.finish({
@@ -39,6 +40,7 @@ async function complete(ctx: RequestContext, name: string, uuid: string, d: Dige
     },
   });
 }
+// #endregion complete-upload
 
 export async function startUpload(ctx: RequestContext): Promise<void> {
   const name = ctx.params.name!;

@@ -102,6 +102,7 @@ export class UploadStore {
     });
   }
 
+  // #region receive-chunk
   /** Streams a request body onto the end of the data file, whole or not at all. */
   private async receive(s: Session, body: Readable, length?: number): Promise<void> {
     const file = join(this.layout.upload(s.uuid), 'data');
@@ -133,6 +134,7 @@ export class UploadStore {
       throw err;
     }
   }
+  // #endregion receive-chunk
 
   private async load(uuid: string, repository: string): Promise<Session> {
     const unknown = () => registryError('BLOB_UPLOAD_UNKNOWN', `no upload ${uuid} in ${repository}`, { uuid, repository });
