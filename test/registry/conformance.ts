@@ -57,12 +57,15 @@ export function registerConformance(target: ConformanceTarget): void {
       expect(a.status).toBe(200);
       expect(a.headers['docker-distribution-api-version']).toBe('registry/2.0');
     });
-    it.runIf(auth)('refuses a request without credentials: 401 UNAUTHORIZED with a Basic challenge', async () => {
-      const a = await call(target.url(), `/v2/${repo}/tags/list`);
-      expect(a.status).toBe(401);
-      expect(a.headers['www-authenticate']).toMatch(/^Basic realm="[^"]+"/);
-      expect(a.codes()).toEqual(['UNAUTHORIZED']);
-    });
+    // Only for a target behind a password (not a skip elsewhere: the case does not apply).
+    if (auth) {
+      it('refuses a request without credentials: 401 UNAUTHORIZED with a Basic challenge', async () => {
+        const a = await call(target.url(), `/v2/${repo}/tags/list`);
+        expect(a.status).toBe(401);
+        expect(a.headers['www-authenticate']).toMatch(/^Basic realm="[^"]+"/);
+        expect(a.codes()).toEqual(['UNAUTHORIZED']);
+      });
+    }
   });
 
   describe(`${target.name}: push`, () => {

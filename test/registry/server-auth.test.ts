@@ -46,12 +46,15 @@ describe.each(['dockling', 'distribution'] as const)('htpasswd on %s', (which) =
     expect(got.body.equals(img.manifest)).toBe(true);
   });
 
-  it.runIf(which === 'dockling')('records refusals and first acceptances in the trace (bcrypt runs once per credential)', async () => {
-    for (let i = 0; i < 3; i++) await call(reg.url, '/v2/', { auth: learner });
-    const auth = reg.sink!.events.filter((e) => e.op === 'registry.auth' && e.phase === 'end');
-    expect(auth.filter((e) => e.data.outcome === 'accepted')).toHaveLength(2); // learner and teacher, once each
-    expect(auth.some((e) => e.data.outcome === 'refused' && e.data.reason === 'wrong-password')).toBe(true);
-  });
+  // Ours only (distribution's logs are not a trace); registered for dockling, not skipped for the other.
+  if (which === 'dockling') {
+    it('records refusals and first acceptances in the trace (bcrypt runs once per credential)', async () => {
+      for (let i = 0; i < 3; i++) await call(reg.url, '/v2/', { auth: learner });
+      const auth = reg.sink!.events.filter((e) => e.op === 'registry.auth' && e.phase === 'end');
+      expect(auth.filter((e) => e.data.outcome === 'accepted')).toHaveLength(2); // learner and teacher, once each
+      expect(auth.some((e) => e.data.outcome === 'refused' && e.data.reason === 'wrong-password')).toBe(true);
+    });
+  }
 });
 
 describe('htpasswd files', () => {
@@ -97,9 +100,12 @@ describe.each(['dockling', 'distribution'] as const)('read-only %s', (which) => 
     }
   });
 
-  it.runIf(which === 'dockling')('still serves reads', async () => {
-    expect((await call(reg.url, '/v2/room/app/manifests/v1', { headers: { Accept: OCI_MANIFEST } })).body.equals(img.manifest)).toBe(true);
-    expect((await call(reg.url, `/v2/room/app/blobs/${digestOf(img.layers[0]!)}`)).body.equals(img.layers[0]!)).toBe(true);
-    expect((await call(reg.url, '/v2/room/app/tags/list')).json()).toEqual({ name: 'room/app', tags: ['v1'] });
-  });
+  // Ours was filled before it went read-only; the empty peer has nothing to read.
+  if (which === 'dockling') {
+    it('still serves reads', async () => {
+      expect((await call(reg.url, '/v2/room/app/manifests/v1', { headers: { Accept: OCI_MANIFEST } })).body.equals(img.manifest)).toBe(true);
+      expect((await call(reg.url, `/v2/room/app/blobs/${digestOf(img.layers[0]!)}`)).body.equals(img.layers[0]!)).toBe(true);
+      expect((await call(reg.url, '/v2/room/app/tags/list')).json()).toEqual({ name: 'room/app', tags: ['v1'] });
+    });
+  }
 });
