@@ -1,11 +1,12 @@
 // The daemon: the one place that turns a data root into stores, a tracer and a listening
 // socket, and that takes them down again in reverse order. Start-up, as a recipe:
-//   1. lock the data root (daemon.pid)      4. build the stores (content, images, snapshots,
-//   2. lay out content/, tmp/, trace/          containers, volumes, networks) and the runtime
-//   3. open the trace (file + live stream)  5. adopt the containers that kept running
-//                                           6. route requests, listen on each -H socket
-// Stop: close the sockets, remove them, stop watching containers (they keep running), flush
-// the trace, release the lock.
+//   0. read the settings (flags + daemon.json)  4. build the stores (content, images, snapshots,
+//   1. lock the data root (daemon.pid)             containers, volumes, networks), the runtime
+//   2. lay out content/, tmp/, trace/              and the registry client
+//   3. open the trace (file + live stream)      5. adopt the containers that kept running
+//                                               6. route requests, listen on each -H socket
+// Stop: close the sockets, remove them, stop watching containers (they keep running), close the
+// registry client's connections, flush the trace, release the lock.
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useSpawnServer } from '../base/index.js';
 import { ContentStore, ImageStore } from '../layers/index.js';
+import { RegistryClient } from '../registry/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
 import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
 // Until namespaces/index.ts exports VolumeStore (its owner adds it), straight from the file.
@@ -35,6 +37,9 @@ import { execRoutes } from './routes/exec.js';
 import { containerProcessRoutes } from './routes/container-processes.js';
 import { Execs } from './execs.js';
 import { networkRoutes } from './routes/networks.js';
+import { registryRoutes } from './routes/registry.js';
+import { readDaemonConfig, mergeDaemonConfig } from './daemon-config.js';
+import { checkRegistrySettings, type RegistrySettings } from './registry-settings.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -45,10 +50,16 @@ export interface DaemonOptions {
   bridgeSubnet?: string;
   /** Where user networks get their /24s (Docker's --default-address-pool base=…; 10.213.0.0/16 unless told). */
   addressPool?: string;
+  /** Registries spoken to in plain HTTP: `host[:port]` or a CIDR (`--insecure-registry`, repeatable). */
+  insecureRegistries?: string[];
+  /** Mirrors tried before Docker Hub for Hub images (`--registry-mirror`, repeatable). */
+  registryMirrors?: string[];
+  /** daemon.json; a missing file is an error only when `required` (the user named it). */
+  configFile?: { path: string; required: boolean };
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
 
 /**
  * The fork server built next to this module (dist/engine/daemon/), or beside the source tree
@@ -69,12 +80,13 @@ export class Daemon {
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const socketPaths = opts.hosts.map(parseHost); // refuse bad -H before touching anything
+    const registrySettings = await readRegistrySettings(opts); // and bad registry settings
     await mkdir(opts.dataRoot, { recursive: true });
     const lock = await acquirePidLock(join(opts.dataRoot, 'daemon.pid'));
     try {
       // Host commands fork from a small helper, not from this large process (dockling-spawn.c).
       useSpawnServer(spawnServerPath());
-      const engine = await openEngine(opts);
+      const engine = await openEngine(opts, registrySettings);
       const daemon = new Daemon(engine, lock);
       for (const path of socketPaths) await daemon.listen(path);
       engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: socketPaths, pid: process.pid }).end();
@@ -121,6 +133,7 @@ export class Daemon {
     }
     this.servers.length = 0;
     this.engine.runtime.close(); // the containers keep running under their shims
+    this.engine.registry.close();
     useSpawnServer(null);
     this.engine.tracer.start('daemon', 'daemon.stop', { pid: process.pid }).end();
     await this.engine.tracer.close();
@@ -128,7 +141,15 @@ export class Daemon {
   }
 }
 
-async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
+/** 0. The registry settings from the flags and daemon.json, checked as dockerd checks them. */
+async function readRegistrySettings(opts: DaemonOptions): Promise<RegistrySettings> {
+  const flags = { insecureRegistries: opts.insecureRegistries ?? [], registryMirrors: opts.registryMirrors ?? [] };
+  const file = opts.configFile ? await readDaemonConfig(opts.configFile.path, { required: opts.configFile.required }) : {};
+  const merged = opts.configFile ? mergeDaemonConfig(flags, file, opts.configFile.path) : flags;
+  return checkRegistrySettings({ insecureRegistries: merged.insecureRegistries, mirrors: merged.registryMirrors });
+}
+
+async function openEngine(opts: DaemonOptions, registrySettings: RegistrySettings): Promise<DaemonEngine> {
   const { dataRoot } = opts;
   const tmpRoot = join(dataRoot, 'tmp');
   await rm(tmpRoot, { recursive: true, force: true }); // leftovers of a killed daemon
@@ -152,7 +173,15 @@ async function openEngine(opts: DaemonOptions): Promise<DaemonEngine> {
     ociRoot: join(dataRoot, 'oci'), // --runtime runc|crun keep their state here
   });
   const { version, buildTime } = await buildInfo();
-  const engine: DaemonEngine = { content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime), tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime };
+  // No credential store: the daemon keeps no secrets, each request brings its X-Registry-Auth.
+  const registry = new RegistryClient({
+    tracer, insecureRegistries: registrySettings.insecureRegistries, mirrors: registrySettings.mirrors,
+    userAgent: `dockling/${version} (daemon; like docker/28)`,
+  });
+  const engine: DaemonEngine = {
+    content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime), registry, registrySettings,
+    tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime,
+  };
   // --rm: the daemon removes the container once its exit is recorded (and its attach drained).
   runtime.onExit((c) => {
     if (c.HostConfig['AutoRemove'] === true) void removeContainer({ engine, ref: c.Id, force: true }).catch(() => {});

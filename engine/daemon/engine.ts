@@ -6,7 +6,9 @@ import type { StreamSink, Tracer } from '../trace/index.js';
 import type { ContainerFs, Snapshotter } from '../unionfs/index.js';
 import type { VolumeStore } from '../namespaces/index.js';
 import type { NetworkStore, Runtime } from '../namespaces/index.js';
+import type { RegistryClient } from '../registry/index.js';
 import type { Execs } from './execs.js';
+import type { RegistrySettings } from './registry-settings.js';
 
 export interface DaemonEngine {
   content: ContentStore;
@@ -23,6 +25,13 @@ export interface DaemonEngine {
   runtime: Runtime;
   /** Chapter 3: exec instances (`docker exec`), in memory. */
   execs: Execs;
+  /**
+   * Chapter 4: pull, push and login against registries. The daemon keeps no credentials: each
+   * request brings its own (X-Registry-Auth), as dockerd's clients send them.
+   */
+  registry: RegistryClient;
+  /** `--insecure-registry` and `--registry-mirror`, as checked at start (shown by `GET /info`). */
+  registrySettings: RegistrySettings;
   tracer: Tracer;
   /** Live trace events, for `GET /dockling/trace`. */
   traceStream: StreamSink;

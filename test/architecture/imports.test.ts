@@ -17,9 +17,10 @@ const ALLOWED: Record<string, string[]> = {
   build: ['namespaces', 'unionfs', 'registry', 'layers', 'base', 'trace'],
   daemon: ['build', 'namespaces', 'unionfs', 'registry', 'layers', 'base', 'trace'],
   // The CLI talks to the daemon over HTTP; it may start one (the `daemon` verb) or a registry
-  // (the `registry` verb), and share
-  // the error vocabulary, and nothing else.
-  cli: ['daemon', 'registry', 'base', 'trace'],
+  // (the `registry` verb), share the error vocabulary, and — as the docker CLI does before a
+  // pull or a push — read image names (chapter 1's reference grammar) and the credentials
+  // `login` keeps (chapter 4's config.json), and nothing else.
+  cli: ['daemon', 'registry', 'layers', 'base', 'trace'],
 };
 
 function tsFiles(dir: string): string[] {

@@ -1,12 +1,23 @@
 // The CLI is a client: it reaches the engine only over HTTP. Its files may import node
-// builtins and each other; the one exception is the `daemon` verb, which loads
-// engine/daemon/index.js lazily (STYLE.md habit 4). main.ts must import no verb eagerly.
+// builtins and each other; the exceptions are listed by file below: the `daemon` and `registry`
+// verbs, which run engine code in the CLI's process, and the few files that read image names
+// and config.json credentials before a pull or a push, as the docker CLI does (STYLE.md
+// habit 4). main.ts must import no verb eagerly.
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ROOT } from '../daemon/harness.js';
 
 const CLI = join(ROOT, 'engine/cli');
+
+/** Engine modules the CLI may load, and the only files that may load each. */
+const ENGINE_IMPORTS: Record<string, string[]> = {
+  'engine/daemon/index.js': ['engine/cli/verbs/daemon.ts'],
+  'engine/registry/index.js': ['engine/cli/verbs/registry.ts', 'engine/cli/registry-auth.ts', 'engine/cli/verbs/login.ts', 'engine/cli/verbs/logout.ts'],
+  'engine/trace/index.js': ['engine/cli/verbs/registry.ts'],
+  'engine/layers/index.js': ['engine/cli/registry-auth.ts'],
+  'engine/base/index.js': ['engine/cli/registry-auth.ts'],
+};
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -21,7 +32,7 @@ function imports(file: string): string[] {
 }
 
 describe('engine/cli boundaries', () => {
-  it('imports only node builtins and engine/cli files (daemon verb excepted)', () => {
+  it('imports only node builtins and engine/cli files (the listed exceptions aside)', () => {
     const bad: string[] = [];
     for (const f of files(CLI)) {
       for (const spec of imports(f)) {
@@ -32,7 +43,7 @@ describe('engine/cli boundaries', () => {
         }
         const target = relative(ROOT, resolve(f, '..', spec));
         if (target.startsWith('engine/cli/')) continue;
-        if (relative(ROOT, f) === 'engine/cli/verbs/daemon.ts' && target === 'engine/daemon/index.js') continue;
+        if (ENGINE_IMPORTS[target]?.includes(relative(ROOT, f))) continue;
         bad.push(`${relative(ROOT, f)} → ${spec}`);
       }
     }

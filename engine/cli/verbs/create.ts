@@ -1,8 +1,10 @@
 // `dockling create [OPTIONS] IMAGE [COMMAND] [ARG...]`: a container made, not started (chapter 2).
 // The daemon unpacks the image's layers as snapshots and prepares an empty read-write layer on
-// top; the CLI prints the new container's ID. Flags stop at the image name, as in Docker.
+// top; the CLI prints the new container's ID. Flags stop at the image name, as in Docker. An
+// image that is not here is pulled first (create-pulling.ts), unless --pull never.
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
+import { PullFailed, createPulling, pullPolicy } from '../create-pulling.js';
 
 /** The body Docker's CLI sends: Config fields at the top, HostConfig beside them. */
 export function createBody(image: string, command: string[], flags: Record<string, unknown>): Record<string, unknown> {
@@ -95,14 +97,22 @@ export const verb: Verb = {
     { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
     { name: 'network', type: 'string', value: 'network', description: 'Connect a container to a network (bridge, host, none or a network name)' },
     { name: 'runtime', type: 'string', value: 'string', description: 'Runtime to use for this container (dockling, runc, crun)' },
+    { name: 'pull', type: 'string', value: 'string', description: 'Pull image before creating ("always", "missing", "never") (default "missing")' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },
   ],
   async run(ctx) {
     const [image, ...command] = ctx.args as [string, ...string[]];
-    // A daemon error (name in use, no such image) is printed as is, exit 1, as `docker create` does.
-    const res = await ctx.client().json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', {
-      query: { name: ctx.flags.name as string | undefined },
-      body: Buffer.from(JSON.stringify(createBody(image, command, ctx.flags))),
-      headers: { 'Content-Type': 'application/json' },
+    const client = ctx.client();
+    const policy = pullPolicy(ctx.flags.pull);
+    const body = Buffer.from(JSON.stringify(createBody(image, command, ctx.flags)));
+    // A daemon error (name in use, a failed pull) is printed as is, exit 1, as `docker create` does.
+    const res = await createPulling({
+      client, ctx, name: image, policy, quiet: ctx.flags.quiet === true,
+      create: () => client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', {
+        query: { name: ctx.flags.name as string | undefined }, body, headers: { 'Content-Type': 'application/json' },
+      }),
+    }).catch((err: unknown) => {
+      throw err instanceof PullFailed ? new CliError(err.message) : err;
     });
     for (const w of res.Warnings ?? []) ctx.stderr.write(`WARNING: ${w}\n`);
     ctx.stdout.write(`${res.Id}\n`);

@@ -1,8 +1,11 @@
 // `dockling daemon`: runs the engine behind the Docker Engine API on a unix socket. This is
 // the one verb that loads engine code (lazily, from engine/daemon/); every other verb talks
-// to the socket it opens.
+// to the socket it opens. Registry settings may also come from a daemon.json (--config-file).
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
+
+/** dockerd reads /etc/docker/daemon.json; Dockling keeps its own beside it. */
+const DEFAULT_CONFIG_FILE = '/etc/dockling/daemon.json';
 
 export const verb: Verb = {
   usage: 'daemon [OPTIONS]',
@@ -14,15 +17,23 @@ export const verb: Verb = {
     { name: 'bridge', short: 'b', type: 'string', value: 'string', description: 'Device name of the default bridge network (default "dockling0")' },
     { name: 'bip', type: 'string', value: 'string', description: 'Subnet of the default bridge network (default 10.213.0.0/24)' },
     { name: 'default-address-pool', type: 'string', value: 'pool-options', description: 'Where user networks get their subnets: base=CIDR (default base=10.213.0.0/16)' },
+    { name: 'insecure-registry', type: 'strings', value: 'list', description: 'Registry spoken to in plain HTTP: host[:port] or a CIDR (repeatable; loopback always is)' },
+    { name: 'registry-mirror', type: 'strings', value: 'list', description: 'Preferred Docker Hub mirror, an http(s) URL (repeatable)' },
+    { name: 'config-file', type: 'string', value: 'string', description: `Daemon configuration file (default "${DEFAULT_CONFIG_FILE}", read when present)` },
   ],
   async run(ctx) {
     const hosts = (ctx.flags.host as string[]).length ? (ctx.flags.host as string[]) : ['unix:///run/dockling.sock'];
     const pool = ctx.flags['default-address-pool'] as string | undefined;
     // Docker's syntax is `base=10.10.0.0/16,size=24`; every user network here is a /24.
     const addressPool = pool === undefined ? undefined : /(?:^|,)base=([^,]+)/.exec(pool)?.[1] ?? pool;
+    const configFile = ctx.flags['config-file'] as string | undefined;
     const { runDaemon } = await import('../../daemon/index.js');
     try {
-      await runDaemon({ dataRoot: ctx.flags['data-root'] as string, hosts, bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined, addressPool });
+      await runDaemon({
+        dataRoot: ctx.flags['data-root'] as string, hosts, bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined, addressPool,
+        insecureRegistries: ctx.flags['insecure-registry'] as string[], registryMirrors: ctx.flags['registry-mirror'] as string[],
+        configFile: configFile ? { path: configFile, required: true } : { path: DEFAULT_CONFIG_FILE, required: false },
+      });
     } catch (err) {
       const e = err as { message?: string };
       throw new CliError(`dockling daemon: ${e.message ?? String(err)}`);

@@ -1,4 +1,4 @@
-// `dockling image ls|inspect|history|tag|rm|save|load|import`: Docker's management-command
+// `dockling image ls|inspect|history|tag|rm|save|load|import|pull|push`: Docker's management-command
 // spelling of the top-level verbs. Each subcommand runs the same verb file as its short form.
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
@@ -15,6 +15,8 @@ const SUBCOMMANDS: Record<string, string> = {
   save: 'save',
   load: 'load',
   import: 'import',
+  pull: 'pull',
+  push: 'push',
   layers: 'image layers',
 };
 
@@ -25,6 +27,8 @@ const HELP = `Commands:
   layers      Show the image's layers as a union: added, modified, removed, wasted
   load        Load an image from a tar archive or STDIN
   ls          List images
+  pull        Download an image from a registry
+  push        Upload an image to a registry
   rm          Remove one or more images
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE`;

@@ -1,5 +1,6 @@
 // `dockling info`: what the daemon reports about itself and its host (`GET /info`), laid out
-// like `docker info`'s Server section: counts, storage, cgroups, kernel, CPUs and memory.
+// like `docker info`'s Server section: counts, storage, cgroups, kernel, CPUs and memory, and
+// the registry settings (insecure registries, mirrors).
 import type { Verb } from '../verb.js';
 import { renderTemplate } from '../format/template.js';
 import { bytesSize } from '../format/size.js';
@@ -25,7 +26,26 @@ type Info = Record<string, unknown> & {
   ID?: string;
   DockerRootDir?: string;
   LiveRestoreEnabled?: boolean;
+  RegistryConfig?: {
+    InsecureRegistryCIDRs?: string[];
+    IndexConfigs?: Record<string, { Name?: string; Secure?: boolean }>;
+    Mirrors?: string[] | null;
+  };
 };
+
+/** Chapter 4's settings as `docker info` lists them: insecure names, then CIDRs; then mirrors. */
+function registryLines(config: Info['RegistryConfig']): string[] {
+  if (!config) return [];
+  const insecure = [
+    ...Object.values(config.IndexConfigs ?? {}).filter((c) => c.Secure === false).map((c) => c.Name ?? ''),
+    ...(config.InsecureRegistryCIDRs ?? []),
+  ];
+  const mirrors = config.Mirrors ?? [];
+  return [
+    ...(insecure.length ? [' Insecure Registries:', ...insecure.map((r) => `  ${r}`)] : []),
+    ...(mirrors.length ? [' Registry Mirrors:', ...mirrors.map((m) => `  ${m}`)] : []),
+  ];
+}
 
 export function infoText(info: Info): string {
   const lines = [
@@ -49,6 +69,7 @@ export function infoText(info: Info): string {
     ` Name: ${info.Name ?? ''}`,
     ` ID: ${info.ID ?? ''}`,
     ` Dockling Root Dir: ${info.DockerRootDir ?? ''}`,
+    ...registryLines(info.RegistryConfig),
     ` Live Restore Enabled: ${info.LiveRestoreEnabled ?? false}`,
   ];
   return lines.join('\n') + '\n';

@@ -2,7 +2,7 @@
 // does what the docker CLI does (protocol reference §5.4): create, attach (hijack), wait
 // (condition next-exit, or removed with --rm), start, print the output, and exit with the
 // container's code. The CLI's own failures use Docker's codes: 125 the daemon or a flag, 126 the
-// command is not executable, 127 it was not found.
+// command is not executable, 127 it was not found. A missing image is pulled first, as docker does.
 import { readFileSync } from 'node:fs';
 import type { Verb, VerbContext } from '../verb.js';
 import { DaemonError } from '../errors.js';
@@ -10,6 +10,7 @@ import { verb as create, createBody } from './create.js';
 import { attachAndStart, startFailureCode } from '../attach-stream.js';
 import { NOT_A_TTY, consoleSize, containerResizePath, openTerminal } from '../terminal.js';
 import { CliError } from '../errors.js';
+import { PullFailed, createPulling, pullPolicy, type PullPolicy } from '../create-pulling.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
@@ -87,24 +88,29 @@ export const verb: Verb = {
     const [image, ...command] = ctx.args as [string, ...string[]];
     const client = ctx.client();
     let body: Record<string, unknown>;
+    let policy: PullPolicy;
     try {
+      policy = pullPolicy(ctx.flags.pull);
       body = runBody(image, command, ctx.flags);
       if (ctx.flags.tty) (body.HostConfig as Record<string, unknown>).ConsoleSize = consoleSize(ctx.stdout);
     } catch (err) {
       return fail(ctx, (err as Error).message, 125);
     }
-    // 1. create
+    // 1. create (pulling the image first when it is not here)
     let id: string;
     try {
-      const res = await client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', {
-        query: { name: ctx.flags.name as string | undefined },
-        body: Buffer.from(JSON.stringify(body)),
-        headers: { 'Content-Type': 'application/json' },
+      const res = await createPulling({
+        client, ctx, name: image, policy, quiet: ctx.flags.quiet === true,
+        create: () => client.json<{ Id: string; Warnings?: string[] }>('POST', '/containers/create', {
+          query: { name: ctx.flags.name as string | undefined },
+          body: Buffer.from(JSON.stringify(body)),
+          headers: { 'Content-Type': 'application/json' },
+        }),
       });
       for (const w of res.Warnings ?? []) ctx.stderr.write(`WARNING: ${w}\n`);
       id = res.Id;
     } catch (err) {
-      if (err instanceof DaemonError) return fail(ctx, err.message, 125);
+      if (err instanceof DaemonError || err instanceof PullFailed) return fail(ctx, err.message, 125);
       throw err;
     }
     try {

@@ -1,7 +1,8 @@
 // Image endpoints that move whole images as tar streams: save (`GET /images/get`,
-// `GET /images/{name}/get`), load (`POST /images/load`), import (`POST /images/create?fromSrc=-`)
-// and Dockling's own base image (`POST /dockling/base-image`). Bodies are streamed, never
-// buffered; progress and failures after the first byte travel inside the JSON message stream.
+// `GET /images/{name}/get`), load (`POST /images/load`), import (`POST /images/create?fromSrc=-`;
+// with fromImage the same path pulls, in registry.ts) and Dockling's own base image
+// (`POST /dockling/base-image`). Bodies are streamed, never buffered; progress and failures
+// after the first byte travel inside the JSON message stream.
 import type { Route } from '../http/router.js';
 import { HttpError, sendJSON } from '../http/respond.js';
 import { JSONMessageStream } from '../http/json-stream.js';
@@ -9,6 +10,7 @@ import type { DaemonEngine } from '../engine.js';
 import { familiar } from '../image-views.js';
 import { importImage, loadArchive, makeBaseImage, saveImages } from '../../layers/index.js';
 import type { RequestContext } from '../http/router.js';
+import { pullImage } from './registry.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -50,8 +52,11 @@ export const imageArchiveRoutes: Route<DaemonEngine>[] = [
   {
     method: 'POST',
     pattern: /^\/images\/create$/,
-    handler: async ({ req, res, query, engine, span }) => {
-      if (query.get('fromImage')) throw new HttpError(501, 'pull comes with the registry chapter (chapter 4); use `dockling load` or `dockling import` for now');
+    handler: async (ctx) => {
+      const { req, res, query, engine, span } = ctx;
+      // The same path does two things: fromImage pulls from a registry (routes/registry.ts),
+      // fromSrc=- imports the tar in the body.
+      if (query.get('fromImage')) return pullImage(ctx);
       const fromSrc = query.get('fromSrc');
       if (fromSrc !== '-') throw new HttpError(400, fromSrc ? `import from ${fromSrc} is not supported: send the tar as the request body (fromSrc=-)` : 'one of fromImage or fromSrc is required');
       const stream = new JSONMessageStream(res);

@@ -7,6 +7,7 @@ import { API_VERSION, MIN_API_VERSION } from '../api-version.js';
 import type { DaemonEngine } from '../engine.js';
 import { goArch, hostFacts } from '../host-info.js';
 import { DEFAULT_RUNTIME, availableRuntimes } from '../../namespaces/index.js';
+import { registryConfigView } from '../registry-settings.js';
 
 export const systemRoutes: Route<DaemonEngine>[] = [
   {
@@ -94,7 +95,7 @@ export async function infoDocument(engine: DaemonEngine) {
     OSType: 'linux',
     Architecture: host.architecture,
     IndexServerAddress: 'https://index.docker.io/v1/',
-    RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: [], Mirrors: null },
+    RegistryConfig: registryConfigView(engine.registrySettings),
     NCPU: host.ncpu,
     MemTotal: host.memTotal,
     GenericResources: null,

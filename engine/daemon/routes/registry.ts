@@ -1,0 +1,133 @@
+// Registry endpoints (chapter 4 through the Engine API): pull (`POST /images/create?fromImage=`,
+// reached through image-archive.ts, which owns that path), push (`POST /images/{name}/push`)
+// and login (`POST /auth`). The daemon's RegistryClient does the work; these handlers turn the
+// query and the X-Registry-Auth header into its options, and its progress messages into
+// Docker's JSON message stream, which the docker CLI draws line by line as they arrive:
+//
+//   POST /images/create?fromImage=localhost%3A5000%2Fapp&tag=v1      X-Registry-Auth: e30=
+//   200  {"status":"Pulling from app","progressDetail":{},"id":"v1"}
+//        {"status":"Pulling fs layer","progressDetail":{},"id":"6c3e58e2a5b1"}
+//        {"status":"Downloading","progressDetail":{"current":1048576,"total":2155123},…}
+//        …
+//        {"status":"Status: Downloaded newer image for localhost:5000/app:v1"}
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EngineError } from '../../base/index.js';
+import { familiarRepository, parseReference, type Platform } from '../../layers/index.js';
+import type { ProgressMessage } from '../../registry/index.js';
+import type { Route, RequestContext } from '../http/router.js';
+import { HttpError, readBody, sendJSON } from '../http/respond.js';
+import { HeldMessageStream } from '../http/json-stream.js';
+import type { DaemonEngine } from '../engine.js';
+import { registryAuth } from '../registry-auth.js';
+
+// #region pull-route
+/**
+ * `POST /images/create?fromImage=…&tag=…[&platform=…]`. The first message (`Pulling from …`) is
+ * held: it is written before the registry has been asked anything, so a pull that fails on its
+ * manifest (no such tag, no such repository, wrong password) still answers with an HTTP status,
+ * as dockerd does. Once layers are reported, failures travel inside the stream.
+ */
+export async function pullImage(ctx: RequestContext<DaemonEngine>): Promise<void> {
+  const { req, res, query, engine } = ctx;
+  const reference = pullReference(query.get('fromImage')!, query.get('tag'));
+  const platform = platformOf(query.get('platform'));
+  const stream = new HeldMessageStream(res, 1);
+  const signal = abortedWhenGone(req, res);
+  try {
+    await engine.registry.pull({
+      reference, store: engine.images, content: engine.content, auth: registryAuth(req.headers['x-registry-auth']), signal,
+      onProgress: forwardTo(stream), ...(platform ? { platform } : {}),
+    });
+  } catch (err) {
+    if (!stream.opened) throw err; // the router answers with the error's status
+    stream.fail(messageOf(err));
+    return;
+  }
+  stream.end();
+}
+// #endregion pull-route
+
+/** `fromImage` and `tag` as the docker CLI sends them: the tag apart, or a digest in the tag's place. */
+export function pullReference(fromImage: string, tag: string | null): string {
+  if (!tag) return fromImage;
+  return /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+}
+
+/** `linux/amd64`, `linux/arm64/v8`, or just `arm64` (Linux is the only OS here). */
+export function platformOf(text: string | null): Platform | undefined {
+  if (!text) return undefined;
+  const parts = text.trim().toLowerCase().split('/');
+  const [os, architecture, variant] = parts.length === 1 ? ['linux', parts[0]!] : parts;
+  if (parts.length > 3 || !os || !architecture) throw new HttpError(400, `invalid platform ${JSON.stringify(text)}: want os/arch[/variant], e.g. linux/amd64`);
+  const aliases: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', i386: '386' };
+  return { os, architecture: aliases[architecture] ?? architecture, ...(variant ? { variant } : {}) };
+}
+
+/** The client's messages, into the stream; its last one (the failure) is the handler's to write. */
+function forwardTo(stream: HeldMessageStream): (m: ProgressMessage) => void {
+  return (m) => {
+    if (!m.errorDetail) stream.write(m);
+  };
+}
+
+/** A signal that fires when the client goes away mid-operation (`^C` on docker pull). */
+function abortedWhenGone(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort(new Error('the client went away'));
+  });
+  req.resume(); // no body is expected; drain whatever came
+  return abort.signal;
+}
+
+const messageOf = (err: unknown) => String((err as Error)?.message ?? err);
+
+/** `POST /images/{name}/push?tag=…`: the image must be here first (404 in dockerd's words, before any stream). */
+async function pushImage({ req, res, params, query, engine }: RequestContext<DaemonEngine>): Promise<void> {
+  const tag = query.get('tag');
+  const reference = tag ? `${params[0]!}:${tag}` : params[0]!;
+  const ref = parseReference(reference);
+  try {
+    await engine.images.resolve(reference);
+  } catch (err) {
+    if ((err as EngineError).kind !== 'not-found') throw err;
+    throw new HttpError(404, `An image does not exist locally with the tag: ${familiarRepository(ref)}`);
+  }
+  const stream = new HeldMessageStream(res, 0);
+  const signal = abortedWhenGone(req, res);
+  try {
+    await engine.registry.push({ reference, store: engine.images, content: engine.content, auth: registryAuth(req.headers['x-registry-auth']), signal, onProgress: forwardTo(stream) });
+  } catch (err) {
+    if (!stream.opened) throw err;
+    stream.fail(messageOf(err));
+    return;
+  }
+  stream.end();
+}
+
+/**
+ * `POST /auth` with `{"username","password","serveraddress"}`: checks the credentials with the
+ * registry and keeps nothing (the CLI stores them). A refusal is a 401 whose message the docker
+ * CLI prints after `Error response from daemon:`.
+ */
+async function login({ req, res, engine }: RequestContext<DaemonEngine>): Promise<void> {
+  let body: { username?: unknown; password?: unknown; serveraddress?: unknown };
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+  } catch {
+    throw new HttpError(400, 'the login request body is not JSON: want {"username","password","serveraddress"}');
+  }
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  try {
+    const result = await engine.registry.login({ server: text(body.serveraddress) || undefined, username: text(body.username), password: text(body.password) });
+    sendJSON(res, 200, { Status: result.status, IdentityToken: result.identityToken ?? '' });
+  } catch (err) {
+    if (err instanceof EngineError && err.code === 'REGISTRY_UNAUTHORIZED') throw new HttpError(401, err.message);
+    throw err;
+  }
+}
+
+export const registryRoutes: Route<DaemonEngine>[] = [
+  { method: 'POST', pattern: /^\/images\/(.+)\/push$/, handler: pushImage },
+  { method: 'POST', pattern: /^\/auth$/, handler: login },
+];
