@@ -141,6 +141,48 @@ describe('pull-through cache', () => {
     expect(await readdir(join(proxy.dataRoot, 'uploads'))).toEqual([]);
   });
 
+  it('speaks the token flow Docker Hub uses: a Bearer challenge, one token per scope, then the content', async () => {
+    const layer = randomBlob(3000);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(layer), size: layer.length }, layers: [] }));
+    const seen = { challenges: 0, tokens: 0 };
+    const basic = `Basic ${Buffer.from(`${teacher.username}:${teacher.password}`).toString('base64')}`;
+    const hub = createServer((req, res) => {
+      const port = (hub.address() as AddressInfo).port;
+      if (req.url!.startsWith('/token?')) {
+        const q = new URL(req.url!, 'http://x').searchParams;
+        seen.tokens++;
+        const ok = req.headers.authorization === basic && q.get('service') === 'fake-hub' && q.get('scope') === 'repository:library/hello:pull';
+        res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
+        res.end(ok ? JSON.stringify({ token: 't0k3n', expires_in: 300 }) : '{}');
+        return;
+      }
+      if (req.headers.authorization !== 'Bearer t0k3n') {
+        seen.challenges++;
+        res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="fake-hub",scope="repository:library/hello:pull"` });
+        res.end();
+      } else if (req.url === '/v2/library/hello/manifests/latest') {
+        res.writeHead(200, { 'Content-Type': OCI_MANIFEST, 'Docker-Content-Digest': digestOf(manifest) });
+        res.end(manifest);
+      } else if (req.url === `/v2/library/hello/blobs/${digestOf(layer)}`) {
+        res.writeHead(200, { 'Content-Length': String(layer.length) });
+        res.end(layer);
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
+    stops.push(async () => {
+      hub.closeAllConnections();
+      await new Promise((r) => hub.close(r));
+    });
+    const proxy = await startDockling({ proxy: { url: `http://127.0.0.1:${(hub.address() as AddressInfo).port}`, ...teacher } });
+    stops.push(() => proxy.stop());
+    expect((await call(proxy.url, '/v2/library/hello/manifests/latest', { headers: { Accept: OCI_MANIFEST } })).body.equals(manifest)).toBe(true);
+    expect((await call(proxy.url, `/v2/library/hello/blobs/${digestOf(layer)}`)).body.equals(layer)).toBe(true);
+    expect(seen).toEqual({ challenges: 1, tokens: 1 });
+  });
+
   it('works in front of the CNCF registry too', async () => {
     const upstream = await startDistribution();
     stops.push(() => upstream.stop());
