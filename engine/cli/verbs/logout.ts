@@ -13,7 +13,8 @@ export const verb: Verb = {
   async run(ctx) {
     const server = ctx.args[0] ? credentialKey(ctx.args[0]) : DOCKER_HUB_SERVER;
     const store = credentialStore();
-    const removed = await withConfigFile(() => store.remove(server));
-    ctx.stdout.write(removed ? `Removing login credentials for ${server}\n` : `Not logged in to ${server}\n`);
+    // The docker CLI 28 says the same whether or not there was anything to remove.
+    ctx.stdout.write(`Removing login credentials for ${server}\n`);
+    await withConfigFile(() => store.remove(server));
   },
 };
