@@ -3,12 +3,14 @@
 // --insecure-registry and --registry-mirror, and two registries on 127.0.0.1 — dockling
 // registry (open) and the CNCF distribution registry behind htpasswd. DOCKER_CONFIG is a
 // temporary directory shared with `dockling`, so a login by one CLI serves the other. Every
-// output is docker's own, asserted line by line; `dockling pull` must print the same bytes.
+// output is docker's own, asserted line by line; `dockling pull` must print the same bytes, off
+// a terminal and on one (script(1) gives both CLIs a pty).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOCKER, api, dockling, run } from '../daemon/harness.js';
+import { DOCKER, MAIN, api, dockling, run } from '../daemon/harness.js';
+import { ptySession } from './pty-session.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 import { call, freePort, htpasswdFile, startDistribution, startDockling, type Peer } from '../registry/server-harness.js';
 import { tempDir } from '../tmp.js';
@@ -89,6 +91,26 @@ describe.skipIf(!enabled)('docker push and pull against dockling', () => {
     const ours = await dk('pull', `${H}/dk/app:v1`);
     expect(ours).toMatchObject({ code: 0, stdout: r.stdout, stderr: '' });
     expect((await docker('tag', `${H}/dk/app:v1`, 'busybox')).code).toBe(0);
+  });
+
+  it('on a terminal, `dockling pull` draws what `docker pull` draws: a line per layer, rewritten in place', async () => {
+    const layer = await layerId('dk/app', 'v1');
+    const name = `${H}/dk/app:v1`;
+    const onTerminal = async (cmd: string) => {
+      await api(daemon().sock, 'DELETE', `/v1.50/images/${id}?force=1`);
+      const session = ptySession(cmd, { rows: 40, cols: 130 }, { DOCKER_HOST: daemon().host, DOCKLING_HOST: daemon().host, DOCKER_CONFIG: dockerConfig });
+      expect(await session.exit).toBe(0);
+      return session.output();
+    };
+    const theirs = await onTerminal(`${DOCKER} pull ${name}`);
+    const ours = await onTerminal(`${process.execPath} ${MAIN} pull ${name}`);
+    // 130 columns: the bar is drawn; the last byte count of the layer is the whole of it.
+    expect(ours).toMatch(new RegExp(`\x1b\\[1A\x1b\\[2K\r${layer}: Downloading \\[={50}>\\] +(\\S+)/\\1\r\x1b\\[1B`));
+    expect(ours).toContain(`\x1b[1A\x1b[2K\r${layer}: Pull complete \r\x1b[1B`);
+    // How many byte counts come in between depends on timing; the rest is the same, byte for byte.
+    const steady = (out: string) => out.replace(/\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: Downloading [^\r]*\r\x1b\[1B/g, '');
+    expect(steady(ours)).toBe(steady(theirs));
+    expect((await docker('tag', name, 'busybox')).code).toBe(0);
   });
 
   it('docker pull again, pull -q, pull of a Hub name through the mirror, and the same for dockling', async () => {
