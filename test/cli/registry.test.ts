@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { api, dockling } from '../daemon/harness.js';
+import { MAIN, api, dockling } from '../daemon/harness.js';
+import { ptySession } from './pty-session.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 import { call, freePort, htpasswdFile, startDistribution, startDockling, type Peer } from '../registry/server-harness.js';
 import { tempDir } from '../tmp.js';
@@ -198,6 +199,19 @@ describe.skipIf(!isRoot)('login and logout (htpasswd registry)', () => {
     expect(nobody).toMatchObject({ code: 1, stderr: 'Error: Cannot perform an interactive login from a non TTY device\n' });
     const both = await dkIn('x', 'login', '-u', 'bob', '-p', 'x', '--password-stdin', L);
     expect(both).toMatchObject({ code: 1, stderr: '--password and --password-stdin are mutually exclusive\n' });
+  });
+
+  it('on a terminal with nothing given it asks, and the password is not echoed', async () => {
+    expect((await dk('logout', L)).code).toBe(0);
+    const session = ptySession(`${process.execPath} ${MAIN} login ${L}`, { rows: 30, cols: 100 }, { DOCKLING_HOST: daemon().host, DOCKER_CONFIG: dockerConfig });
+    await session.waitFor(/Username: $/);
+    session.type('bob\r');
+    const asked = (await session.waitFor(/Password: $/)).length;
+    session.type('secret\r');
+    expect(await session.exit).toBe(0);
+    expect(session.output()).toContain('Login Succeeded');
+    expect(session.output().slice(asked)).not.toContain('secret');
+    expect((await auths())[L]).toEqual({ auth: Buffer.from('bob:secret').toString('base64') });
   });
 
   it('logout removes it, and the registry refuses again', async () => {
