@@ -6,9 +6,10 @@ import { CliError } from './errors.js';
 /** One line from a terminal; `echo: false` for secrets. */
 export function ask(a: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; question: string; echo: boolean }): Promise<string> {
   const { stdin, stdout } = a;
-  stdout.write(a.question);
   const raw = !a.echo && stdin.isTTY === true;
+  // Echo off before the question shows: a quick typist answers as soon as it does.
   if (raw) stdin.setRawMode(true);
+  stdout.write(a.question);
   return new Promise<string>((resolve, reject) => {
     let line = '';
     const finish = (err?: Error) => {

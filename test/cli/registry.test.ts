@@ -107,12 +107,16 @@ describe.skipIf(!isRoot)('dockling push and pull', () => {
     expect(r.stdout).toContain('Status: Downloaded newer image for mirrored:v1\ndocker.io/library/mirrored:v1\n');
   });
 
-  it('failures: a missing tag, a missing local image, a bad name', async () => {
+  it('failures: a missing tag, a missing local image, another platform, a bad name', async () => {
     const tag = await dk('pull', `${H}/cli/app:nope`);
     expect(tag.code).toBe(1);
     expect(tag.stderr).toMatch(/^Error response from daemon: manifest for .*cli\/app:nope.*manifest unknown/);
     const local = await dk('push', `${H}/cli/none:v1`);
     expect(local).toMatchObject({ code: 1, stderr: `Error response from daemon: An image does not exist locally with the tag: ${H}/cli/none\n` });
+    const other = process.arch === 's390x' ? 'linux/riscv64' : 'linux/s390x';
+    const platform = await dk('pull', '--platform', other, `${H}/cli/app:v1`);
+    expect(platform.code).toBe(1);
+    expect(platform.stderr).toMatch(new RegExp(`^Error response from daemon: .*does not match the requested platform: wanted ${other}`));
     const bad = await dk('pull', 'Busybox');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^invalid reference format: repository name \(library\/Busybox\) must be lowercase/);
