@@ -71,8 +71,15 @@ async function unpackOne(args: { layer: LayerInfo; chainID: string; parent?: str
   }
 }
 
-/** Unpacks every layer of `image` into committed snapshots; returns the top chainID (undefined with no layers). */
-export async function unpackImage(args: { image: Image; content: ContentStore; snapshotter: Snapshotter; span?: Span }): Promise<string | undefined> {
+/**
+ * Unpacks every layer of `image` into committed snapshots; returns the top chainID (undefined
+ * with no layers). `onLayer` hears of each layer before and after (a pull's "Extracting" and
+ * "Pull complete").
+ */
+export async function unpackImage(args: {
+  image: Pick<Image, 'layers'>; content: ContentStore; snapshotter: Snapshotter; span?: Span;
+  onLayer?: (index: number, phase: 'start' | 'done') => void;
+}): Promise<string | undefined> {
   const layers = args.image.layers;
   const ids = chainIDs(layers.map((l) => l.diffID));
   const lock = lockFor(args.snapshotter);
@@ -80,7 +87,9 @@ export async function unpackImage(args: { image: Image; content: ContentStore; s
   for (let i = 0; i < layers.length; i++) {
     const chainID = ids[i]!;
     const below = parent;
+    args.onLayer?.(i, 'start');
     await lock.run(chainID, () => unpackOne({ layer: layers[i]!, chainID, parent: below, content: args.content, snapshotter: args.snapshotter, span: args.span }));
+    args.onLayer?.(i, 'done');
     parent = chainID;
   }
   return parent;

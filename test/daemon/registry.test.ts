@@ -120,6 +120,10 @@ describe('POST /images/create?fromImage=', () => {
     expect(m[0]).toEqual({ status: 'Pulling from api/app', progressDetail: {}, id: 'v1' });
     const statuses = m.filter((x) => x.id && x.id !== 'v1' && !x.progressDetail?.total).map((x) => x.status);
     expect(statuses).toEqual(['Pulling fs layer', 'Verifying Checksum', 'Download complete', 'Pull complete']);
+    // unpacked into a snapshot while pulled, as dockerd extracts: Extracting comes before Pull complete
+    const layerLines = m.filter((x) => x.id && x.id !== 'v1').map((x) => x.status);
+    expect(layerLines.indexOf('Extracting')).toBeGreaterThan(layerLines.indexOf('Download complete'));
+    expect(layerLines.indexOf('Extracting')).toBeLessThan(layerLines.indexOf('Pull complete'));
     expect(m.filter((x) => x.status === 'Downloading').every((x) => x.progressDetail!.current! <= x.progressDetail!.total!)).toBe(true);
     expect(m[m.length - 2]!.status).toMatch(/^Digest: sha256:[0-9a-f]{64}$/);
     expect(m[m.length - 1]).toEqual({ status: `Status: Downloaded newer image for ${openHost}/api/app:v1` });

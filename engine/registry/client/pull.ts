@@ -7,8 +7,9 @@
 //      streams into the store through the digest and diffID checks, and is kept only if both
 //      match — a bad byte fails the pull naming the digest, and leaves nothing behind;
 //   5. the image named in the image store, and what the registry calls it remembered.
-// Layers are stored as blobs, as pulled; unpacking them into snapshots is chapter 2's work,
-// when a container first needs them, so "Pull complete" follows the checks directly.
+// Layers are stored as blobs, as pulled. Unpacking them into snapshots is chapter 2's work: the
+// daemon passes it as `extract` (as dockerd extracts while pulling), and each layer says
+// "Extracting" then "Pull complete"; without it, "Pull complete" follows the checks directly.
 import { EngineError, invalid, notFound } from '../../base/index.js';
 import {
   familiarName, fullName, parseConfig, parseReference, platformString, repositoryOf, shortId,
@@ -75,6 +76,17 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
   const upToDate = (await currentImage(store, ref.tag ? fullName(ref) : id))?.id === id;
   // 4. the layers
   const layers = upToDate ? (await store.resolve(id)).layers : await pullLayers(ctx, { ...a, repo, manifest: resolved, config });
+  //    and unpacked, bottom first, when the caller unpacks (layers already here were unpacked
+  //    before, or are now: the snapshotter skips what it has)
+  if (!upToDate && a.extract) {
+    const fetchedNow = new Set(manifest.layers.map((d) => d.digest));
+    await a.extract(layers, (i, phase) => {
+      const l = layers[i]!;
+      if (!fetchedNow.has(l.digest)) return;
+      if (phase === 'start') progress.bytes('Extracting', shortId(l.digest), l.size, l.size);
+      else progress.status('Pull complete', shortId(l.digest));
+    });
+  }
   // 5. name the image, remember where it came from
   if (!upToDate) await store.addImage({ config: configBytes, layers, names: ref.tag ? [name] : [], manifestMediaType: resolved.mediaType, span });
   const origin = { registry: ref.domain, repository: ref.path };
@@ -153,7 +165,7 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
         const info = await store.ingestLayer(source, { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, span: s });
         fetched.set(l.desc.digest, info);
         progress.status('Download complete', l.id);
-        progress.status('Pull complete', l.id);
+        if (!a.extract) progress.status('Pull complete', l.id);
         s.end({ skipped: false, diffID: info.diffID });
       } catch (err) {
         const named = namingLayer(err, l.desc.digest);

@@ -15,7 +15,7 @@
 //
 // A push walks the same road backwards: HEAD each blob, mount it from another repository of
 // the same registry when one is known to have it, upload the rest, PUT the manifest last.
-import type { ContentStore, Digest, ImageStore, Platform } from '../../layers/index.js';
+import type { ContentStore, Digest, ImageStore, LayerInfo, Platform } from '../../layers/index.js';
 import type { Tracer } from '../../trace/index.js';
 import type { CredentialStore } from './credentials.js';
 
@@ -79,6 +79,11 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Credentials sent with this pull (the CLI's X-Registry-Auth); else the credential store's. */
   auth?: Credentials;
+  /**
+   * Unpacks the stored layers (bottom first) before the image is named; reports each layer
+   * before and after, for "Extracting" and "Pull complete". The daemon unpacks into snapshots.
+   */
+  extract?: (layers: LayerInfo[], onLayer: (index: number, phase: 'start' | 'done') => void) => Promise<void>;
 }
 
 export interface PullResult {
