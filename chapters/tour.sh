@@ -64,9 +64,28 @@ step run --rm busybox sh -c 'echo "pid $$ on $(hostname)"; grep CapEff /proc/sel
 step run -d --name tour-sleeper -m 64m --pids-limit 50 busybox sh -c 'echo started; sleep 600'
 step ps
 step logs tour-sleeper
+step exec tour-sleeper ps
 step stop -t 1 tour-sleeper
 step ps -a --filter name=tour-sleeper
 step rm tour-sleeper
+
+echo
+echo "== Chapter 4: registry =="
+# A registry for the room, on loopback: 127.0.0.0/8 is always spoken to in plain HTTP.
+REG_PORT=${DOCKLING_TOUR_REGISTRY_PORT:-5055}
+REG_ROOT=$(mktemp -d /tmp/dockling-tour-registry.XXXXXX)
+echo "Starting a registry: dockling registry --listen 127.0.0.1:$REG_PORT --data-root $REG_ROOT"
+node dist/engine/cli/main.js registry --listen "127.0.0.1:$REG_PORT" --data-root "$REG_ROOT" >"/tmp/dockling-tour-registry.log" 2>&1 &
+registry=$!
+trap 'kill "$registry" 2>/dev/null || true; rm -rf "$REG_ROOT"; [ -n "$started" ] && kill "$started" 2>/dev/null; wait 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do node -e "fetch('http://127.0.0.1:$REG_PORT/v2/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))" && break; sleep 0.1; done
+step tag busybox "127.0.0.1:$REG_PORT/tour/busybox:1"
+step push "127.0.0.1:$REG_PORT/tour/busybox:1"
+step rmi "127.0.0.1:$REG_PORT/tour/busybox:1"
+step pull "127.0.0.1:$REG_PORT/tour/busybox:1"
+step run --rm "127.0.0.1:$REG_PORT/tour/busybox:1" echo "pulled and run"
+step rmi "127.0.0.1:$REG_PORT/tour/busybox:1"
+kill "$registry" 2>/dev/null; wait "$registry" 2>/dev/null || true
 
 echo
 echo "The engine traced every step above: $DATA_ROOT/trace/events.jsonl"

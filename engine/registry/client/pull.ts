@@ -75,11 +75,13 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
   // The name already points at this image (by digest: the image is here): nothing to fetch.
   const upToDate = (await currentImage(store, ref.tag ? fullName(ref) : id))?.id === id;
   // 4. the layers
-  const layers = upToDate ? (await store.resolve(id)).layers : await pullLayers(ctx, { ...a, repo, manifest: resolved, config });
+  const pulled = upToDate ? (await store.resolve(id)).layers : await pullLayers(ctx, { ...a, repo, manifest: resolved, config });
+  const layers: LayerInfo[] = pulled.map(({ existed: _existed, ...l }: LayerInfo & { existed?: boolean }) => l);
   //    and unpacked, bottom first, when the caller unpacks (layers already here were unpacked
   //    before, or are now: the snapshotter skips what it has)
   if (!upToDate && a.extract) {
-    const fetchedNow = new Set(manifest.layers.map((d) => d.digest));
+    // Only layers downloaded now are reported; an "Already exists" one says nothing more.
+    const fetchedNow = new Set((pulled as Array<LayerInfo & { existed?: boolean }>).filter((l) => !l.existed).map((l) => l.digest));
     await a.extract(layers, (i, phase) => {
       const l = layers[i]!;
       if (!fetchedNow.has(l.digest)) return;
@@ -139,7 +141,7 @@ function checkPlatform(resolved: ResolvedManifest, config: ImageConfig, a: PullF
 
 // #region layers
 /** Every layer into the store, `maxConcurrentDownloads` at a time; returns them in manifest order. */
-async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig }): Promise<LayerInfo[]> {
+async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig }): Promise<Array<LayerInfo & { existed?: boolean }>> {
   const { store, content, progress, span, repo } = a;
   const layers = a.manifest.manifest.layers.map((desc, i) => ({ desc, diffID: a.config.rootfs.diff_ids[i]!, id: shortId(desc.digest) }));
   // The first message per layer says whether it is needed; then those beyond the limit wait.
@@ -180,7 +182,7 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
   // Layers already present: what the store knows of them must agree with this config.
   return Promise.all(layers.map(async (l, i) => {
     if (!present[i]) return fetched.get(l.desc.digest)!;
-    const info = await store.layerInfo(l.desc.digest, l.desc.mediaType);
+    const info = { ...(await store.layerInfo(l.desc.digest, l.desc.mediaType)), existed: true };
     span.event('blob.pull', { digest: l.desc.digest, size: l.desc.size, skipped: true });
     if (info.diffID !== l.diffID) {
       throw invalid('DIFFID_MISMATCH', `layer ${l.desc.digest} is stored with diffID ${info.diffID}, the config says ${l.diffID}`, { digest: l.desc.digest, expected: l.diffID, diffID: info.diffID });
