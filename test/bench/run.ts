@@ -1,6 +1,7 @@
 // `npm run bench`: chapter 1's layer benchmarks against GNU tools doing the same work (then
-// chapter 3's container benchmarks, containers.ts; DOCKLING_BENCH_ONLY=layers|containers picks one), both
-// measured in this run, alternating, medians of several runs. Each comparison prints one line:
+// chapter 3's container benchmarks, containers.ts, and chapter 4's registry benchmarks,
+// registry.ts; DOCKLING_BENCH_ONLY=layers|containers|registry picks one), both measured in this
+// run, alternating, medians of several runs. Each comparison prints one line:
 //   bench <name>: <ours> vs <peer> = <ratio>x (target <= <goal>)
 // The tree (~250 MB, ~20k files copied from what Debian installed) is kept in
 // /tmp/dockling-bench between runs: deleting a big tree on a `discard` mount slows what follows.
@@ -127,10 +128,17 @@ function main(): void {
   sh(`rm -rf ${W}/x`);
 }
 
-const ONLY = process.env.DOCKLING_BENCH_ONLY ?? ''; // layers | containers | (empty: both)
-if (ONLY !== 'containers') main();
-// Chapter 3: containers (API, CLI, many detached) against runc/crun/unshare/podman, in its own process.
-if (ONLY !== 'layers') {
-  const r = spawnSync('node', [join(dirname(fileURLToPath(import.meta.url)), 'containers.js')], { stdio: 'inherit' });
+const PARTS = ['layers', 'containers', 'registry'];
+const ONLY = process.env.DOCKLING_BENCH_ONLY ?? ''; // one of PARTS, or empty: all of them
+if (ONLY && !PARTS.includes(ONLY)) throw new Error(`DOCKLING_BENCH_ONLY=${ONLY}: want one of ${PARTS.join(', ')}`);
+const runs = (part: string) => !ONLY || ONLY === part;
+if (runs('layers')) main();
+// Chapters 3 and 4 each in their own process: containers (API, CLI, many detached) against
+// runc/crun/unshare/podman; registries, pull and push against docker-registry/skopeo/podman.
+for (const part of ['containers', 'registry']) {
+  if (!runs(part)) continue;
+  // The registry image's second layer is the tree above, made here when the layers part did not run.
+  if (part === 'registry') prepareTree(join(W, 'tree'), 250e6);
+  const r = spawnSync('node', [join(dirname(fileURLToPath(import.meta.url)), `${part}.js`)], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
