@@ -392,7 +392,7 @@ export class DiffIDTap extends Transform {
     if (c === 'zstd') throw invalid('LAYER_COMPRESSION_UNSUPPORTED', 'zstd-compressed layers are not supported', {});
     this.compression = c;
     if (c === 'gzip') {
-      this.gunzip = createGunzip();
+      this.gunzip = createGunzip({ chunkSize: 128 * 1024 }); // the default 16 KiB chunks made the checks twice as slow
       this.gunzip.on('data', (b: Buffer) => this.inner(b));
       this.gunzip.on('error', (e) => this.destroy(invalid('INVALID_LAYER', `layer is not valid gzip: ${e.message}`, {}, e)));
     }

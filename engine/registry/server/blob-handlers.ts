@@ -67,7 +67,7 @@ async function serveLocal(ctx: RequestContext, name: string, d: Digest): Promise
     await fh.close();
     ctx.res.end();
   } else {
-    await pipeline(fh.createReadStream({ start, end, highWaterMark: 256 * 1024 }), ctx.res);
+    await pipeline(fh.createReadStream({ start, end, highWaterMark: 1024 * 1024 }), ctx.res); // 1 MiB reads: fewer trips through user space
   }
   return { size, bytes: end - start + 1, range: range ? `${start}-${end}` : null, source: 'local' };
 }
