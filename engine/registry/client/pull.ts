@@ -75,20 +75,11 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
   // The name already points at this image (by digest: the image is here): nothing to fetch.
   const upToDate = (await currentImage(store, ref.tag ? fullName(ref) : id))?.id === id;
   // 4. the layers
-  const pulled = upToDate ? (await store.resolve(id)).layers : await pullLayers(ctx, { ...a, repo, manifest: resolved, config });
-  const layers: LayerInfo[] = pulled.map(({ existed: _existed, ...l }: LayerInfo & { existed?: boolean }) => l);
-  //    and unpacked, bottom first, when the caller unpacks (layers already here were unpacked
-  //    before, or are now: the snapshotter skips what it has)
-  if (!upToDate && a.extract) {
-    // Only layers downloaded now are reported; an "Already exists" one says nothing more.
-    const fetchedNow = new Set((pulled as Array<LayerInfo & { existed?: boolean }>).filter((l) => !l.existed).map((l) => l.digest));
-    await a.extract(layers, (i, phase) => {
-      const l = layers[i]!;
-      if (!fetchedNow.has(l.digest)) return;
-      if (phase === 'start') progress.bytes('Extracting', shortId(l.digest), l.size, l.size);
-      else progress.status('Pull complete', shortId(l.digest));
-    });
-  }
+  //    and, when the caller unpacks (the daemon), each unpacked bottom first as soon as it and
+  //    the layers below it are stored — while the others still download, as dockerd does
+  const layers: LayerInfo[] = upToDate
+    ? (await store.resolve(id)).layers
+    : await pullAndExtract(ctx, { ...a, repo, manifest: resolved, config, progress });
   // 5. name the image, remember where it came from
   if (!upToDate) await store.addImage({ config: configBytes, layers, names: ref.tag ? [name] : [], manifestMediaType: resolved.mediaType, span });
   const origin = { registry: ref.domain, repository: ref.path };
@@ -139,9 +130,49 @@ function checkPlatform(resolved: ResolvedManifest, config: ImageConfig, a: PullF
   }
 }
 
+/** The layers downloaded, with `extract` (if any) following them layer by layer. */
+async function pullAndExtract(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig }): Promise<LayerInfo[]> {
+  const n = a.manifest.manifest.layers.length;
+  const stored = Array.from({ length: n }, () => {
+    let resolve!: (l: StoredLayer) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<StoredLayer>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => {}); // a failed pull rejects them all; pullLayers' own error is the one thrown
+    return { promise, resolve, reject };
+  });
+  const extract = a.extract;
+  const extraction = extract
+    ? (async () => {
+        for (let i = 0; i < n; i++) {
+          const below = await Promise.all(stored.slice(0, i + 1).map((s) => s.promise));
+          const me = below[i]!;
+          // Unpacking the prefix: the snapshotter skips the layers below, already done. Only a
+          // layer downloaded now is reported; an "Already exists" one says nothing more.
+          await extract(below.map(plain), (j, phase) => {
+            if (j !== i || me.existed) return;
+            if (phase === 'start') a.progress.bytes('Extracting', shortId(me.digest), me.size, me.size);
+            else a.progress.status('Pull complete', shortId(me.digest));
+          });
+        }
+      })()
+    : Promise.resolve();
+  try {
+    const layers = await pullLayers(ctx, { ...a, onStored: (i, l) => stored[i]!.resolve(l) });
+    await extraction;
+    return layers.map(plain);
+  } catch (err) {
+    for (const s of stored) s.reject(err);
+    await extraction.catch(() => {});
+    throw err;
+  }
+}
+
+type StoredLayer = LayerInfo & { existed?: boolean };
+const plain = ({ existed: _existed, ...l }: StoredLayer): LayerInfo => l;
+
 // #region layers
 /** Every layer into the store, `maxConcurrentDownloads` at a time; returns them in manifest order. */
-async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig }): Promise<Array<LayerInfo & { existed?: boolean }>> {
+async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig; onStored?: (index: number, layer: StoredLayer) => void }): Promise<StoredLayer[]> {
   const { store, content, progress, span, repo } = a;
   const layers = a.manifest.manifest.layers.map((desc, i) => ({ desc, diffID: a.config.rootfs.diff_ids[i]!, id: shortId(desc.digest) }));
   // The first message per layer says whether it is needed; then those beyond the limit wait.
@@ -150,6 +181,19 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
   const toFetch = layers.filter((l, i) => !present[i] && layers.findIndex((o) => o.desc.digest === l.desc.digest) === i);
   layers.forEach((l, i) => progress.status(present[i] ? 'Already exists' : 'Pulling fs layer', l.id));
   toFetch.slice(ctx.maxConcurrentDownloads).forEach((l) => progress.status('Waiting', l.id));
+  // Layers already here are known at once (checked against this config); the others when stored.
+  const here = Promise.all(layers.map(async (l, i) => {
+    if (!present[i]) return undefined;
+    const info = await store.layerInfo(l.desc.digest, l.desc.mediaType);
+    span.event('blob.pull', { digest: l.desc.digest, size: l.desc.size, skipped: true });
+    if (info.diffID !== l.diffID) {
+      throw invalid('DIFFID_MISMATCH', `layer ${l.desc.digest} is stored with diffID ${info.diffID}, the config says ${l.diffID}`, { digest: l.desc.digest, expected: l.diffID, diffID: info.diffID });
+    }
+    const stored: StoredLayer = { ...info, existed: true };
+    a.onStored?.(i, stored);
+    return stored;
+  }));
+  here.catch(() => {}); // awaited below; a rejection before then is not unhandled
   const abort = linkedAbort(a.signal);
   const fetched = new Map<Digest, LayerInfo>();
   try {
@@ -166,6 +210,7 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
         abort.signal.addEventListener('abort', () => source.destroy(abortError(l.desc.digest)), { once: true });
         const info = await store.ingestLayer(source, { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, span: s });
         fetched.set(l.desc.digest, info);
+        layers.forEach((o, i) => o.desc.digest === l.desc.digest && a.onStored?.(i, info));
         progress.status('Download complete', l.id);
         if (!a.extract) progress.status('Pull complete', l.id);
         s.end({ skipped: false, diffID: info.diffID });
@@ -179,16 +224,9 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
   } finally {
     abort.abort();
   }
-  // Layers already present: what the store knows of them must agree with this config.
-  return Promise.all(layers.map(async (l, i) => {
-    if (!present[i]) return fetched.get(l.desc.digest)!;
-    const info = { ...(await store.layerInfo(l.desc.digest, l.desc.mediaType)), existed: true };
-    span.event('blob.pull', { digest: l.desc.digest, size: l.desc.size, skipped: true });
-    if (info.diffID !== l.diffID) {
-      throw invalid('DIFFID_MISMATCH', `layer ${l.desc.digest} is stored with diffID ${info.diffID}, the config says ${l.diffID}`, { digest: l.desc.digest, expected: l.diffID, diffID: info.diffID });
-    }
-    return info;
-  }));
+  // Layers already present were checked against this config above.
+  const known = await here;
+  return layers.map((l, i) => known[i] ?? fetched.get(l.desc.digest)!);
 }
 // #endregion layers
 
