@@ -14,7 +14,7 @@ import { KeyedMutex, conflict, invalid, notFound, writeFileAtomic } from '../bas
 import type { Span, Tracer } from '../trace/index.js';
 import type { ContentStore } from './content-store.js';
 import { hexOf, parseDigest, shortId } from './digest.js';
-import { configMediaTypeFor, parseConfig, parseDocument, selectPlatform } from './manifest.js';
+import { configMediaTypeFor, parseConfig, parseDocument, parseManifest, selectPlatform } from './manifest.js';
 import { MediaType, layerCompression, layerMediaType, sniffCompression, type Compression } from './media-types.js';
 import { familiarName, fullName, parseReference, repositoryOf } from './reference.js';
 import type { Descriptor, Digest, HistoryEntry, Image, ImageConfig, ImageIndex, LayerInfo, Manifest, Reference } from './types.js';
@@ -28,6 +28,14 @@ export interface HistoryRow { id: string; created: number; createdBy: string; ta
 
 /** One index.json entry, followed down to its manifest and config. */
 interface Entry { desc: Descriptor; name?: string; manifestDigest: Digest; manifestMediaType: string; manifest: Manifest; configDigest: Digest }
+
+/** A manifest given as bytes must name the config and the layers the store was given, in order. */
+function checkSameImage(bytes: Buffer, built: Manifest): void {
+  const given = parseManifest(bytes);
+  const same = given.config.digest === built.config.digest && given.layers.length === built.layers.length &&
+    given.layers.every((l, i) => l.digest === built.layers[i]!.digest);
+  if (!same) throw invalid('MANIFEST_MISMATCH', `the manifest given does not describe config ${built.config.digest} and its ${built.layers.length} layers`, { config: built.config.digest });
+}
 
 export class ImageStore {
   private readonly content: ContentStore;
@@ -203,7 +211,12 @@ export class ImageStore {
   // ---- changing -----------------------------------------------------------------------------
 
   /** Writes config and manifest, then names the image in index.json. */
-  async addImage(args: { config: ImageConfig | Buffer; layers: LayerInfo[]; names?: string[]; manifestMediaType?: string; span?: Span }): Promise<Image> {
+  /**
+   * Stores an image: its config, a manifest over `layers`, and its names. `manifest`: the exact
+   * bytes a registry served (a pull), kept as they are so that the image's manifest digest is the
+   * registry's — they must describe this config and these layers, in this order.
+   */
+  async addImage(args: { config: ImageConfig | Buffer; layers: LayerInfo[]; names?: string[]; manifestMediaType?: string; manifest?: Buffer; span?: Span }): Promise<Image> {
     const names = (args.names ?? []).map((n) => taggedName(n));
     return this.tracer.span({ chapter: 'layers', op: 'image.add', parent: args.span, data: { names, layers: args.layers.length } }, async (span) => {
       const configBytes = Buffer.isBuffer(args.config) ? args.config : Buffer.from(JSON.stringify(args.config));
@@ -221,7 +234,8 @@ export class ImageStore {
           config: { mediaType: configMediaTypeFor(mediaType), digest: configDesc.digest, size: configDesc.size },
           layers: args.layers.map((l) => ({ mediaType: familyMediaType(l.mediaType, family), digest: l.digest, size: l.size })),
         };
-        const m = await this.content.write(Buffer.from(JSON.stringify(manifest)), { span });
+        if (args.manifest) checkSameImage(args.manifest, manifest);
+        const m = await this.content.write(args.manifest ?? Buffer.from(JSON.stringify(manifest)), { span });
         const desc: Descriptor = { mediaType, digest: m.digest, size: m.size };
         await this.rename(span, (entries) => placeNames(entries, { desc, id: configDesc.digest, names }));
         span.event('image.added', { id: configDesc.digest, manifest: m.digest, names });

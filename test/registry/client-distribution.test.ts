@@ -124,7 +124,10 @@ describe.each(peers)('against %s', (_peer, startPeer) => {
       expect(image.manifestMediaType).toBe(MediaType.dockerManifest);
       expect(image.layers.map((l) => l.mediaType)).toEqual([MediaType.dockerLayerGzip]);
       expect(await repoDigestsOf(dst.content, got.id)).toEqual([`${registry.host}/skopeo/docker@${got.digest}`]);
+      // skopeo's own manifest bytes are kept: the stored manifest is the registry's, digest and all
+      expect(image.manifestDigest).toBe(got.digest);
       const back = await client.push({ reference: `${registry.host}/skopeo/docker:v1`, store: dst.store, content: dst.content });
+      expect(back.digest).toBe(got.digest); // pushed back unchanged
       const served = await httpCall(`${registry.url}/v2/skopeo/docker/manifests/v1`, { headers: { Accept: MediaType.dockerManifest } });
       expect(served.headers['content-type']).toBe(MediaType.dockerManifest);
       expect(sha256(served.body)).toBe(back.digest);

@@ -81,7 +81,8 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
     ? (await store.resolve(id)).layers
     : await pullAndExtract(ctx, { ...a, repo, manifest: resolved, config, progress });
   // 5. name the image, remember where it came from
-  if (!upToDate) await store.addImage({ config: configBytes, layers, names: ref.tag ? [name] : [], manifestMediaType: resolved.mediaType, span });
+  //    with the registry's own manifest bytes, so its digest is the one the registry uses
+  if (!upToDate) await store.addImage({ config: configBytes, layers, names: ref.tag ? [name] : [], manifestMediaType: resolved.mediaType, manifest: resolved.manifestBytes, span });
   const origin = { registry: ref.domain, repository: ref.path };
   await recordOrigin(content, [id, ...layers.map((l) => l.digest)], origin);
   await recordRepoDigest(content, id, `${repositoryOf(ref)}@${resolved.digest}`);
