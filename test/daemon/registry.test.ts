@@ -128,6 +128,12 @@ describe('POST /images/create?fromImage=', () => {
     expect(m[m.length - 2]!.status).toMatch(/^Digest: sha256:[0-9a-f]{64}$/);
     expect(m[m.length - 1]).toEqual({ status: `Status: Downloaded newer image for ${openHost}/api/app:v1` });
     expect(await imageId(`${openHost}/api/app:v1`)).toBe(baseId);
+    // inspect and the list show the name the registry knows it by, as dockerd's RepoDigests
+    const digest = m[m.length - 2]!.status!.slice('Digest: '.length);
+    const inspected = (await api(d.sock, 'GET', `/v1.50/images/${openHost}/api/app:v1/json`)).json() as { RepoDigests: string[] };
+    expect(inspected.RepoDigests).toContain(`${openHost}/api/app@${digest}`);
+    const listed = (await api(d.sock, 'GET', '/v1.50/images/json')).json() as Array<{ Id: string; RepoDigests: string[] }>;
+    expect(listed.find((i) => i.Id === baseId)!.RepoDigests).toContain(`${openHost}/api/app@${digest}`);
   });
 
   it('pulls again: up to date, nothing downloaded', async () => {

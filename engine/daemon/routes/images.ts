@@ -5,6 +5,14 @@ import type { Route } from '../http/router.js';
 import { HttpError, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import { familiar, imageFilter, matchingNames, toInspect, toSummary } from '../image-views.js';
+import type { Image } from '../../layers/index.js';
+import { repoDigestsOf } from '../../registry/index.js';
+
+/** The image with the names registries know it by (`repo@sha256:…`), recorded by pull and push. */
+async function withRepoDigests(engine: DaemonEngine, image: Image): Promise<Image> {
+  const recorded = await repoDigestsOf(engine.content, image.id).catch(() => [] as string[]);
+  return recorded.length ? { ...image, repoDigests: [...new Set([...image.repoDigests, ...recorded])] } : image;
+}
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -16,7 +24,7 @@ export const imageRoutes: Route<DaemonEngine>[] = [
       // `all` would also show intermediate build images; Dockling keeps none, so it changes nothing.
       const keep = imageFilter(query.get('filters'));
       const nameMatches = matchingNames(query.get('filters'));
-      const images = (await engine.images.list())
+      const images = (await Promise.all((await engine.images.list()).map((i) => withRepoDigests(engine, i))))
         .filter(keep)
         .map((image) => (nameMatches ? { ...image, names: image.names.filter(nameMatches), repoDigests: image.repoDigests.filter(nameMatches) } : image))
         .map(toSummary);
@@ -27,7 +35,7 @@ export const imageRoutes: Route<DaemonEngine>[] = [
   {
     method: 'GET',
     pattern: /^\/images\/(.+)\/json$/,
-    handler: async ({ res, params, engine }) => sendJSON(res, 200, toInspect(await engine.images.resolve(params[0]!), engine.snapshotter.driver)),
+    handler: async ({ res, params, engine }) => sendJSON(res, 200, toInspect(await withRepoDigests(engine, await engine.images.resolve(params[0]!)), engine.snapshotter.driver)),
   },
   {
     method: 'GET',
