@@ -28,6 +28,7 @@ import { rm } from 'node:fs/promises';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { holdHugetlbForCrun } from '../namespaces/hybrid-cgroups.js';
+import { median, must, sleep, timed } from './common.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(ROOT, 'dist/engine/cli/main.js');
@@ -45,8 +46,6 @@ const CGROUP_PARENTS = ['dockling', 'libpod_parent/conmon', 'libpod_parent'].fla
 
 // ---------------------------------------------------------------- small helpers
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)}s` : `${v.toFixed(0)}ms`);
 
 function line(name: string, ours: string, peer: string, ratio: number, goal: string): void {
@@ -55,28 +54,6 @@ function line(name: string, ours: string, peer: string, ratio: number, goal: str
 
 function sh(cmd: string): string {
   return spawnSync('bash', ['-c', cmd], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout ?? '';
-}
-
-interface Done { ms: number; code: number; stdout: string; stderr: string }
-
-/** Whole-process wall time of one command (like the peer scripts' timer). */
-function timed(cmd: string, args: string[], env?: Record<string, string>): Promise<Done> {
-  return new Promise((resolvePromise, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ ms: performance.now() - t0, code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function must(cmd: string, args: string[], env?: Record<string, string>): Promise<Done> {
-  const r = await timed(cmd, args, env);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-  return r;
 }
 
 function pssOf(pid: number): number {

@@ -29,6 +29,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { rm } from 'node:fs/promises';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, must as mustCommand, sleep } from './common.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(ROOT, 'dist/engine/cli/main.js');
@@ -44,8 +45,6 @@ const REPO = 'bench/big:v1';
 
 // ---------------------------------------------------------------- small helpers
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 const mbps = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
 
@@ -60,28 +59,8 @@ function sh(cmd: string): string {
   return r.stdout;
 }
 
-interface Done { ms: number; code: number; stdout: string; stderr: string }
-
-/** Whole-process wall time of one command, after a `sync` (untimed) so earlier write-back does not land in it. */
-function timed(cmd: string, args: string[], env?: Record<string, string>): Promise<Done> {
-  spawnSync('sync');
-  return new Promise((resolvePromise, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ ms: performance.now() - t0, code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function must(cmd: string, args: string[], env?: Record<string, string>): Promise<Done> {
-  const r = await timed(cmd, args, env);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-  return r;
-}
+/** Timed after a `sync`: earlier write-back must not land in the measurement. */
+const must = (cmd: string, args: string[], env?: Record<string, string>) => mustCommand(cmd, args, env, { sync: true });
 
 /** A port nobody listens on now (the registry binds it a moment later). */
 function freePort(): Promise<number> {
@@ -260,7 +239,6 @@ async function startDaemon(dir: string, registry: string): Promise<Daemon> {
   return { env: { DOCKLING_HOST: `unix://${sock}`, DOCKER_CONFIG: join(dir, 'docker-config') }, dataRoot, stop: stopChild, remove };
 }
 
-const dockling = (d: Daemon, ...args: string[]) => timed(process.execPath, [MAIN, ...args], d.env);
 const mustDockling = (d: Daemon, ...args: string[]) => must(process.execPath, [MAIN, ...args], d.env);
 
 async function imageId(d: Daemon, name: string): Promise<string> {

@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, lstatSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './common.js';
 
 const W = process.env.DOCKLING_BENCH_DIR ?? '/tmp/dockling-bench';
 const RUNS = Number(process.env.DOCKLING_BENCH_RUNS ?? 5);
@@ -44,11 +45,6 @@ function prepareTree(tree: string, targetBytes: number): void {
     if (bytes >= targetBytes) break;
   }
   sh(`touch ${tree}/.complete`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 let seq = 0;

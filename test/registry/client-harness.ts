@@ -4,85 +4,29 @@
 //   - a counting proxy, to see which requests a push or pull really made;
 //   - small images made by hand, of any platform, and stores to put them in.
 // Every server and child process started here is stopped by the returned stop().
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import bcrypt from 'bcryptjs';
 import { pack } from 'tar-stream';
 import { ContentStore, ImageStore, type Image, type ImageConfig } from '../../engine/layers/index.js';
 import { MemorySink, Tracer } from '../../engine/trace/index.js';
 import type { ProgressMessage } from '../../engine/registry/index.js';
+import { DISTRIBUTION_BIN, freePort, htpasswdFile, startDistribution as startPeer } from './server-harness.js';
 
-export const REGISTRY_BIN = '/usr/bin/docker-registry';
+export const REGISTRY_BIN = DISTRIBUTION_BIN;
+export { freePort };
 
-/** A port free right now (the kernel picks one; we close and hand it on). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-export interface Distribution { host: string; url: string; logs: () => string; stop: () => Promise<void> }
+export interface Distribution { host: string; url: string; stop: () => Promise<void> }
 
 // #region start-distribution
-/** docker-registry serving from `dir`, on a free port; `htpasswd` turns Basic auth on. */
+/** docker-registry (server-harness.ts starts it), optionally behind htpasswd with one user. */
 export async function startDistribution(dir: string, opts: { htpasswd?: { username: string; password: string } } = {}): Promise<Distribution> {
-  const port = await freePort();
-  const auth = opts.htpasswd
-    ? `auth:\n  htpasswd:\n    realm: test-realm\n    path: ${join(dir, 'htpasswd')}\n`
-    : '';
-  if (opts.htpasswd) {
-    // cost 4: the registry checks the hash on every request; the default cost would slow each by ~100 ms
-    await writeFile(join(dir, 'htpasswd'), `${opts.htpasswd.username}:${bcrypt.hashSync(opts.htpasswd.password, 4)}\n`);
-  }
-  const config = join(dir, 'config.yml');
-  await writeFile(config, `version: 0.1
-log:
-  level: info
-storage:
-  filesystem:
-    rootdirectory: ${join(dir, 'data')}
-  delete:
-    enabled: true
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:${port}
-  secret: ${randomBytes(8).toString('hex')}
-${auth}`);
-  const child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
-  };
-  const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 15_000; ;) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited early:\n${output}`);
-    const status = await httpStatus(`${url}/v2/`).catch(() => 0);
-    if (status === 200 || status === 401) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`docker-registry did not come up:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { host: `127.0.0.1:${port}`, url, logs: () => output, stop };
+  const htpasswd = opts.htpasswd ? await htpasswdFile(dir, [opts.htpasswd]) : undefined;
+  const peer = await startPeer(htpasswd ? { htpasswd } : {});
+  return { host: new URL(peer.url).host, url: peer.url, stop: peer.stop };
 }
 // #endregion start-distribution
 
