@@ -27,6 +27,7 @@
 // dockling-init forks for the same reason, and its parent, outside, ends as pid 1 ended.
 import { statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
+import { invalid } from '../base/index.js';
 import { resolveInRoot } from '../unionfs/index.js';
 import { NAMESPACE_FLAGS, planInit, quote } from './planner.js';
 import type { InitPlan, Spec } from './types.js';
@@ -69,7 +70,8 @@ export function planFile(plan: InitPlan): Buffer {
   for (const n of plan.join) record(`join ${n.type}`, 'setns', [n.type, n.path]);
   record('unshare', 'unshare', plan.unshare);
   for (const s of plan.steps) for (const [op, ...args] of s.sys) record(s.name, op!, args);
-  if (fields.some((f) => f.includes('\0'))) throw new Error('a plan field holds a NUL byte');
+  const bad = fields.find((f) => f.includes('\0'));
+  if (bad !== undefined) throw invalid('PLAN_FIELD_NUL', `a NUL byte cannot pass to dockling-init: ${JSON.stringify(bad)}`, { field: bad });
   return Buffer.from(fields.map((f) => `${f}\0`).join(''));
 }
 // #endregion plan-file

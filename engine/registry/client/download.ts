@@ -84,7 +84,7 @@ export function blobStream(opts: BlobStreamOptions): Readable {
         }
         if (received === size) return checkDigest(digest, `sha256:${hash.digest('hex')}`);
         // A clean end short of the size: the connection was closed early. Ask for the rest.
-        throw new Error(`connection closed after ${received} of ${size} bytes`);
+        throw new EngineError({ code: 'REGISTRY_UNREACHABLE', kind: 'unavailable', message: `blob ${digest}: connection closed after ${received} of ${size} bytes`, data: { digest, received, size } });
       } catch (err) {
         if (opts.signal?.aborted || !transient(err)) throw err;
         failures = received > before ? 1 : failures + 1;

@@ -10,7 +10,7 @@
 // Layers are stored as blobs, as pulled. Unpacking them into snapshots is chapter 2's work: the
 // daemon passes it as `extract` (as dockerd extracts while pulling), and each layer says
 // "Extracting" then "Pull complete"; without it, "Pull complete" follows the checks directly.
-import { EngineError, invalid, notFound } from '../../base/index.js';
+import { EngineError, internal, invalid, notFound } from '../../base/index.js';
 import {
   familiarName, fullName, parseConfig, parseReference, platformString, repositoryOf, shortId,
   type ContentStore, type Descriptor, type Digest, type Image, type ImageConfig, type LayerInfo, type Reference,
@@ -45,7 +45,7 @@ export async function pull(ctx: ClientContext, opts: PullOptions): Promise<PullR
           span.event('mirror.failed', { mirror: endpoint.url.origin, code: (err as EngineError).code ?? null, message: String((err as Error).message) });
         }
       }
-      throw new Error('unreachable: no endpoint');
+      throw internal('NO_ENDPOINT', `no registry endpoint for ${opts.reference}`, { reference: opts.reference });
     });
   } catch (err) {
     progress.error(err);

@@ -11,6 +11,7 @@
 // The registry hashes what it received and refuses the PUT if the digest differs.
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback, type Readable } from 'node:stream';
+import { internal } from '../../base/index.js';
 import type { ContentStore, Digest } from '../../layers/index.js';
 import type { Span } from '../../trace/index.js';
 import type { BlobOrigin } from './origins.js';
@@ -69,7 +70,7 @@ export async function uploadBlob(o: UploadOptions): Promise<UploadOutcome> {
 
 async function startPlain(repo: RemoteRepository): Promise<URL> {
   const s = await repo.startUpload();
-  if (s.mounted) throw new Error('unreachable: an upload without mount cannot be mounted');
+  if (s.mounted) throw internal('UPLOAD_MOUNTED', 'the registry answered a plain upload as a mount', {});
   return s.location;
 }
 
