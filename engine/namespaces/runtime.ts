@@ -1,12 +1,13 @@
 // The runtime, chapter 3's last piece: what `docker start` does with a container record made
-// (Over 500 lines: start, exit, adopt and the signals share the live-state table and are read
-// together; splitting them is the next clean-up, with the recipe's mounts moving into dockling-init.)
 // by `create`. Every earlier module of the chapter is one step of the recipe below; this file
 // only puts them in order, registers each acquisition for release, and folds the exit back into
 // the record (ExitCode, OOMKilled, FinishedAt) once the shim reports it.
 //
 //   start  1 rootfs  2 user  3 network  4 cgroup  5 bundle  6 ports  7 process (shim)
 //   exit   ports closed, cgroup removed, network disconnected, rootfs unmounted, record updated
+//
+// (Over 500 lines: start, exit, adopt, wait and the signals share the live-state table and the
+// waiters, and are read together; the process helpers at the end are the part to move out next.)
 //
 // The rootfs is the engine's own mount in the host's mount namespace (containerd does the
 // same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
@@ -170,8 +171,9 @@ export class Runtime {
         linux: { ...base.linux, namespaces: base.linux.namespaces.filter((n) => n.type !== 'network' || net.mode !== 'host') },
       };
       await writeBundle({ dir: bundle, spec: oci ? ociSpec(spec, { id, runtime: oci.name, netnsPath: net.netnsPath }) : spec });
-      //    and the command found in the root before anything runs: not found → 127, not executable → 126
-      lookupCommand({ rootfs, args: spec.process.args, env: spec.process.env ?? [], cwd: spec.process.cwd, mountedAt: mounts.map((m) => m.destination) });
+      //    and, under runc or crun, the command found in the root before anything runs: not
+      //    found → 127, not executable → 126 (dockling-init reports that itself, on its readiness pipe)
+      if (oci) lookupCommand({ rootfs, args: spec.process.args, env: spec.process.env ?? [], cwd: spec.process.cwd, mountedAt: mounts.map((m) => m.destination) });
       // 6. published ports: a proxy in the daemon towards the container's address
       const ports = net.ip ? await publish(record, net.ip, span) : undefined;
       if (ports) undo.push(() => ports.close());
@@ -226,7 +228,8 @@ export class Runtime {
         ? `exec: "${cmd}": executable file not found in $PATH`
         : `exec: "${cmd}": ${reason.toLowerCase()}`}`;
     }
-    await this.saveState(id, (s) => ({ ...s, Error: message }));
+    // As with dockerd, a container whose process never ran stays "created", with the status and the error.
+    await this.saveState(id, (s) => ({ ...s, Status: 'created', Running: false, Paused: false, Pid: 0, ExitCode: status, Error: message }));
     const code = status === 127 || status === 126 ? 'CONTAINER_EXEC_FAILED' : 'CONTAINER_START_FAILED';
     throw new EngineError({ code, kind: 'internal', message, data: { id, exitCode: status } });
   }
