@@ -33,6 +33,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "resize-lines.h"
 
 /* Errors go to stderr, which is still the daemon's pipe (only the child's stdio is the
  * terminal); 125 is Docker's "the engine failed", as for dockling-init's own failures. */
@@ -131,17 +132,7 @@ static int read_resize(int fd) {
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return -1;
 	if (n < 0) return fd;
 	resize_len += (size_t)n;
-	resize_buf[resize_len] = 0;
-	char *line = resize_buf, *nl;
-	while ((nl = strchr(line, '\n'))) {
-		unsigned rows, cols;
-		*nl = 0;
-		if (sscanf(line, "%u %u", &rows, &cols) == 2) set_size(rows, cols);
-		line = nl + 1;
-	}
-	resize_len = strlen(line);
-	memmove(resize_buf, line, resize_len);
-	if (resize_len == sizeof resize_buf - 1) resize_len = 0; /* garbage without a newline */
+	resize_lines(resize_buf, &resize_len, sizeof resize_buf, set_size);
 	return fd;
 }
 

@@ -45,6 +45,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "resize-lines.h"
 
 #define LINE_MAX_BYTES 16384 /* Docker splits longer lines into 16 KiB pieces too */
 
@@ -305,17 +306,7 @@ static void read_resize(void) {
   ssize_t n = read(resize_fd, resize_buf + resize_len, sizeof resize_buf - 1 - resize_len);
   if (n <= 0) return;
   resize_len += (size_t)n;
-  resize_buf[resize_len] = 0;
-  char *line = resize_buf, *nl;
-  while ((nl = strchr(line, '\n'))) {
-    unsigned rows, cols;
-    *nl = 0;
-    if (sscanf(line, "%u %u", &rows, &cols) == 2) set_size(rows, cols);
-    line = nl + 1;
-  }
-  resize_len = strlen(line);
-  memmove(resize_buf, line, resize_len);
-  if (resize_len == sizeof resize_buf - 1) resize_len = 0; /* garbage without a newline: drop it */
+  resize_lines(resize_buf, &resize_len, sizeof resize_buf, set_size);
 }
 
 /* Child side: make the slave our controlling terminal. setsid() first, because only a session
