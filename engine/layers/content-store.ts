@@ -19,6 +19,11 @@ export interface WriteOptions {
   expected?: Digest;
   /** The size the bytes must have; a longer stream is cut off as soon as it passes it. */
   expectedSize?: number;
+  /**
+   * Kept out of sight until this also resolves: the bytes are being checked elsewhere as they
+   * pass (a pull unpacking a layer checks its diffID), and a rejection discards them.
+   */
+  gate?: Promise<unknown>;
   span?: Span;
 }
 
@@ -116,6 +121,7 @@ export class ContentStore {
       try {
         const { digest, size } = await this.streamToIngest(data, ingest, opts.expectedSize);
         checkBlob({ digest, size, expected: opts.expected, expectedSize: opts.expectedSize });
+        if (opts.gate) await opts.gate;
         const target = this.path(digest);
         if (await exists(target)) {
           await rm(ingest, { force: true });
@@ -139,7 +145,14 @@ export class ContentStore {
     const hasher = new DigestStream();
     // `flush` fsyncs the file before it is closed: the bytes are on disk before the rename.
     const out = createWriteStream(ingest, { flags: 'wx', mode: 0o644, flush: true });
-    await pipeline(source, sizeLimit(limit), hasher, out);
+    try {
+      await pipeline(source, sizeLimit(limit), hasher, out);
+    } catch (err) {
+      // A source that fails at once can beat open(2): wait for the file to be closed, so the
+      // caller's rm finds it, instead of removing nothing and leaving it to appear after.
+      if (!out.closed) await new Promise<void>((r) => out.once('close', () => r()));
+      throw err;
+    }
     return { digest: hasher.digest(), size: hasher.bytes };
   }
 

@@ -17,7 +17,7 @@ import { hexOf, parseDigest, shortId } from './digest.js';
 import { configMediaTypeFor, parseConfig, parseDocument, parseManifest, selectPlatform } from './manifest.js';
 import { MediaType, layerCompression, layerMediaType, sniffCompression, type Compression } from './media-types.js';
 import { familiarName, fullName, parseReference, repositoryOf } from './reference.js';
-import type { Descriptor, Digest, HistoryEntry, Image, ImageConfig, ImageIndex, LayerInfo, Manifest, Reference } from './types.js';
+import type { Descriptor, Digest, HistoryEntry, Image, ImageConfig, ImageIndex, LayerDigests, LayerInfo, Manifest, Reference } from './types.js';
 
 /** The annotation containerd (and `docker save` since v25) puts the full image name in. */
 export const NAME_ANNOTATION = 'io.containerd.image.name';
@@ -171,9 +171,20 @@ export class ImageStore {
   /**
    * Stores a layer blob as given (gzip or plain tar) and learns both its names in one pass:
    * the digest of the bytes stored, and the diffID of the tar inside (gunzipped on the fly).
+   * `unpacked`: the same bytes are being unpacked as they pass (a pull, chapter 4), which learns
+   * and checks the diffID itself — so no second gunzip here, and the blob is stored only once
+   * that unpack has succeeded.
    */
-  async ingestLayer(source: Readable, opts: { expectedDigest?: Digest; expectedDiffID?: Digest; mediaType?: string; span?: Span } = {}): Promise<LayerInfo> {
+  async ingestLayer(source: Readable, opts: { expectedDigest?: Digest; expectedDiffID?: Digest; mediaType?: string; unpacked?: Promise<LayerDigests & { compression: Compression }>; span?: Span } = {}): Promise<LayerInfo> {
     return this.tracer.span({ chapter: 'layers', op: 'layer.ingest', parent: opts.span, data: { expectedDigest: opts.expectedDigest ?? null } }, async (span) => {
+      if (opts.unpacked) {
+        const { digest, size } = await this.content.write(source, { expected: opts.expectedDigest, gate: opts.unpacked, span });
+        const u = await opts.unpacked;
+        const info: LayerInfo = { digest, diffID: u.diffID, size, uncompressedSize: u.uncompressedSize, mediaType: opts.mediaType ?? layerMediaType(u.compression) };
+        await this.saveLayerInfo(info);
+        span.event('layer.stored', { ...info, unpacked: true });
+        return info;
+      }
       const tap = new DiffIDTap(opts.mediaType ? layerCompression(opts.mediaType) : undefined, opts.expectedDiffID);
       const tapped = pipelineCb(source, tap, () => {});
       const { digest, size } = await this.content.write(tapped, { expected: opts.expectedDigest, span });

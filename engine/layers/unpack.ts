@@ -22,6 +22,7 @@ import { EngineError, invalid } from '../base/index.js';
 import type { Span } from '../trace/index.js';
 import type { Digest, LayerDigests } from './types.js';
 import { openLayerStream, tarError } from './layer-stream.js';
+import type { Compression } from './media-types.js';
 import { ParentGuard, checkSymlinkTarget, cleanEntryName, cleanHardlinkTarget, parentOf } from './tar-safety.js';
 import { classifyWhiteout, hideLower, hideLowerChildren, OVERLAY_OPAQUE_XATTR, OVERLAY_WHITEOUT } from './whiteouts.js';
 import { PAX_XATTR_PREFIX, isAllowedLayerXattr, setXattr, writeXattrs, type Xattrs } from './xattrs.js';
@@ -38,6 +39,7 @@ export interface UnpackOptions {
 }
 
 export interface UnpackResult extends LayerDigests {
+  compression: Compression;
   files: number;
   whiteouts: number;
 }
@@ -322,7 +324,7 @@ async function unpack(opts: UnpackOptions, span: Span | undefined): Promise<Unpa
   verify(digests, opts.expected);
   span?.event('layer.applied', { files: applier.files, bytes: applier.bytes, xattrs: applier.xattrs.size, compression: layer.compression });
   span?.event('layer.whiteouts', { count: applier.whiteouts, paths: applier.whiteoutPaths.slice(0, 1000) });
-  return { ...digests, files: applier.files, whiteouts: applier.whiteouts };
+  return { ...digests, compression: layer.compression, files: applier.files, whiteouts: applier.whiteouts };
 }
 
 function verify(d: LayerDigests, expected: UnpackOptions['expected']): void {

@@ -7,7 +7,7 @@
 // Layout: <root>/metadata.json, <root>/snapshots/<id>/fs.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../base/index.js';
+import { invalid, run } from '../base/index.js';
 import type { Span, Tracer } from '../trace/index.js';
 import { readOnlyBind } from './mount.js';
 import { SnapshotMeta, refuseIfMounted, requireKind } from './snapshot-meta.js';
@@ -15,6 +15,8 @@ import type { MountPlan, SnapshotInfo, Snapshotter } from './types.js';
 
 export class CopySnapshotter implements Snapshotter {
   readonly driver = 'copy' as const;
+  // A layer's tree starts as a full copy of the one below: it cannot be unpacked first.
+  readonly unpacksAlone = false;
   private readonly meta: SnapshotMeta;
   private readonly dir: string;
   private readonly tracer: Tracer;
@@ -57,8 +59,9 @@ export class CopySnapshotter implements Snapshotter {
     });
   }
 
-  commit(name: string, key: string): Promise<void> {
+  commit(name: string, key: string, opts: { parent?: string } = {}): Promise<void> {
     return this.trace('snapshot.commit', { name, key }, async () => {
+      if (opts.parent !== undefined) throw invalid('SNAPSHOT_PARENT_TOO_LATE', `the copy driver cannot give snapshot ${key} a parent at commit: its tree starts as a copy of the parent`, { key, parent: opts.parent });
       await this.meta.commit(name, key);
     });
   }

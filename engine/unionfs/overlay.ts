@@ -15,6 +15,8 @@ import type { MountPlan, SnapshotInfo, Snapshotter } from './types.js';
 
 export class OverlaySnapshotter implements Snapshotter {
   readonly driver = 'overlay' as const;
+  // A layer's directory is its own changes only (whiteouts included): what is below does not matter.
+  readonly unpacksAlone = true;
   private readonly meta: SnapshotMeta;
   private readonly dir: string;
   private readonly tracer: Tracer;
@@ -55,9 +57,9 @@ export class OverlaySnapshotter implements Snapshotter {
     });
   }
 
-  commit(name: string, key: string): Promise<void> {
-    return this.trace('snapshot.commit', { name, key }, async () => {
-      await this.meta.commit(name, key);
+  commit(name: string, key: string, opts: { parent?: string } = {}): Promise<void> {
+    return this.trace('snapshot.commit', { name, key, ...(opts.parent ? { parent: opts.parent } : {}) }, async () => {
+      await this.meta.commit(name, key, opts.parent);
     });
   }
 

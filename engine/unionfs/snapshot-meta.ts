@@ -85,15 +85,25 @@ export class SnapshotMeta {
     });
   }
 
-  /** Renames the active snapshot `key` to the committed snapshot `name` (same id, same dirs). */
-  commit(name: string, key: string): Promise<SnapshotInfo> {
+  /**
+   * Renames the active snapshot `key` to the committed snapshot `name` (same id, same dirs).
+   * `parent`: set now, for a snapshot prepared with none (a layer unpacked before the layers
+   * below it were, which only a driver whose layers stand alone allows); it must be committed.
+   */
+  commit(name: string, key: string, parent?: string): Promise<SnapshotInfo> {
     return this.update((meta) => {
       const info = meta.snapshots[key];
       if (!info) throw notFound('SNAPSHOT_NOT_FOUND', `snapshot ${key} does not exist`, { key });
       if (info.kind !== 'active') throw invalid('SNAPSHOT_NOT_ACTIVE', `snapshot ${key} is ${info.kind}; only an active snapshot can be committed`, { key, kind: info.kind });
       if (meta.snapshots[name]) throw new EngineError({ code: 'SNAPSHOT_EXISTS', kind: 'already-exists', message: `snapshot ${name} already exists`, data: { key: name } });
+      if (parent !== undefined) {
+        if (info.parent !== undefined) throw invalid('SNAPSHOT_HAS_PARENT', `snapshot ${key} already has the parent ${info.parent}`, { key, parent: info.parent });
+        const p = meta.snapshots[parent];
+        if (!p) throw notFound('SNAPSHOT_NOT_FOUND', `parent snapshot ${parent} does not exist`, { key: parent });
+        if (p.kind !== 'committed') throw invalid('SNAPSHOT_PARENT_NOT_COMMITTED', `parent snapshot ${parent} is ${p.kind}, not committed`, { key: parent, kind: p.kind });
+      }
       delete meta.snapshots[key];
-      const committed: SnapshotInfo = { ...info, key: name, kind: 'committed' };
+      const committed: SnapshotInfo = { ...info, key: name, kind: 'committed', ...(parent !== undefined ? { parent } : {}) };
       meta.snapshots[name] = committed;
       return committed;
     });

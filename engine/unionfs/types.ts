@@ -66,8 +66,18 @@ export interface Snapshotter {
   prepare(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<MountPlan>;
   /** Makes a read-only snapshot of `parent`. */
   view(key: string, parent?: string): Promise<MountPlan>;
-  /** Turns the active snapshot `key` into the committed snapshot `name` (a chainID for layers). */
-  commit(name: string, key: string): Promise<void>;
+  /**
+   * Whether a layer's directory holds only that layer's own changes, so it can be unpacked before
+   * the layers below it are (overlay: yes; copy: no, its directory starts as a copy of the parent).
+   * A pull then unpacks every layer as its bytes arrive, and commits them bottom-up, each naming
+   * its parent at commit.
+   */
+  readonly unpacksAlone: boolean;
+  /**
+   * Turns the active snapshot `key` into the committed snapshot `name` (a chainID for layers).
+   * `opts.parent` names its parent now, for one prepared without (only when `unpacksAlone`).
+   */
+  commit(name: string, key: string, opts?: { parent?: string }): Promise<void>;
   /** Removes a snapshot; refuses (SNAPSHOT_IN_USE, conflict) while another snapshot has it as parent. */
   remove(key: string): Promise<void>;
   /** The mount plan of an existing active or view snapshot. */

@@ -8,9 +8,13 @@
 //     3. unpack the layer tar into it, in the driver's whiteout form, digests checked
 //     4. commit(chainID, 'extract-…')                      now other images can share it
 //   on any failure the active snapshot is removed: nothing half-unpacked stays.
+// A pull does better than "download, then unpack" where the driver allows (PullUnpacker below):
+// an overlay layer's directory holds only its own changes, so every layer is unpacked from its
+// bytes as they arrive — one pass for digest, diffID and files — and committed bottom-up after.
 import { randomBytes } from 'node:crypto';
+import { PassThrough, type Writable } from 'node:stream';
 import { KeyedMutex } from '../base/index.js';
-import { chainIDs, unpackLayer, type ContentStore, type Image, type LayerInfo } from '../layers/index.js';
+import { chainIDs, unpackLayer, type ContentStore, type Digest, type Image, type LayerInfo, type UnpackResult } from '../layers/index.js';
 import type { Span } from '../trace/index.js';
 import type { Snapshotter } from './types.js';
 
@@ -22,6 +26,13 @@ function lockFor(s: Snapshotter): KeyedMutex {
   let m = locks.get(s);
   if (!m) locks.set(s, (m = new KeyedMutex()));
   return m;
+}
+
+/** Takes the lock on `key` and keeps it until the function it resolves to is called. */
+function hold(m: KeyedMutex, key: string): Promise<() => void> {
+  return new Promise((acquired) => {
+    void m.run(key, () => new Promise<void>((release) => acquired(release)));
+  });
 }
 
 async function exists(s: Snapshotter, key: string): Promise<boolean> {
@@ -94,3 +105,101 @@ export async function unpackImage(args: {
   }
   return parent;
 }
+
+// #region pull-unpack
+/** A layer being unpacked from its download: its active snapshot, and the lock on its chainID. */
+interface Streamed { key: string; sink: PassThrough; unpacked: Promise<UnpackResult>; release: () => void; span?: Span }
+
+/**
+ * A pull's layers into committed snapshots (the daemon hands one to the registry client once the
+ * config names the diffIDs). Where the driver lets a layer be unpacked alone, `stream(i)` gives
+ * the download a place to write layer i's bytes as they arrive; the unpack counts and checks the
+ * digest and diffID on the way. `layer(i)` is called bottom-up, once layer i and those below are
+ * stored: it commits a streamed layer (naming its parent now), or unpacks one from the store.
+ * A chainID is locked from its stream's start to its commit: a second pull of the same layer
+ * waits, then finds it committed.
+ */
+export class PullUnpacker {
+  private readonly ids: string[];
+  private readonly streamed = new Map<number, Streamed>();
+
+  constructor(private readonly a: { layers: Array<{ digest: Digest; diffID: Digest }>; content: ContentStore; snapshotter: Snapshotter; span?: Span }) {
+    this.ids = chainIDs(a.layers.map((l) => l.diffID));
+  }
+
+  /** Where layer `index`'s bytes go as they download, or undefined: unpacked later (or already). */
+  async stream(index: number): Promise<{ sink: Writable; unpacked: Promise<UnpackResult> } | undefined> {
+    const s = this.a.snapshotter;
+    if (!s.unpacksAlone) return undefined;
+    const chainID = this.ids[index]!;
+    const layer = this.a.layers[index]!;
+    const release = await hold(lockFor(s), chainID);
+    try {
+      if (await exists(s, chainID)) {
+        release();
+        return undefined;
+      }
+      const span = this.a.span?.child('unionfs', 'snapshot.unpack', { chainID, digest: layer.digest, diffID: layer.diffID, parent: this.ids[index - 1] ?? null, streamed: true });
+      // No parent yet: it is named at commit, once the layers below are committed.
+      const key = `extract-${randomBytes(6).toString('hex')}`;
+      await s.prepare(key);
+      const target = await s.unpackTarget(key);
+      const sink = new PassThrough({ highWaterMark: 1024 * 1024 });
+      const unpacked = unpackLayer({ source: sink, target: target.dir, whiteouts: target.whiteouts, expected: layer, span });
+      unpacked.catch(() => {}); // awaited in layer() or cancel()
+      this.streamed.set(index, { key, sink, unpacked, release, span });
+      return { sink, unpacked };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Layer `index` (stored, as are those below) committed; `onPhase` for "Extracting" and "Pull complete". */
+  async layer(index: number, stored: LayerInfo, onPhase: (phase: 'start' | 'done') => void): Promise<void> {
+    const s = this.a.snapshotter;
+    const chainID = this.ids[index]!;
+    const parent = this.ids[index - 1];
+    const st = this.streamed.get(index);
+    onPhase('start');
+    if (!st) {
+      await lockFor(s).run(chainID, () => unpackOne({ layer: stored, chainID, parent, content: this.a.content, snapshotter: s, span: this.a.span }));
+      onPhase('done');
+      return;
+    }
+    this.streamed.delete(index);
+    try {
+      const r = await st.unpacked;
+      try {
+        await s.commit(chainID, st.key, parent ? { parent } : {});
+        st.span?.end({ chainID, digest: r.digest, diffID: r.diffID, files: r.files, whiteouts: r.whiteouts, bytes: r.uncompressedSize, skipped: false });
+      } catch (err) {
+        // Committed meanwhile by something outside this daemon's locks: as good as ours.
+        if ((err as { code?: string }).code !== 'SNAPSHOT_EXISTS') throw err;
+        await s.remove(st.key);
+        st.span?.end({ chainID, skipped: true });
+      }
+    } catch (err) {
+      await s.remove(st.key).catch(() => {});
+      st.span?.fail(err, { chainID });
+      throw err;
+    } finally {
+      st.release();
+    }
+    onPhase('done');
+  }
+
+  /** The pull failed: unpacks still going are stopped, and their snapshots removed. */
+  async cancel(reason: unknown): Promise<void> {
+    const left = [...this.streamed.values()];
+    this.streamed.clear();
+    await Promise.all(left.map(async (st) => {
+      st.sink.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+      await st.unpacked.catch(() => {});
+      await this.a.snapshotter.remove(st.key).catch(() => {});
+      st.span?.fail(reason);
+      st.release();
+    }));
+  }
+}
+// #endregion pull-unpack

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EngineError } from '../../base/index.js';
 import { familiarRepository, parseReference, type Platform } from '../../layers/index.js';
-import { unpackImage } from '../../unionfs/index.js';
+import { PullUnpacker } from '../../unionfs/index.js';
 import type { ProgressMessage } from '../../registry/index.js';
 import type { Route, RequestContext } from '../http/router.js';
 import { HttpError, readBody, sendJSON } from '../http/respond.js';
@@ -39,9 +39,7 @@ export async function pullImage(ctx: RequestContext<DaemonEngine>): Promise<void
       reference, store: engine.images, content: engine.content, auth: registryAuth(req.headers['x-registry-auth']), signal,
       onProgress: forwardTo(stream), ...(platform ? { platform } : {}),
       // Unpacked into snapshots as it is pulled, as dockerd extracts: the first run starts at once.
-      extract: async (layers, onLayer) => {
-        await unpackImage({ image: { layers }, content: engine.content, snapshotter: engine.snapshotter, span: ctx.span, onLayer });
-      },
+      unpack: (layers) => new PullUnpacker({ layers, content: engine.content, snapshotter: engine.snapshotter, span: ctx.span }),
     });
   } catch (err) {
     if (!stream.opened) throw err; // the router answers with the error's status

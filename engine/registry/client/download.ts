@@ -8,7 +8,9 @@
 // Never more than the descriptor's size: a server sending more is cut off at once, naming
 // the digest, before it can fill the disk. And the stream hashes what it hands on: bytes that
 // do not have the blob's digest end it with DIGEST_MISMATCH before the store's own checks
-// (the diffID, computed downstream, would otherwise be the first to notice a changed layer).
+// (the diffID, computed downstream, would otherwise be the first to notice a changed layer) —
+// unless the reader counts the digest first itself (`checked: false`: a layer unpacked as it
+// arrives checks its digest before its diffID), and the bytes need not be hashed twice.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { EngineError, invalid } from '../../base/index.js';
@@ -27,6 +29,8 @@ export interface BlobStreamOptions {
   span?: Span;
   /** Broken connections in a row (without a byte received) before giving up. */
   retries?: number;
+  /** Hash the bytes and end with DIGEST_MISMATCH if they differ (default); false: the reader does. */
+  checked?: boolean;
 }
 
 /** Errors worth another try: the network, not the registry's answer. */
@@ -52,7 +56,7 @@ export function blobStream(opts: BlobStreamOptions): Readable {
   async function* bytes(): AsyncGenerator<Buffer> {
     let received = 0;
     let failures = 0;
-    const hash = createHash('sha256');
+    const hash = opts.checked === false ? undefined : createHash('sha256');
     for (;;) {
       const before = received;
       try {
@@ -78,11 +82,11 @@ export function blobStream(opts: BlobStreamOptions): Readable {
             res.body.destroy();
             throw invalid('SIZE_MISMATCH', `blob ${digest}: the registry sent more than the ${size} bytes its descriptor says`, { digest, expectedSize: size });
           }
-          hash.update(chunk);
+          hash?.update(chunk);
           opts.onBytes?.(received);
           yield chunk;
         }
-        if (received === size) return checkDigest(digest, `sha256:${hash.digest('hex')}`);
+        if (received === size) return hash && checkDigest(digest, `sha256:${hash.digest('hex')}`);
         // A clean end short of the size: the connection was closed early. Ask for the rest.
         throw new EngineError({ code: 'REGISTRY_UNREACHABLE', kind: 'unavailable', message: `blob ${digest}: connection closed after ${received} of ${size} bytes`, data: { digest, received, size } });
       } catch (err) {

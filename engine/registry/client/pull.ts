@@ -8,8 +8,11 @@
 //      match — a bad byte fails the pull naming the digest, and leaves nothing behind;
 //   5. the image named in the image store, and what the registry calls it remembered.
 // Layers are stored as blobs, as pulled. Unpacking them into snapshots is chapter 2's work: the
-// daemon passes it as `extract` (as dockerd extracts while pulling), and each layer says
-// "Extracting" then "Pull complete"; without it, "Pull complete" follows the checks directly.
+// daemon passes it as `unpack`, and each layer says "Extracting" then "Pull complete"; without
+// it, "Pull complete" follows the checks directly. Where the snapshotter allows, a layer's bytes
+// go to the store and to the unpacker at once, as they arrive: one pass counts the digest and
+// the diffID and writes the files, and the blob is kept only if the unpack agrees.
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { EngineError, internal, invalid, notFound } from '../../base/index.js';
 import {
   familiarName, fullName, parseConfig, parseReference, platformString, repositoryOf, shortId,
@@ -24,7 +27,7 @@ import { resolveManifest, type ResolvedManifest } from './manifests.js';
 import { recordOrigin, recordRepoDigest } from './origins.js';
 import { Progress } from './progress.js';
 import type { RemoteRepository } from './repository.js';
-import type { PullOptions, PullResult } from './types.js';
+import type { PullOptions, PullResult, PullUnpack } from './types.js';
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
@@ -131,9 +134,10 @@ function checkPlatform(resolved: ResolvedManifest, config: ImageConfig, a: PullF
   }
 }
 
-/** The layers downloaded, with `extract` (if any) following them layer by layer. */
+/** The layers downloaded, with the unpacker (if any) following them layer by layer. */
 async function pullAndExtract(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig }): Promise<LayerInfo[]> {
   const n = a.manifest.manifest.layers.length;
+  const unpacker = a.unpack?.(a.manifest.manifest.layers.map((d, i) => ({ digest: d.digest, diffID: a.config.rootfs.diff_ids[i]! })));
   const stored = Array.from({ length: n }, () => {
     let resolve!: (l: StoredLayer) => void;
     let reject!: (e: unknown) => void;
@@ -141,16 +145,14 @@ async function pullAndExtract(ctx: ClientContext, a: PullFrom & { repo: RemoteRe
     promise.catch(() => {}); // a failed pull rejects them all; pullLayers' own error is the one thrown
     return { promise, resolve, reject };
   });
-  const extract = a.extract;
-  const extraction = extract
+  const extraction = unpacker
     ? (async () => {
         for (let i = 0; i < n; i++) {
           const below = await Promise.all(stored.slice(0, i + 1).map((s) => s.promise));
           const me = below[i]!;
-          // Unpacking the prefix: the snapshotter skips the layers below, already done. Only a
-          // layer downloaded now is reported; an "Already exists" one says nothing more.
-          await extract(below.map(plain), (j, phase) => {
-            if (j !== i || me.existed) return;
+          // Only a layer downloaded now is reported; an "Already exists" one says nothing more.
+          await unpacker.layer(i, plain(me), (phase) => {
+            if (me.existed) return;
             if (phase === 'start') a.progress.bytes('Extracting', shortId(me.digest), me.size, me.size);
             else a.progress.status('Pull complete', shortId(me.digest));
           });
@@ -158,14 +160,30 @@ async function pullAndExtract(ctx: ClientContext, a: PullFrom & { repo: RemoteRe
       })()
     : Promise.resolve();
   try {
-    const layers = await pullLayers(ctx, { ...a, onStored: (i, l) => stored[i]!.resolve(l) });
+    const layers = await pullLayers(ctx, { ...a, unpacker, onStored: (i, l) => stored[i]!.resolve(l) });
     await extraction;
     return layers.map(plain);
   } catch (err) {
     for (const s of stored) s.reject(err);
     await extraction.catch(() => {});
+    await unpacker?.cancel(err);
     throw err;
   }
+}
+
+/** The download's bytes to the store and to the unpacker at once, at the slower one's pace; an error stops both. */
+function split(source: Readable, sink: Writable): Readable {
+  const toStore = new PassThrough({ highWaterMark: 1024 * 1024 });
+  // The store opens its file before it reads: an error in between must not go unheard. Its
+  // reader still gets it (a stream already failed is reported as failed when read).
+  toStore.on('error', () => {});
+  source.on('error', (err) => {
+    toStore.destroy(err);
+    sink.destroy(err);
+  });
+  source.pipe(toStore);
+  source.pipe(sink);
+  return toStore;
 }
 
 type StoredLayer = LayerInfo & { existed?: boolean };
@@ -173,9 +191,9 @@ const plain = ({ existed: _existed, ...l }: StoredLayer): LayerInfo => l;
 
 // #region layers
 /** Every layer into the store, `maxConcurrentDownloads` at a time; returns them in manifest order. */
-async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig; onStored?: (index: number, layer: StoredLayer) => void }): Promise<StoredLayer[]> {
+async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig; unpacker?: PullUnpack; onStored?: (index: number, layer: StoredLayer) => void }): Promise<StoredLayer[]> {
   const { store, content, progress, span, repo } = a;
-  const layers = a.manifest.manifest.layers.map((desc, i) => ({ desc, diffID: a.config.rootfs.diff_ids[i]!, id: shortId(desc.digest) }));
+  const layers = a.manifest.manifest.layers.map((desc, i) => ({ desc, diffID: a.config.rootfs.diff_ids[i]!, id: shortId(desc.digest), index: i }));
   // The first message per layer says whether it is needed; then those beyond the limit wait.
   const present = await Promise.all(layers.map((l) => content.has(l.desc.digest)));
   // The same blob twice in one manifest (an empty layer, say) is fetched once.
@@ -201,19 +219,24 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
     await mapLimit(toFetch, ctx.maxConcurrentDownloads, async (l) => {
       const s = span.child('registry', 'blob.pull', { digest: l.desc.digest, size: l.desc.size, kind: 'layer' });
       try {
+        const unpacking = await a.unpacker?.stream(l.index);
         const source = blobStream({
-          repo, digest: l.desc.digest, size: l.desc.size, signal: abort.signal, span: s,
+          repo, digest: l.desc.digest, size: l.desc.size, signal: abort.signal, span: s, checked: !unpacking,
           onBytes: (n) => {
             progress.bytes('Downloading', l.id, n, l.desc.size);
             if (n === l.desc.size) progress.status('Verifying Checksum', l.id);
           },
         });
         abort.signal.addEventListener('abort', () => source.destroy(abortError(l.desc.digest)), { once: true });
-        const info = await store.ingestLayer(source, { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, span: s });
+        // A failed unpack (a bad tar, a wrong diffID) stops the download at once.
+        unpacking?.unpacked.catch((err: unknown) => source.destroy(err as Error));
+        const info = unpacking
+          ? await store.ingestLayer(split(source, unpacking.sink), { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, unpacked: unpacking.unpacked, span: s })
+          : await store.ingestLayer(source, { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, span: s });
         fetched.set(l.desc.digest, info);
         layers.forEach((o, i) => o.desc.digest === l.desc.digest && a.onStored?.(i, info));
         progress.status('Download complete', l.id);
-        if (!a.extract) progress.status('Pull complete', l.id);
+        if (!a.unpacker) progress.status('Pull complete', l.id);
         s.end({ skipped: false, diffID: info.diffID });
       } catch (err) {
         const named = namingLayer(err, l.desc.digest);

@@ -15,7 +15,8 @@
 //
 // A push walks the same road backwards: HEAD each blob, mount it from another repository of
 // the same registry when one is known to have it, upload the rest, PUT the manifest last.
-import type { ContentStore, Digest, ImageStore, LayerInfo, Platform } from '../../layers/index.js';
+import type { Writable } from 'node:stream';
+import type { Compression, ContentStore, Digest, ImageStore, LayerDigests, LayerInfo, Platform } from '../../layers/index.js';
 import type { Tracer } from '../../trace/index.js';
 import type { CredentialStore } from './credentials.js';
 
@@ -80,10 +81,24 @@ export interface PullOptions {
   /** Credentials sent with this pull (the CLI's X-Registry-Auth); else the credential store's. */
   auth?: Credentials;
   /**
-   * Unpacks the stored layers (bottom first) before the image is named; reports each layer
-   * before and after, for "Extracting" and "Pull complete". The daemon unpacks into snapshots.
+   * Who unpacks the layers before the image is named (the daemon: into snapshots), made once the
+   * config names each layer's diffID. Without it the layers are only stored.
    */
-  extract?: (layers: LayerInfo[], onLayer: (index: number, phase: 'start' | 'done') => void) => Promise<void>;
+  unpack?: (layers: Array<{ digest: Digest; diffID: Digest }>) => PullUnpack;
+}
+
+/** What a pull asks of whoever unpacks its layers. */
+export interface PullUnpack {
+  /**
+   * Layer `index` is about to download: somewhere to write its bytes as they arrive, and the
+   * unpack's outcome (the digest and diffID it counted, already checked against the config);
+   * or undefined, and the layer is unpacked from the store by `layer()`.
+   */
+  stream(index: number): Promise<{ sink: Writable; unpacked: Promise<LayerDigests & { compression: Compression }> } | undefined>;
+  /** Layer `index` and all below it are stored: made ready, bottom first; `onPhase` for "Extracting" and "Pull complete". */
+  layer(index: number, stored: LayerInfo, onPhase: (phase: 'start' | 'done') => void): Promise<void>;
+  /** The pull failed: whatever was started is undone. */
+  cancel(reason: unknown): Promise<void>;
 }
 
 export interface PullResult {
