@@ -8,7 +8,7 @@ export { OverlaySnapshotter } from './overlay.js';
 export { CopySnapshotter } from './copy.js';
 export { mountPlan, unmount, withMounted, mountArgv, readOnlyBind, readMountInfo, mountsUsing } from './mount.js';
 export type { MountInfo } from './mount.js';
-export { unpackImage, PullUnpacker } from './unpack-image.js';
+export { unpackImage, PullUnpacker, removeUnusedLayers } from './unpack-image.js';
 export { changes } from './changes.js';
 export { packChanges } from './pack-changes.js';
 // The union view of an image's layers (what the site's layer diagram draws).

@@ -28,6 +28,27 @@ function lockFor(s: Snapshotter): KeyedMutex {
   return m;
 }
 
+// Layers a pull has committed (or found committed) but not yet named in an image: held here
+// until the pull ends, so that removeUnusedLayers() does not take them for unused meanwhile.
+const leases = new WeakMap<Snapshotter, Map<string, number>>();
+
+function lease(s: Snapshotter, keys: string[]): () => void {
+  let held = leases.get(s);
+  if (!held) leases.set(s, (held = new Map()));
+  const map = held;
+  for (const k of keys) map.set(k, (map.get(k) ?? 0) + 1);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    for (const k of keys) {
+      const n = (map.get(k) ?? 1) - 1;
+      if (n > 0) map.set(k, n);
+      else map.delete(k);
+    }
+  };
+}
+
 /** Takes the lock on `key` and keeps it until the function it resolves to is called. */
 function hold(m: KeyedMutex, key: string): Promise<() => void> {
   return new Promise((acquired) => {
@@ -122,9 +143,11 @@ interface Streamed { key: string; sink: PassThrough; unpacked: Promise<UnpackRes
 export class PullUnpacker {
   private readonly ids: string[];
   private readonly streamed = new Map<number, Streamed>();
+  private readonly unlease: () => void;
 
   constructor(private readonly a: { layers: Array<{ digest: Digest; diffID: Digest }>; content: ContentStore; snapshotter: Snapshotter; span?: Span }) {
     this.ids = chainIDs(a.layers.map((l) => l.diffID));
+    this.unlease = lease(a.snapshotter, this.ids);
   }
 
   /** Where layer `index`'s bytes go as they download, or undefined: unpacked later (or already). */
@@ -189,17 +212,53 @@ export class PullUnpacker {
     onPhase('done');
   }
 
-  /** The pull failed: unpacks still going are stopped, and their snapshots removed. */
-  async cancel(reason: unknown): Promise<void> {
+  /** The pull is over (its image named, or `failure`): unpacks still going are stopped and removed; the layers are let go. */
+  async end(failure?: unknown): Promise<void> {
     const left = [...this.streamed.values()];
     this.streamed.clear();
     await Promise.all(left.map(async (st) => {
-      st.sink.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+      st.sink.destroy(failure instanceof Error ? failure : new Error(String(failure ?? 'the pull ended first')));
       await st.unpacked.catch(() => {});
       await this.a.snapshotter.remove(st.key).catch(() => {});
-      st.span?.fail(reason);
+      st.span?.fail(failure);
       st.release();
     }));
+    this.unlease();
   }
 }
 // #endregion pull-unpack
+
+// #region remove-unused
+/**
+ * After `rmi`: removes the committed layer snapshots that no image's chain names (`keep`), no
+ * pull holds, and no other snapshot stands on — top layers first, then what they stood on, until
+ * nothing more can go. A container's snapshot stands on its image's top layer, so a layer in use
+ * is never removed. Returns the keys removed.
+ */
+export async function removeUnusedLayers(args: { snapshotter: Snapshotter; keep: Set<string>; span?: Span }): Promise<string[]> {
+  const s = args.snapshotter;
+  const removed: string[] = [];
+  const free = (key: string) => !args.keep.has(key) && !leases.get(s)?.has(key);
+  for (;;) {
+    const all = await s.list();
+    const standsOn = new Set(all.map((x) => x.parent).filter((p): p is string => p !== undefined));
+    const leaves = all.filter((x) => x.kind === 'committed' && free(x.key) && !standsOn.has(x.key));
+    let progress = false;
+    for (const leaf of leaves) {
+      // Under the layer's unpack lock: a pull unpacking it now finishes first, and leases it.
+      const gone = await lockFor(s).run(leaf.key, async () => {
+        if (!free(leaf.key)) return false;
+        return s.remove(leaf.key).then(() => true, (err: { code?: string }) => {
+          if (err.code === 'SNAPSHOT_IN_USE' || err.code === 'SNAPSHOT_NOT_FOUND') return false;
+          throw err;
+        });
+      });
+      if (!gone) continue;
+      removed.push(leaf.key);
+      args.span?.event('snapshot.released', { key: leaf.key });
+      progress = true;
+    }
+    if (!progress) return removed;
+  }
+}
+// #endregion remove-unused

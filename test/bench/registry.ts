@@ -322,15 +322,13 @@ function unpacked(dataRoot: string): { layers: number; ms: number } {
 /**
  * 2. `dockling pull` vs `podman pull`, both from the distribution registry, each into storage
  * of its own that holds nothing: ours a fresh daemon each round, podman a fresh store each round.
- * Why not `rmi` between rounds, in one daemon and one store:
- *  - `dockling rmi` leaves the image's unpacked snapshots behind, so a pull after it in the same
- *    daemon unpacks nothing (shown once below);
- *  - this disk is ext4 without a journal, where a new inode skips every inode deleted in the
- *    last 60 s (360 s while its table block is dirty: fs/ext4/ialloc.c, recently_deleted()).
- *    After deleting a 28k-file tree, unpacking one is ~10x slower for minutes (`tar -xzf` of
- *    the tree layer: 18.6 s after deletes, 1.9 s after 400 s without), and which side pays
- *    depends on where the allocator puts its directories. So nothing is deleted until every
- *    pull is timed; the stores (~0.6 GB a round each) go at the end.
+ * Why not `rmi` between rounds, in one daemon and one store: this disk is ext4 without a
+ * journal, where a new inode skips every inode deleted in the last 60 s (360 s while its table
+ * block is dirty: fs/ext4/ialloc.c, recently_deleted()). After deleting a 28k-file tree,
+ * unpacking one is ~10x slower for minutes (`tar -xzf` of the tree layer: 18.6 s after deletes,
+ * 1.9 s after 400 s without), and which side pays depends on where the allocator puts its
+ * directories. So nothing is deleted until every pull is timed; the stores (~0.6 GB a round
+ * each) go at the end.
  * When the pull does not unpack (it did not before 51a48ae: `create` did), pull + `dockling
  * create` is the line to compare, and is printed too.
  */
@@ -371,8 +369,9 @@ async function daemonPull(a: { img: BenchImage; peer: Registry; daemon: Daemon; 
   await mustDockling(daemon, 'pull', '-q', name);
   const first = unpacked(daemon.dataRoot);
   await mustDockling(daemon, 'rmi', name);
+  const left = sh(`du -sm ${daemon.dataRoot}/snapshots-root | cut -f1`).trim();
   const again = await mustDockling(daemon, 'pull', '-q', name);
-  const rmiNote = `in one daemon, rmi then pull again unpacked ${unpacked(daemon.dataRoot).layers - first.layers} of ${img.layerSizes.length} layers (${secs(again.ms)}): rmi leaves the snapshots, ${sh(`du -sm ${daemon.dataRoot}/snapshots-root | cut -f1`).trim()} MB, behind`;
+  const rmiNote = `in one daemon, rmi left ${left} MB of snapshots, and a pull after it unpacked ${unpacked(daemon.dataRoot).layers - first.layers} of ${img.layerSizes.length} layers again (${secs(again.ms)})`;
 
   const ours: Array<Awaited<ReturnType<typeof ourPull>>> = [];
   const peerMs: number[] = [];
@@ -387,10 +386,10 @@ async function daemonPull(a: { img: BenchImage; peer: Registry; daemon: Daemon; 
   line(`daemon-pull (dockling pull: download, verify, ${unpacksInPull ? 'unpack into snapshots' : 'layers kept as blobs, NOT unpacked'}; vs podman pull)`, pull, p, '0.33');
   if (!unpacksInPull) line('daemon-pull+create (dockling pull + dockling create, which unpacks; vs podman pull)', both, p, '0.33');
   const unpackMs = median(ours.map((o) => o.unpack.ms));
-  console.log(`  (throughput: dockling pull ${mbps(img.bytes, pull)} vs podman pull ${mbps(img.bytes, p)}; our daemon's trace: image.pull ${secs(median(ours.map((o) => o.trace)))}, of which unpacking ${secs(unpackMs)}, after the download; a create after it ${secs(median(ours.map((o) => o.create)))})`);
+  console.log(`  (throughput: dockling pull ${mbps(img.bytes, pull)} vs podman pull ${mbps(img.bytes, p)}; our daemon's trace: image.pull ${secs(median(ours.map((o) => o.trace)))}, its layers unpacked while they download, the per-layer unpacks adding up to ${secs(unpackMs)}; a create after it ${secs(median(ours.map((o) => o.create)))})`);
   console.log(`  (${PULL_RUNS} rounds, alternating, after one untimed pull each; each round into empty storage: a fresh daemon (started untimed), a fresh podman store (made untimed); nothing deleted until all are timed; podman: ${podman.note})`);
   console.log(`  (${rmiNote})`);
-  console.log(`  (host: \`tar -xzf\` of the tree layer took ${secs(floor.ms)} before the pulls; 1.9 s on this disk with no deletes in the last minutes, 10x that right after some)`);
+  console.log(`  (host: \`tar -xzf\` of the tree layer alone took ${secs(floor.ms)} before the pulls = ${(floor.ms / p).toFixed(2)}x podman's whole pull: the target's ${secs(p * 0.33)} is ${floor.ms > p * 0.33 ? 'below' : 'above'} what GNU tar needs for that one layer; 1.9 s on this disk with no deletes in the last minutes, 10x that right after some)`);
 }
 
 /**

@@ -3,11 +3,12 @@
 // JSON message streams (§4.1 of the protocol reference), failures before the stream as HTTP
 // errors and after it as errorDetail, X-Registry-Auth, POST /auth, and /info's RegistryConfig.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { api, startDaemon, type ApiResponse, type RunningDaemon } from './harness.js';
 import { call, htpasswdFile, startDockling } from '../registry/server-harness.js';
 import { tempDir } from '../tmp.js';
+import { chainIDs, type Digest } from '../../engine/layers/index.js';
 
 let d: RunningDaemon;
 let open: Awaited<ReturnType<typeof startDockling>>;
@@ -191,6 +192,37 @@ describe('POST /images/create?fromImage=', () => {
     const r = await api(d.sock, 'POST', `/v1.50/images/create?fromImage=${encodeURIComponent(`${openHost}/api/app`)}&tag=v1&platform=a/b/c/d`, { headers: NO_AUTH });
     expect(r.status).toBe(400);
     expect(r.json().message).toMatch(/invalid platform/);
+  });
+
+  it('rmi takes the unpacked layers with the image, unless another name or a container still needs them', async () => {
+    const snapshots = async () => {
+      const meta = JSON.parse(await readFile(join(d.dataRoot, 'snapshots-root', 'metadata.json'), 'utf8')) as { snapshots: Record<string, { kind: string }> };
+      return Object.entries(meta.snapshots).filter(([, s]) => s.kind === 'committed').map(([k]) => k);
+    };
+    const name = `${openHost}/api/app:v1`;
+    messages(await pull(`${openHost}/api/app`, 'v1'));
+    const image = (await api(d.sock, 'GET', `/v1.50/images/${name}/json`)).json() as { Id: string; RootFS: { Layers: string[] } };
+    const top = chainIDs(image.RootFS.Layers as Digest[]).at(-1)!;
+    expect(await snapshots()).toContain(top);
+    // another name: untagged only, the layers stay
+    await api(d.sock, 'POST', `/v1.50/images/${name}/tag?repo=gc/other&tag=v1`);
+    expect((await api(d.sock, 'DELETE', '/v1.50/images/gc/other:v1')).json()).toEqual([{ Untagged: 'gc/other:v1' }]);
+    expect(await snapshots()).toContain(top);
+    // a container on it: the image stays (dangling, forced), and so does everything under the container
+    const c = await api(d.sock, 'POST', '/v1.50/containers/create', { body: Buffer.from(JSON.stringify({ Image: name, Cmd: ['true'] })), headers: { 'Content-Type': 'application/json' } });
+    expect(c.status).toBe(201);
+    expect((await api(d.sock, 'DELETE', `/v1.50/images/${name}?force=1`)).status).toBe(200);
+    expect(await snapshots()).toContain(top);
+    // the container gone, the image's last rmi frees its layers
+    expect((await api(d.sock, 'DELETE', `/v1.50/containers/${c.json().Id}`)).status).toBe(204);
+    const removed = (await api(d.sock, 'DELETE', `/v1.50/images/${image.Id}`)).json() as Array<{ Deleted?: string }>;
+    expect(removed).toContainEqual({ Deleted: image.Id });
+    expect(await snapshots()).not.toContain(top);
+    for (const l of chainIDs(image.RootFS.Layers as Digest[])) expect(await snapshots()).not.toContain(l);
+    // and a pull after it unpacks again, so the tests after this one find the image as before
+    const again = messages(await pull(`${openHost}/api/app`, 'v1'));
+    expect(again.some((x) => x.status === 'Extracting')).toBe(true);
+    expect(await snapshots()).toContain(top);
   });
 });
 

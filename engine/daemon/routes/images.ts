@@ -5,7 +5,8 @@ import type { Route } from '../http/router.js';
 import { HttpError, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import { familiar, imageFilter, matchingNames, toInspect, toSummary } from '../image-views.js';
-import type { Image } from '../../layers/index.js';
+import { chainIDs, type Image } from '../../layers/index.js';
+import { removeUnusedLayers } from '../../unionfs/index.js';
 import { repoDigestsOf } from '../../registry/index.js';
 
 /** The image with the names registries know it by (`repo@sha256:…`), recorded by pull and push. */
@@ -72,6 +73,12 @@ export const imageRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/images\/(.+)$/,
     handler: async ({ res, params, query, engine, span }) => {
       const removed = await engine.images.remove(params[0]!, { force: truthy(query.get('force')), span });
+      // The image's blobs went with it; its unpacked layers go too, unless another image's
+      // chain names them or a container stands on them (dockerd's "Deleted: sha256:…" layers).
+      if (removed.some((r) => r.Deleted)) {
+        const keep = new Set((await engine.images.list()).flatMap((img) => chainIDs(img.layers.map((l) => l.diffID))));
+        await removeUnusedLayers({ snapshotter: engine.snapshotter, keep, span });
+      }
       sendJSON(
         res,
         200,

@@ -80,12 +80,22 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
   // 4. the layers
   //    and, when the caller unpacks (the daemon), each unpacked bottom first as soon as it and
   //    the layers below it are stored — while the others still download, as dockerd does
-  const layers: LayerInfo[] = upToDate
-    ? (await store.resolve(id)).layers
-    : await pullAndExtract(ctx, { ...a, repo, manifest: resolved, config, progress });
-  // 5. name the image, remember where it came from
-  //    with the registry's own manifest bytes, so its digest is the one the registry uses
-  if (!upToDate) await store.addImage({ config: configBytes, layers, names: ref.tag ? [name] : [], manifestMediaType: resolved.mediaType, manifest: resolved.manifestBytes, span });
+  //    The unpacker holds the layers it commits until the image is named (step 5), so that an
+  //    `rmi` meanwhile does not take them for unused.
+  const unpacker = upToDate ? undefined : a.unpack?.(manifest.layers.map((d, i) => ({ digest: d.digest, diffID: config.rootfs.diff_ids[i]! })));
+  let layers: LayerInfo[];
+  try {
+    layers = upToDate
+      ? (await store.resolve(id)).layers
+      : await pullAndExtract(ctx, { ...a, repo, manifest: resolved, config, progress, unpacker });
+    // 5. name the image, remember where it came from
+    //    with the registry's own manifest bytes, so its digest is the one the registry uses
+    if (!upToDate) await store.addImage({ config: configBytes, layers, names: ref.tag ? [name] : [], manifestMediaType: resolved.mediaType, manifest: resolved.manifestBytes, span });
+  } catch (err) {
+    await unpacker?.end(err);
+    throw err;
+  }
+  await unpacker?.end();
   const origin = { registry: ref.domain, repository: ref.path };
   await recordOrigin(content, [id, ...layers.map((l) => l.digest)], origin);
   await recordRepoDigest(content, id, `${repositoryOf(ref)}@${resolved.digest}`);
@@ -135,9 +145,9 @@ function checkPlatform(resolved: ResolvedManifest, config: ImageConfig, a: PullF
 }
 
 /** The layers downloaded, with the unpacker (if any) following them layer by layer. */
-async function pullAndExtract(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig }): Promise<LayerInfo[]> {
+async function pullAndExtract(ctx: ClientContext, a: PullFrom & { repo: RemoteRepository; manifest: ResolvedManifest; config: ImageConfig; unpacker?: PullUnpack }): Promise<LayerInfo[]> {
   const n = a.manifest.manifest.layers.length;
-  const unpacker = a.unpack?.(a.manifest.manifest.layers.map((d, i) => ({ digest: d.digest, diffID: a.config.rootfs.diff_ids[i]! })));
+  const unpacker = a.unpacker;
   const stored = Array.from({ length: n }, () => {
     let resolve!: (l: StoredLayer) => void;
     let reject!: (e: unknown) => void;
@@ -160,13 +170,12 @@ async function pullAndExtract(ctx: ClientContext, a: PullFrom & { repo: RemoteRe
       })()
     : Promise.resolve();
   try {
-    const layers = await pullLayers(ctx, { ...a, unpacker, onStored: (i, l) => stored[i]!.resolve(l) });
+    const layers = await pullLayers(ctx, { ...a, onStored: (i, l) => stored[i]!.resolve(l) });
     await extraction;
     return layers.map(plain);
   } catch (err) {
     for (const s of stored) s.reject(err);
     await extraction.catch(() => {});
-    await unpacker?.cancel(err);
     throw err;
   }
 }

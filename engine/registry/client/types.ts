@@ -97,8 +97,11 @@ export interface PullUnpack {
   stream(index: number): Promise<{ sink: Writable; unpacked: Promise<LayerDigests & { compression: Compression }> } | undefined>;
   /** Layer `index` and all below it are stored: made ready, bottom first; `onPhase` for "Extracting" and "Pull complete". */
   layer(index: number, stored: LayerInfo, onPhase: (phase: 'start' | 'done') => void): Promise<void>;
-  /** The pull failed: whatever was started is undone. */
-  cancel(reason: unknown): Promise<void>;
+  /**
+   * The pull is over: the image is named, or `failure` says why not — then unpacks still going
+   * are stopped and their snapshots removed. Either way its layers are no longer held for it.
+   */
+  end(failure?: unknown): Promise<void>;
 }
 
 export interface PullResult {
