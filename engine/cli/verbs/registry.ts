@@ -1,6 +1,7 @@
 // `dockling registry` (chapter 4): runs an OCI distribution registry in the foreground, for a
 // workshop room — learners push to it and pull from it, or it is a pull-through cache in front
-// of Docker Hub so the room's uplink carries each layer once. `dockling registry gc` removes
+// of Docker Hub so the room's uplink carries each layer once; with --tls-cert and --tls-key it
+// speaks HTTPS, as Docker expects of any registry not on loopback. `dockling registry gc` removes
 // what no manifest references (run it with the registry stopped). Like `daemon`, this verb runs
 // engine code in this process (engine/registry/), not through the daemon's API.
 import type { Verb } from '../verb.js';
@@ -18,6 +19,8 @@ export const verb: Verb = {
     { name: 'htpasswd', type: 'string', value: 'file', description: 'Require Basic authentication against this htpasswd file (bcrypt entries: htpasswd -nB USER)' },
     { name: 'realm', type: 'string', value: 'string', description: 'Realm named in the authentication challenge (default "dockling registry")' },
     { name: 'read-only', type: 'bool', description: 'Refuse pushes and deletes (405)' },
+    { name: 'tls-cert', type: 'string', value: 'file', description: 'Serve HTTPS with this certificate (PEM; give --tls-key too)' },
+    { name: 'tls-key', type: 'string', value: 'file', description: 'The private key of --tls-cert (PEM)' },
     { name: 'proxy', type: 'string', value: 'url', description: 'Be a pull-through cache of this registry (e.g. https://registry-1.docker.io)' },
     { name: 'proxy-username', type: 'string', value: 'string', description: 'User name for the upstream registry' },
     { name: 'proxy-password', type: 'string', value: 'string', description: 'Password for the upstream registry' },
@@ -30,6 +33,7 @@ export const verb: Verb = {
       return runVerb({ name: 'registry gc', argv: rest, host: ctx.host });
     }
     const f = ctx.flags;
+    const tls = tlsFlags(f['tls-cert'] as string | undefined, f['tls-key'] as string | undefined);
     const { startRegistry } = await import('../../registry/index.js');
     const { Tracer, JsonlFileSink } = await import('../../trace/index.js');
     const tracer = new Tracer(f.trace ? [new JsonlFileSink(f.trace as string)] : []);
@@ -42,6 +46,7 @@ export const verb: Verb = {
         htpasswd: f.htpasswd as string | undefined,
         realm: f.realm as string | undefined,
         readOnly: f['read-only'] === true,
+        tls,
         proxy: proxyUrl ? { url: proxyUrl, username: f['proxy-username'] as string | undefined, password: f['proxy-password'] as string | undefined } : undefined,
         tracer,
       });
@@ -59,6 +64,16 @@ export const verb: Verb = {
     await tracer.close();
   },
 };
+
+/** --tls-cert and --tls-key: both (HTTPS) or neither (plain HTTP). */
+function tlsFlags(cert: string | undefined, key: string | undefined): { cert: string; key: string } | undefined {
+  if (cert && key) return { cert, key };
+  if (cert || key) {
+    const [given, missing] = cert ? ['--tls-cert', '--tls-key'] : ['--tls-key', '--tls-cert'];
+    throw new CliError(`dockling registry: ${given} needs ${missing} as well (HTTPS takes a certificate and its key; give both or neither)`);
+  }
+  return undefined;
+}
 
 export const gcVerb: Verb = {
   usage: 'registry gc [OPTIONS]',

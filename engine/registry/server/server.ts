@@ -2,12 +2,15 @@
 //   1. the data root, and its lock (one registry per data root)
 //   2. the stores: blobs, repositories, uploads
 //   3. authentication (an htpasswd file) and the pull-through cache (an upstream), if asked
-//   4. the HTTP server: the router, timeouts fit for large layers over room Wi-Fi, listen
+//   4. the HTTP server — HTTPS when given a certificate and key — with the router, timeouts fit
+//      for large layers over room Wi-Fi, and listen
 // Each thing acquired is registered for release the moment it exists, and a failed start
 // releases what it took, in reverse order.
 import { createServer, type Server } from 'node:http';
-import { mkdir } from 'node:fs/promises';
+import { createServer as createTlsServer } from 'node:https';
+import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { silentTracer } from '../../trace/index.js';
 import { invalid } from '../../base/index.js';
 import { Layout } from './layout.js';
@@ -31,9 +34,29 @@ export function parseListen(addr: string): { host: string | undefined; port: num
 }
 
 /** The URL a client on this machine reaches the registry at. */
-function localUrl(host: string | undefined, port: number): string {
-  if (host === undefined || host === '0.0.0.0' || host === '::') return `http://127.0.0.1:${port}`;
-  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+function localUrl(scheme: 'http' | 'https', host: string | undefined, port: number): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return `${scheme}://127.0.0.1:${port}`;
+  return host.includes(':') ? `${scheme}://[${host}]:${port}` : `${scheme}://${host}:${port}`;
+}
+
+/**
+ * The certificate and key's PEM text, read and tried together before anything listens: a
+ * missing file, a file that is not PEM, or a key that is not the certificate's is refused here,
+ * naming the files, rather than as a handshake failure on every connection later.
+ */
+async function readTlsFiles(tls: { cert: string; key: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (what: string, path: string) =>
+    readFile(path).catch((err: NodeJS.ErrnoException) => {
+      throw invalid('TLS_FILE_UNREADABLE', `cannot read the TLS ${what} ${path}: ${err.code ?? err.message}`, { path, errno: err.code ?? null }, err);
+    });
+  const cert = await read('certificate', tls.cert);
+  const key = await read('key', tls.key);
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw invalid('TLS_INVALID', `TLS certificate ${tls.cert} and key ${tls.key} do not make a pair: ${(err as Error).message}`, { cert: tls.cert, key: tls.key }, err);
+  }
+  return { cert, key };
 }
 
 function listen(server: Server, host: string | undefined, port: number): Promise<number> {
@@ -74,11 +97,14 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
     const services: Services = { blobs, repos, uploads, tracer, proxy };
     // 4. the HTTP server. No overall request timeout: pushing a 500 MB layer over a busy room's
     // Wi-Fi may take longer than Node's default 5 minutes. Headers must still come promptly.
+    // With TLS the same server, encrypted (big blobs then go by read + write: sendfile.ts).
     const router = createRouter({
       services, htpasswd, realm: opts.realm ?? 'dockling registry', writable: !opts.readOnly && !proxy,
       log: opts.log ?? ((line) => process.stderr.write(`dockling registry: ${line}\n`)),
     });
-    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 }, router);
+    const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 };
+    const server: Server = opts.tls ? createTlsServer({ ...timeouts, ...(await readTlsFiles(opts.tls)) }, router) : createServer(timeouts, router);
+    const scheme = opts.tls ? 'https' : 'http';
     const { host, port: wanted } = parseListen(opts.listen ?? '127.0.0.1:5000');
     const port = await listen(server, host, wanted);
     release.push(
@@ -88,10 +114,11 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
           server.closeAllConnections();
         }),
     );
-    tracer.start('registry', 'registry.start', { url: localUrl(host, port), dataRoot: layout.root }).end({
-      auth: htpasswd !== null, readOnly: opts.readOnly ?? false, proxy: opts.proxy?.url ?? null,
+    const url = localUrl(scheme, host, port);
+    tracer.start('registry', 'registry.start', { url, dataRoot: layout.root }).end({
+      auth: htpasswd !== null, readOnly: opts.readOnly ?? false, proxy: opts.proxy?.url ?? null, tls: opts.tls !== undefined,
     });
-    return { url: localUrl(host, port), port, close: undo };
+    return { url, port, close: undo };
   } catch (err) {
     await undo();
     throw err;

@@ -35,6 +35,12 @@ export interface RegistryOptions {
   realm?: string;
   /** Refuse every write (405 UNSUPPORTED), as a registry under maintenance does. */
   readOnly?: boolean;
+  /**
+   * Serve HTTPS with this certificate and its private key (PEM files; the certificate file may
+   * carry the chain after the leaf). Without it the registry speaks plain HTTP, which Docker
+   * accepts only from registries it is told are insecure (or on loopback).
+   */
+  tls?: { cert: string; key: string };
   /** Be a pull-through cache of another registry instead of a registry one pushes to. */
   proxy?: ProxyOptions;
   /** Where trace events go; silent when absent. */
@@ -57,7 +63,7 @@ export interface ProxyOptions {
 
 /** A running registry: where it listens and how to stop it. */
 export interface RunningRegistry {
-  /** `http://127.0.0.1:PORT`: the base URL a client on this machine uses. */
+  /** `http://127.0.0.1:PORT` (`https://…` with TLS): the base URL a client on this machine uses. */
   url: string;
   port: number;
   /** Stops accepting connections, ends open ones, and releases the data root. */
