@@ -1,5 +1,5 @@
-// The registry client's rules as tables: which endpoint and protocol a registry gets (Docker
-// Hub's API host, HTTPS unless loopback or insecure, mirrors for Hub names only), how a
+// The registry client's rules as tables: which endpoint a registry gets (Docker Hub's API host,
+// HTTPS first, insecure when loopback or listed, mirrors for Hub names only), how a
 // WWW-Authenticate challenge reads, the config.json keys, and the progress texts.
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,30 +7,35 @@ import {
 } from '../../engine/registry/index.js';
 
 describe('endpoints', () => {
-  const cases: Array<[string, string[], string]> = [
-    ['docker.io', [], 'https://registry-1.docker.io'],
-    ['registry.example.com', [], 'https://registry.example.com'],
-    ['registry.example.com:5000', [], 'https://registry.example.com:5000'],
-    ['localhost:5000', [], 'http://localhost:5000'],
-    ['127.0.0.1:5000', [], 'http://127.0.0.1:5000'],
-    ['127.5.6.7', [], 'http://127.5.6.7'],
-    ['[::1]:5000', [], 'http://[::1]:5000'],
-    ['registry.lan:5000', ['registry.lan:5000'], 'http://registry.lan:5000'],
-    ['registry.lan:5001', ['registry.lan:5000'], 'https://registry.lan:5001'],
-    ['registry.lan:5001', ['registry.lan'], 'http://registry.lan:5001'],
-    ['10.1.2.3:5000', ['10.0.0.0/8'], 'http://10.1.2.3:5000'],
-    ['11.1.2.3:5000', ['10.0.0.0/8'], 'https://11.1.2.3:5000'],
+  // Every registry starts on HTTPS; an insecure one (loopback, or listed) is not verified and may
+  // fall back to plain HTTP (scheme-resolver.ts), a secure one never does.
+  const cases: Array<[string, string[], string, boolean]> = [
+    ['docker.io', [], 'https://registry-1.docker.io', false],
+    ['registry.example.com', [], 'https://registry.example.com', false],
+    ['registry.example.com:5000', [], 'https://registry.example.com:5000', false],
+    ['localhost:5000', [], 'https://localhost:5000', true],
+    ['127.0.0.1:5000', [], 'https://127.0.0.1:5000', true],
+    ['127.5.6.7', [], 'https://127.5.6.7', true],
+    ['[::1]:5000', [], 'https://[::1]:5000', true],
+    ['registry.lan:5000', ['registry.lan:5000'], 'https://registry.lan:5000', true],
+    ['registry.lan:5001', ['registry.lan:5000'], 'https://registry.lan:5001', false],
+    ['registry.lan:5001', ['registry.lan'], 'https://registry.lan:5001', true],
+    ['10.1.2.3:5000', ['10.0.0.0/8'], 'https://10.1.2.3:5000', true],
+    ['11.1.2.3:5000', ['10.0.0.0/8'], 'https://11.1.2.3:5000', false],
   ];
-  it.each(cases)('%s with insecure %j → %s', (registry, insecure, url) => {
-    expect(endpointOf(registry, insecure).url.origin).toBe(url);
-    expect(isInsecure(registry, insecure)).toBe(url.startsWith('http:'));
+  it.each(cases)('%s with insecure %j → %s (insecure: %s)', (registry, insecure, url, expected) => {
+    const endpoint = endpointOf(registry, insecure);
+    expect(endpoint.url.origin).toBe(url);
+    expect(endpoint.insecure).toBe(expected);
+    expect(isInsecure(registry, insecure)).toBe(expected);
   });
 
-  it('tries the mirrors first for Docker Hub names only', () => {
+  it('tries the mirrors first for Docker Hub names only, each in its own scheme', () => {
     const opts = { mirrors: ['https://mirror.example', 'http://127.0.0.1:5555/'] };
-    expect(pullEndpoints('docker.io', opts).map((e) => [e.url.origin, e.mirror])).toEqual([
-      ['https://mirror.example', true], ['http://127.0.0.1:5555', true], ['https://registry-1.docker.io', false],
+    expect(pullEndpoints('docker.io', opts).map((e) => [e.url.origin, e.mirror, e.insecure])).toEqual([
+      ['https://mirror.example', true, false], ['http://127.0.0.1:5555', true, true], ['https://registry-1.docker.io', false, false],
     ]);
+    expect(pullEndpoints('docker.io', { ...opts, insecureRegistries: ['mirror.example'] })[0]).toMatchObject({ insecure: true });
     expect(pullEndpoints('quay.io', opts).map((e) => e.url.origin)).toEqual(['https://quay.io']);
     expect(() => pullEndpoints('docker.io', { mirrors: ['ftp://x'] })).toThrow(expect.objectContaining({ code: 'INVALID_MIRROR' }));
   });

@@ -1,10 +1,13 @@
 // The registry client (chapter 4): what the daemon holds to pull, push and log in. It owns the
-// things that outlive one operation — the HTTP connections kept alive, and one Authenticator per
-// registry and user, so a bearer token fetched by one pull serves the next while it is valid —
-// and hands them to the operations, each in its own file (pull.ts, push.ts, login.ts).
+// things that outlive one operation — the HTTP connections kept alive, each host's TLS settings
+// (certs.ts), the scheme each insecure registry answers in (scheme-resolver.ts), and one
+// Authenticator per registry and user, so a bearer token fetched by one pull serves the next
+// while it is valid — and hands them to the operations, each in its own file (pull.ts, push.ts,
+// login.ts).
 import { createHash } from 'node:crypto';
 import type { Tracer } from '../../trace/index.js';
 import { Authenticator } from './auth.js';
+import { TlsPolicy } from './certs.js';
 import type { ClientContext } from './context.js';
 import type { CredentialStore } from './credentials.js';
 import type { Endpoint } from './endpoints.js';
@@ -13,6 +16,7 @@ import { login, logout } from './login.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { RemoteRepository } from './repository.js';
+import { SchemeResolver } from './scheme-resolver.js';
 import type { Credentials, LoginOptions, LoginResult, PullOptions, PullResult, PushOptions, PushResult, RegistryClientOptions } from './types.js';
 
 const DEFAULT_USER_AGENT = 'dockling (registry client; like docker/28)';
@@ -25,18 +29,22 @@ export class RegistryClient {
   private readonly authenticators = new Map<string, Authenticator>();
 
   constructor(opts: RegistryClientOptions) {
-    this.http = new HttpTransport(opts.userAgent ?? DEFAULT_USER_AGENT);
+    const insecureRegistries = opts.insecureRegistries ?? [];
+    const tls = new TlsPolicy({ insecureRegistries, ...(opts.certsDir ? { certsDir: opts.certsDir } : {}) });
+    this.http = new HttpTransport({ userAgent: opts.userAgent ?? DEFAULT_USER_AGENT, tlsFor: (url) => tls.settingsFor(url) });
     this.tracer = opts.tracer;
     this.credentials = opts.credentials;
+    const schemes = new SchemeResolver({ http: this.http });
     this.ctx = {
       http: this.http,
       tracer: opts.tracer,
-      insecureRegistries: opts.insecureRegistries ?? [],
+      insecureRegistries,
       mirrors: opts.mirrors ?? [],
       ...(opts.credentials ? { credentials: opts.credentials } : {}),
       maxConcurrentDownloads: opts.maxConcurrentDownloads ?? 3,
       maxConcurrentUploads: opts.maxConcurrentUploads ?? 5,
       chunkSize: opts.chunkSize ?? 16 * 1024 * 1024,
+      resolve: (endpoint, o) => schemes.resolve(endpoint, o),
       repository: (args) => this.repository(args),
     };
   }
@@ -63,13 +71,18 @@ export class RegistryClient {
     this.http.close();
   }
 
-  /** A repository on an endpoint, with the credentials given, else those kept for that registry. */
+  /**
+   * A repository on an endpoint, with the credentials given, else those kept for that registry.
+   * The endpoint is first resolved to the scheme it answers in, so the Authenticator and every
+   * URL the repository makes use it.
+   */
   private async repository(args: Parameters<ClientContext['repository']>[0]): Promise<RemoteRepository> {
+    const endpoint = await this.ctx.resolve(args.endpoint, { signal: args.signal, span: args.span });
     // An empty auth (the CLI sends `{}` in X-Registry-Auth when logged out) is no auth.
     const given = args.auth?.username ? args.auth : undefined;
-    const credentials = given ?? (await this.credentials?.get(args.endpoint.registry));
-    const auth = this.authenticator(args.endpoint, credentials);
-    return new RemoteRepository({ http: this.http, auth, endpoint: args.endpoint, name: args.name, access: args.access, signal: args.signal, span: args.span });
+    const credentials = given ?? (await this.credentials?.get(endpoint.registry));
+    const auth = this.authenticator(endpoint, credentials);
+    return new RemoteRepository({ http: this.http, auth, endpoint, name: args.name, access: args.access, signal: args.signal, span: args.span });
   }
 
   /** One per endpoint and user; the key holds a hash of the password, never the password. */

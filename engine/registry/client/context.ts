@@ -1,6 +1,7 @@
 // What pull, push and login share (chapter 4): the HTTP transport, the tracer, the daemon's
-// registry settings, and a way to open a repository on an endpoint with the right credentials.
-// The RegistryClient is the one thing that makes it; the operations only use it.
+// registry settings, the scheme an endpoint answers in, and a way to open a repository on an
+// endpoint with the right credentials. The RegistryClient is the one thing that makes it; the
+// operations only use it.
 import type { Span, Tracer } from '../../trace/index.js';
 import type { CredentialStore } from './credentials.js';
 import type { Endpoint } from './endpoints.js';
@@ -17,6 +18,8 @@ export interface ClientContext {
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   chunkSize: number;
-  /** A repository on an endpoint, authenticated with `auth` or the credential store's entry. */
+  /** The endpoint in the scheme it answers in (an insecure registry may answer only in HTTP). */
+  resolve(endpoint: Endpoint, opts: { signal?: AbortSignal; span?: Span }): Promise<Endpoint>;
+  /** A repository on an endpoint (resolved first), authenticated with `auth` or the credential store's entry. */
   repository(args: { endpoint: Endpoint; name: string; access: Access; auth?: Credentials; signal?: AbortSignal; span?: Span }): Promise<RemoteRepository>;
 }

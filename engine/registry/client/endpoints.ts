@@ -1,21 +1,32 @@
 // Where a reference's registry answers, and in which protocol (chapter 4). A reference names a
 // registry by domain (`docker.io`, `localhost:5000`); the client needs a base URL. Docker's rules:
 //   - `docker.io` is Docker Hub, whose API lives at registry-1.docker.io;
-//   - HTTPS always, except for registries the daemon is told are insecure (`insecure-registries`)
-//     and the loopback ones (localhost, 127.0.0.0/8, ::1), which are spoken to in plain HTTP;
-//   - for Hub names only, `registry-mirrors` are tried first, in order, then Hub itself.
+//   - HTTPS always, its certificate verified (certs.ts: the system's roots and certs.d) — except
+//     for registries the daemon is told are insecure (`insecure-registries`) and the loopback ones
+//     (localhost, 127.0.0.0/8, ::1): for those HTTPS is tried without verifying the certificate,
+//     and plain HTTP only if HTTPS gets no answer at all (scheme-resolver.ts);
+//   - for Hub names only, `registry-mirrors` are tried first, in order, then Hub itself; a mirror
+//     is spoken to in its URL's scheme, never another.
 import { invalid } from '../../base/index.js';
 
 export const DOCKER_HUB = 'docker.io';
 export const DOCKER_HUB_API = 'registry-1.docker.io';
 
 export interface Endpoint {
-  /** Base URL, no path: `https://registry-1.docker.io`, `http://localhost:5000`. */
+  /**
+   * Base URL, no path: `https://registry-1.docker.io`, `https://localhost:5000` — and
+   * `http://localhost:5000` once an insecure registry is found to answer only in plain HTTP.
+   */
   url: URL;
   /** The registry as references name it (`docker.io`, `localhost:5000`): what credentials are kept under. */
   registry: string;
   /** True for a `registry-mirrors` entry standing in for Docker Hub. */
   mirror: boolean;
+  /**
+   * An insecure registry (listed, or loopback): its certificate is not verified, and — unless it
+   * is a mirror, which keeps its URL's scheme — plain HTTP is used when HTTPS gets no answer.
+   */
+  insecure: boolean;
 }
 
 /** host and port of `host:port`, `[v6]:port`, `host`. */
@@ -42,7 +53,7 @@ function inCIDR(host: string, cidr: string): boolean {
 }
 
 // #region insecure
-/** Whether a registry is spoken to in plain HTTP: loopback, or listed as insecure. */
+/** Whether a registry is insecure (loopback, or listed): not verified, and HTTP allowed after HTTPS. */
 export function isInsecure(registry: string, insecureRegistries: string[] = []): boolean {
   const { host } = splitHostPort(registry);
   if (host === 'localhost' || host === '::1' || inCIDR(host, '127.0.0.0/8')) return true;
@@ -54,21 +65,20 @@ export function isInsecure(registry: string, insecureRegistries: string[] = []):
 }
 // #endregion insecure
 
-/** The one endpoint of a registry (no mirrors): what push and login use. */
+/** The one endpoint of a registry (no mirrors): what push and login use. HTTPS until a try says otherwise. */
 export function endpointOf(registry: string, insecureRegistries: string[] = []): Endpoint {
   const host = registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
-  const scheme = isInsecure(registry, insecureRegistries) ? 'http' : 'https';
-  return { url: new URL(`${scheme}://${host}`), registry, mirror: false };
+  return { url: new URL(`https://${host}`), registry, mirror: false, insecure: isInsecure(registry, insecureRegistries) };
 }
 
 /** Where to pull from, in the order to try: Hub names get the mirrors first. */
 export function pullEndpoints(registry: string, opts: { insecureRegistries?: string[]; mirrors?: string[] }): Endpoint[] {
   const direct = endpointOf(registry, opts.insecureRegistries);
   if (registry !== DOCKER_HUB) return [direct];
-  return [...(opts.mirrors ?? []).map(mirrorEndpoint), direct];
+  return [...(opts.mirrors ?? []).map((m) => mirrorEndpoint(m, opts.insecureRegistries)), direct];
 }
 
-function mirrorEndpoint(mirror: string): Endpoint {
+function mirrorEndpoint(mirror: string, insecureRegistries?: string[]): Endpoint {
   let url: URL;
   try {
     url = new URL(mirror);
@@ -78,5 +88,5 @@ function mirrorEndpoint(mirror: string): Endpoint {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw invalid('INVALID_MIRROR', `registry mirror ${JSON.stringify(mirror)} must be http or https`, { mirror });
   }
-  return { url: new URL(url.origin), registry: url.host, mirror: true };
+  return { url: new URL(url.origin), registry: url.host, mirror: true, insecure: isInsecure(url.host, insecureRegistries) };
 }

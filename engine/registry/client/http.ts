@@ -4,10 +4,14 @@
 //   - redirects are followed for GET and HEAD (Docker Hub sends blob downloads to a CDN), and
 //     the Authorization header is dropped when a redirect leaves the registry's origin — a CDN
 //     must never see the registry token;
-//   - a connection that goes quiet for a minute fails instead of hanging a pull for ever.
+//   - a connection that goes quiet for a minute fails instead of hanging a pull for ever;
+//   - each HTTPS request is made with the TLS settings of its own host (certs.ts says which:
+//     verified or not, which extra roots, which client certificate), over one kept-alive agent
+//     per distinct settings, so connections made with one trust are never reused with another.
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import type { SecureContext } from 'node:tls';
 import { EngineError, invalid } from '../../base/index.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -30,14 +34,34 @@ export interface HttpResponse {
   url: URL;
 }
 
+/** How to speak TLS to one host. */
+export interface TlsSettings {
+  /** Names these settings: requests under one name share one agent and its connections. */
+  name: string;
+  /** Check the certificate's chain and name (false: encrypted, but anyone could be answering). */
+  verify: boolean;
+  /** Roots and client certificate, when the host has its own (else Node's roots, no client certificate). */
+  secureContext?: SecureContext;
+  /** Where this host's extra CA certificates would go, for the message when verification fails. */
+  certsDir?: string;
+}
+
+export type TlsSettingsFor = (url: URL) => Promise<TlsSettings>;
+
 const MAX_REDIRECTS = 5;
 const IDLE_TIMEOUT_MS = 60_000;
+const VERIFIED: TlsSettings = { name: 'verify', verify: true };
 
 export class HttpTransport {
   private readonly http = new HttpAgent({ keepAlive: true });
-  private readonly https = new HttpsAgent({ keepAlive: true });
+  private readonly https = new Map<string, HttpsAgent>();
+  private readonly userAgent: string;
+  private readonly tlsFor: TlsSettingsFor;
 
-  constructor(private readonly userAgent: string) {}
+  constructor(args: { userAgent: string; tlsFor?: TlsSettingsFor }) {
+    this.userAgent = args.userAgent;
+    this.tlsFor = args.tlsFor ?? (() => Promise.resolve(VERIFIED));
+  }
 
   // #region send
   /** Sends a request and returns once the response headers are in; follows GET/HEAD redirects. */
@@ -58,18 +82,18 @@ export class HttpTransport {
   }
   // #endregion send
 
-  private once(req: HttpRequest): Promise<HttpResponse> {
-    const secure = req.url.protocol === 'https:';
-    const send = secure ? httpsRequest : httpRequest;
+  private async once(req: HttpRequest): Promise<HttpResponse> {
+    const tls = req.url.protocol === 'https:' ? await this.tlsFor(req.url) : undefined;
+    const send = tls ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const r = send(req.url, {
         method: req.method,
         headers: { 'User-Agent': this.userAgent, ...req.headers },
-        agent: secure ? this.https : this.http,
+        agent: tls ? this.httpsAgent(tls) : this.http,
         signal: req.signal,
       });
       r.setTimeout(IDLE_TIMEOUT_MS, () => r.destroy(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`)));
-      r.once('error', (err) => reject(unreachable(req, err)));
+      r.once('error', (err) => reject(unreachable(req, err, tls)));
       r.once('response', (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url }));
       if (req.body instanceof Readable) {
         req.body.once('error', (err) => r.destroy(err));
@@ -78,10 +102,20 @@ export class HttpTransport {
     });
   }
 
+  /** The agent for these settings, made on first use; the settings are its options for every connection. */
+  private httpsAgent(tls: TlsSettings): HttpsAgent {
+    let agent = this.https.get(tls.name);
+    if (!agent) {
+      agent = new HttpsAgent({ keepAlive: true, rejectUnauthorized: tls.verify, ...(tls.secureContext ? { secureContext: tls.secureContext } : {}) });
+      this.https.set(tls.name, agent);
+    }
+    return agent;
+  }
+
   /** Closes the kept-alive connections (the daemon's shutdown, a test's end). */
   close(): void {
     this.http.destroy();
-    this.https.destroy();
+    for (const agent of this.https.values()) agent.destroy();
   }
 }
 
@@ -89,15 +123,40 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
   return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
 }
 
-function unreachable(req: HttpRequest, err: Error): EngineError {
+/** OpenSSL's and Node's words for a certificate that did not verify (the chain, the dates, the name). */
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE', 'INVALID_CA', 'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH',
+]);
+
+function unreachable(req: HttpRequest, err: Error, tls?: TlsSettings): EngineError {
   if (err instanceof EngineError) return err;
+  const url = req.url.href;
   if (err.name === 'AbortError') {
-    return new EngineError({ code: 'REQUEST_CANCELED', kind: 'unavailable', message: `${req.method} ${req.url.href}: canceled`, data: { url: req.url.href }, cause: err });
+    return new EngineError({ code: 'REQUEST_CANCELED', kind: 'unavailable', message: `${req.method} ${url}: canceled`, data: { url }, cause: err });
   }
   const errno = (err as NodeJS.ErrnoException).code;
+  const host = req.url.host;
+  if (tls && errno && CERTIFICATE_ERRORS.has(errno)) {
+    const trust = tls.certsDir ? `; to trust its CA, put the CA certificate in ${tls.certsDir}/ca.crt` : '';
+    return new EngineError({
+      code: 'REGISTRY_CERTIFICATE_INVALID', kind: 'failed-precondition',
+      message: `${req.method} ${url}: the TLS certificate of ${host} failed verification: ${err.message}${trust}`,
+      data: { url, host, errno, certsDir: tls.certsDir ?? null }, cause: err,
+    });
+  }
+  // TLS offered, plain HTTP answered: OpenSSL reads the status line as a broken record.
+  if (tls && /wrong version number|packet length too long|http request/i.test(err.message)) {
+    return new EngineError({
+      code: 'REGISTRY_TLS_FAILED', kind: 'unavailable',
+      message: `${req.method} ${url}: ${host} answered in plain HTTP, not TLS (plain HTTP is used only with registries listed in insecure-registries)`,
+      data: { url, host, errno: errno ?? null }, cause: err,
+    });
+  }
   return new EngineError({
     code: 'REGISTRY_UNREACHABLE', kind: 'unavailable',
-    message: `${req.method} ${req.url.href}: ${err.message}`, data: { url: req.url.href, errno: errno ?? null }, cause: err,
+    message: `${req.method} ${url}: ${err.message}`, data: { url, errno: errno ?? null }, cause: err,
   });
 }
 

@@ -1,5 +1,6 @@
 // `docker login` and `docker logout` (chapter 4). Login proves the credentials before keeping
 // them, the same way a pull would use them:
+//   0. an insecure registry: HTTPS or plain HTTP, whichever answers (scheme-resolver.ts);
 //   1. GET /v2/ anonymously: the challenge says Basic, Bearer, or nothing;
 //   2. Basic: GET /v2/ again with the credentials → 200;
 //      Bearer: ask the token server with the credentials (no scope: this is only a login),
@@ -26,7 +27,7 @@ export async function login(ctx: ClientContext, opts: LoginOptions): Promise<Log
   const server = opts.server || DOCKER_HUB_SERVER;
   const registry = registryOfServer(server);
   return ctx.tracer.span({ chapter: 'registry', op: 'auth.login', data: { registry, username: opts.username } }, async (span) => {
-    const endpoint = endpointOf(registry, ctx.insecureRegistries);
+    const endpoint = await ctx.resolve(endpointOf(registry, ctx.insecureRegistries), { signal: opts.signal, span });
     const credentials = { username: opts.username, password: opts.password };
     const auth = new Authenticator({ http: ctx.http, tracer: ctx.tracer, endpoint, credentials });
     // 1. what does the registry want?

@@ -58,6 +58,12 @@ export interface RegistryClientOptions {
   insecureRegistries?: string[];
   /** Mirrors tried first for Docker Hub names, like dockerd's `registry-mirrors` (URLs). */
   mirrors?: string[];
+  /**
+   * Docker's certs.d: `<certsDir>/<host[:port]>/` holds extra CA roots (`*.crt`) and a client
+   * certificate (`*.cert` + `*.key`) for that secure registry (certs.ts). The daemon's is beside
+   * its daemon.json. Without it, secure registries are verified against the system's roots only.
+   */
+  certsDir?: string;
   /** Where `login` stores credentials and where pull and push find them. */
   credentials?: CredentialStore;
   userAgent?: string;
