@@ -25,7 +25,7 @@ function createdUnix(image: Image): number {
 export function toSummary(image: Image) {
   return {
     Id: image.id,
-    ParentId: '',
+    ParentId: image.parent ?? '',
     RepoTags: image.names.map(familiar),
     RepoDigests: image.repoDigests.map(familiar),
     Created: createdUnix(image),
@@ -44,7 +44,7 @@ export function toInspect(image: Image, driver: string) {
     Id: image.id,
     RepoTags: image.names.map(familiar),
     RepoDigests: image.repoDigests.map(familiar),
-    Parent: '',
+    Parent: image.parent ?? '',
     Comment: c.history?.at(-1)?.comment ?? '',
     Created: c.created ?? ZERO_TIME,
     DockerVersion: typeof c.docker_version === 'string' ? c.docker_version : '',

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { KeyedMutex, conflict, invalid, notFound, writeFileAtomic } from '../base/index.js';
 import type { Span, Tracer } from '../trace/index.js';
 import type { ContentStore } from './content-store.js';
+import { ImageParents } from './image-parents.js';
 import { hexOf, parseDigest, shortId } from './digest.js';
 import { configMediaTypeFor, parseConfig, parseDocument, parseManifest, selectPlatform } from './manifest.js';
 import { MediaType, layerCompression, layerMediaType, sniffCompression, type Compression } from './media-types.js';
@@ -45,9 +46,13 @@ export class ImageStore {
   private readonly lock = new KeyedMutex();
   private usageCheck: (imageId: Digest) => Promise<string[]> = async () => [];
 
+  /** What each built image was built on (image-parents.ts). */
+  readonly parents: ImageParents;
+
   constructor(opts: { content: ContentStore; tracer: Tracer }) {
     this.content = opts.content;
     this.tracer = opts.tracer;
+    this.parents = new ImageParents(opts.content.root);
   }
 
   setUsageCheck(fn: (imageId: Digest) => Promise<string[]>): void {
@@ -88,9 +93,11 @@ export class ImageStore {
     const config = parseConfig(await this.content.readBytes(id));
     const layers = await Promise.all(first.manifest.layers.map((l) => this.layerInfo(l.digest, l.mediaType)));
     const names = [...new Set(group.map((e) => e.name).filter((n): n is string => !!n))];
+    const parent = await this.parents.of(id);
     return {
       id, manifestDigest: first.manifestDigest, manifestMediaType: first.manifestMediaType, names, repoDigests: [],
       config, manifest: first.manifest, layers, size: layers.reduce((s, l) => s + l.uncompressedSize, 0),
+      ...(parent ? { parent } : {}),
     };
   }
 
@@ -227,7 +234,7 @@ export class ImageStore {
    * bytes a registry served (a pull), kept as they are so that the image's manifest digest is the
    * registry's — they must describe this config and these layers, in this order.
    */
-  async addImage(args: { config: ImageConfig | Buffer; layers: LayerInfo[]; names?: string[]; manifestMediaType?: string; manifest?: Buffer; span?: Span }): Promise<Image> {
+  async addImage(args: { config: ImageConfig | Buffer; layers: LayerInfo[]; names?: string[]; manifestMediaType?: string; manifest?: Buffer; parent?: Digest; span?: Span }): Promise<Image> {
     const names = (args.names ?? []).map((n) => taggedName(n));
     return this.tracer.span({ chapter: 'layers', op: 'image.add', parent: args.span, data: { names, layers: args.layers.length } }, async (span) => {
       const configBytes = Buffer.isBuffer(args.config) ? args.config : Buffer.from(JSON.stringify(args.config));
@@ -248,8 +255,9 @@ export class ImageStore {
         if (args.manifest) checkSameImage(args.manifest, manifest);
         const m = await this.content.write(args.manifest ?? Buffer.from(JSON.stringify(manifest)), { span });
         const desc: Descriptor = { mediaType, digest: m.digest, size: m.size };
+        if (args.parent && args.parent !== configDesc.digest) await this.parents.set(configDesc.digest, args.parent);
         await this.rename(span, (entries) => placeNames(entries, { desc, id: configDesc.digest, names }));
-        span.event('image.added', { id: configDesc.digest, manifest: m.digest, names });
+        span.event('image.added', { id: configDesc.digest, manifest: m.digest, names, parent: args.parent ?? null });
         return this.resolve(configDesc.digest);
       });
     });
@@ -300,6 +308,15 @@ export class ImageStore {
         if (users.length > 0) return out;
         await this.deleteImage(image, span);
         out.push({ Deleted: image.id });
+        // A built image's untagged parents go with it, up the chain, as far as nothing else
+        // needs them: no name, no other child, no container.
+        for (let p = image.parent; p; ) {
+          const parent = await this.find(p).then((f) => f.image, () => undefined);
+          if (!parent || parent.names.length > 0 || (await this.parents.children(p)).length > 0 || (await this.usageCheck(p)).length > 0) break;
+          await this.deleteImage(parent, span);
+          out.push({ Deleted: p });
+          p = parent.parent;
+        }
         return out;
       }),
     );
@@ -314,6 +331,7 @@ export class ImageStore {
     for (const e of await this.entries()) {
       [e.desc.digest, e.manifestDigest, e.configDigest, ...e.manifest.layers.map((l) => l.digest)].forEach((d) => keep.add(d));
     }
+    await this.parents.forget(image.id);
     const candidates = new Set<Digest>([...mine.flatMap((e) => [e.desc.digest, e.manifestDigest]), image.id, ...image.layers.map((l) => l.digest)]);
     for (const d of candidates) {
       if (keep.has(d)) {

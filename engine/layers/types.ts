@@ -128,6 +128,8 @@ export interface Image {
   layers: LayerInfo[];
   /** Sum of the uncompressed layer sizes. */
   size: number;
+  /** The image it was built on (a build step's result; image-parents.ts). */
+  parent?: Digest;
 }
 
 /** Result of packing or unpacking one layer: the two digests kept straight. */

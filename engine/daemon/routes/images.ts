@@ -22,10 +22,13 @@ export const imageRoutes: Route<DaemonEngine>[] = [
     method: 'GET',
     pattern: /^\/images\/json$/,
     handler: async ({ res, query, engine }) => {
-      // `all` would also show intermediate build images; Dockling keeps none, so it changes nothing.
       const keep = imageFilter(query.get('filters'));
       const nameMatches = matchingNames(query.get('filters'));
-      const images = (await Promise.all((await engine.images.list()).map((i) => withRepoDigests(engine, i))))
+      // A build's step images are intermediate — untagged, with a child — and shown only with `all`.
+      const all = await engine.images.list();
+      const parents = new Set(all.map((i) => i.parent).filter((p) => p !== undefined));
+      const intermediate = (i: Image) => i.names.length === 0 && parents.has(i.id);
+      const images = (await Promise.all(all.filter((i) => truthy(query.get('all')) || !intermediate(i)).map((i) => withRepoDigests(engine, i))))
         .filter(keep)
         .map((image) => (nameMatches ? { ...image, names: image.names.filter(nameMatches), repoDigests: image.repoDigests.filter(nameMatches) } : image))
         .map(toSummary);
