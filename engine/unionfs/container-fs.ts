@@ -44,6 +44,13 @@ export interface CommitOptions {
   changes?: string[];
   /** The request body: Config fields that replace the container's. */
   config?: Partial<ContainerConfig>;
+  /**
+   * The new image's config exactly, instead of one made from the container's (a build step: a
+   * RUN's command is not the image's Cmd); `config` and `changes` are then not used.
+   */
+  imageConfig?: ContainerConfig;
+  /** The history line; the container's command when absent (what `docker commit` records). */
+  createdBy?: string;
   span?: Span;
 }
 
@@ -185,11 +192,13 @@ export class ContainerFs {
     const c = await this.store.get(opts.container);
     return this.tracer.span({ chapter: 'unionfs', op: 'container.commit', parent: opts.span, data: { id: c.Id, repo: opts.repo ?? null, tag: opts.tag ?? null } }, async (span) => {
       // 1. the new defaults first: a bad --change line fails before any byte is stored
-      let defaults = imageDefaults(c.Config);
-      for (const [k, v] of Object.entries(opts.config ?? {})) {
-        if (v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) (defaults as Record<string, unknown>)[k] = v;
+      let defaults = opts.imageConfig ? { ...opts.imageConfig } : imageDefaults(c.Config);
+      if (!opts.imageConfig) {
+        for (const [k, v] of Object.entries(opts.config ?? {})) {
+          if (v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) (defaults as Record<string, unknown>)[k] = v;
+        }
+        defaults = (opts.changes ?? []).reduce(applyChange, defaults);
       }
-      defaults = (opts.changes ?? []).reduce(applyChange, defaults);
       const name = opts.repo ? (opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo) : undefined;
       if (name) parseReference(name); // refuse a bad name before packing, too
       // 2. the read-write layer, packed and stored in one stream (never held in memory)
@@ -198,7 +207,7 @@ export class ContainerFs {
       const parent = await this.images.resolve(c.Image);
       const created = new Date().toISOString();
       const empty = layer.diffID === EMPTY_LAYER_DIFFID;
-      const history: HistoryEntry = { created, created_by: (c.Config.Cmd ?? []).join(' '), ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}), ...(empty ? { empty_layer: true } : {}) };
+      const history: HistoryEntry = { created, created_by: opts.createdBy ?? (c.Config.Cmd ?? []).join(' '), ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}), ...(empty ? { empty_layer: true } : {}) };
       const p = parent.config;
       const config: ImageConfig = {
         architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}),
@@ -209,7 +218,8 @@ export class ContainerFs {
         history: [...(p.history ?? []), history],
       };
       const layers: LayerInfo[] = empty ? parent.layers : [...parent.layers, layer];
-      const image = await this.images.addImage({ config, layers, names: name ? [name] : [], manifestMediaType: parent.manifestMediaType, span });
+      // The image it came from is its parent, as `docker inspect` shows for a committed image.
+      const image = await this.images.addImage({ config, layers, names: name ? [name] : [], manifestMediaType: parent.manifestMediaType, parent: parent.id, span });
       span.event('container.committed', { id: c.Id, image: image.id, diffID: layer.diffID, size: layer.size, empty });
       return image;
     });
