@@ -83,7 +83,10 @@ export class HttpTransport {
   // #endregion send
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
-    const tls = req.url.protocol === 'https:' ? await this.tlsFor(req.url) : undefined;
+    const tls = req.url.protocol === 'https:' ? await this.tlsFor(req.url).catch((err: unknown) => {
+      if (req.body instanceof Readable) req.body.destroy(); // never to be sent: let its file go
+      throw err;
+    }) : undefined;
     const send = tls ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const r = send(req.url, {
@@ -137,27 +140,43 @@ function unreachable(req: HttpRequest, err: Error, tls?: TlsSettings): EngineErr
     return new EngineError({ code: 'REQUEST_CANCELED', kind: 'unavailable', message: `${req.method} ${url}: canceled`, data: { url }, cause: err });
   }
   const errno = (err as NodeJS.ErrnoException).code;
-  const host = req.url.host;
-  if (tls && errno && CERTIFICATE_ERRORS.has(errno)) {
-    const trust = tls.certsDir ? `; to trust its CA, put the CA certificate in ${tls.certsDir}/ca.crt` : '';
-    return new EngineError({
-      code: 'REGISTRY_CERTIFICATE_INVALID', kind: 'failed-precondition',
-      message: `${req.method} ${url}: the TLS certificate of ${host} failed verification: ${err.message}${trust}`,
-      data: { url, host, errno, certsDir: tls.certsDir ?? null }, cause: err,
-    });
-  }
-  // TLS offered, plain HTTP answered: OpenSSL reads the status line as a broken record.
-  if (tls && /wrong version number|packet length too long|http request/i.test(err.message)) {
-    return new EngineError({
-      code: 'REGISTRY_TLS_FAILED', kind: 'unavailable',
-      message: `${req.method} ${url}: ${host} answered in plain HTTP, not TLS (plain HTTP is used only with registries listed in insecure-registries)`,
-      data: { url, host, errno: errno ?? null }, cause: err,
-    });
-  }
-  return new EngineError({
+  return (tls && tlsFailure(req, err, tls)) ?? new EngineError({
     code: 'REGISTRY_UNREACHABLE', kind: 'unavailable',
     message: `${req.method} ${url}: ${err.message}`, data: { url, errno: errno ?? null }, cause: err,
   });
+}
+
+/** A failure of TLS itself, said in words that point at the fix; undefined for any other. */
+function tlsFailure(req: HttpRequest, err: Error, tls: TlsSettings): EngineError | undefined {
+  const errno = (err as NodeJS.ErrnoException).code ?? '';
+  const { host, href: url } = req.url;
+  const at = `${req.method} ${url}`;
+  const data = { url, host, errno, certsDir: tls.certsDir ?? null };
+  if (CERTIFICATE_ERRORS.has(errno)) {
+    const trust = tls.certsDir ? `; to trust its CA, put the CA certificate in ${tls.certsDir}/ca.crt` : '';
+    return new EngineError({
+      code: 'REGISTRY_CERTIFICATE_INVALID', kind: 'failed-precondition',
+      message: `${at}: the TLS certificate of ${host} failed verification: ${err.message}${trust}`, data, cause: err,
+    });
+  }
+  // TLS offered, plain HTTP answered: OpenSSL reads the status line as a broken record.
+  if (errno === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/.test(err.message)) {
+    return new EngineError({
+      code: 'REGISTRY_TLS_FAILED', kind: 'unavailable',
+      message: `${at}: ${host} answered in plain HTTP, not TLS (plain HTTP is used only with registries listed in insecure-registries)`, data, cause: err,
+    });
+  }
+  // The server ended the handshake with an alert: most often, it wants a client certificate.
+  if (/^ERR_SSL_.*ALERT/.test(errno)) {
+    const wanted = /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE|UNKNOWN_CA/.test(errno) && tls.certsDir
+      ? ` (if it wants a client certificate, put one in ${tls.certsDir}/client.cert with its key in client.key)`
+      : '';
+    return new EngineError({
+      code: 'REGISTRY_TLS_FAILED', kind: 'unavailable',
+      message: `${at}: ${host} refused the TLS handshake: ${errno.replace(/^ERR_SSL_(SSLV3_|TLSV1\d?_)?/, '').toLowerCase().replace(/_/g, ' ')}${wanted}`, data, cause: err,
+    });
+  }
+  return undefined;
 }
 
 /** Reads a whole (small) body: manifests, tokens, error documents. Refuses more than `limit` bytes. */

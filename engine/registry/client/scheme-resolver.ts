@@ -73,7 +73,7 @@ export class SchemeResolver {
 
   private keep(host: string, scheme: Scheme, span?: Span, httpsFailure?: EngineError): Scheme {
     this.known.set(host, scheme);
-    span?.event('registry.scheme', { host, scheme, verified: false, ...(httpsFailure ? { httpsError: httpsFailure.code } : {}) });
+    span?.event('endpoint.scheme', { host, scheme, verified: false, ...(httpsFailure ? { httpsError: httpsFailure.code } : {}) });
     return scheme;
   }
 }
