@@ -71,7 +71,8 @@ step rm tour-sleeper
 
 echo
 echo "== Chapter 4: registry =="
-# A registry for the room, on loopback: 127.0.0.0/8 is always spoken to in plain HTTP.
+# A registry for the room, on loopback: 127.0.0.0/8 is always insecure, so the daemon tries
+# HTTPS (unverified) first, and speaks plain HTTP to this one when HTTPS gets no answer.
 REG_PORT=${DOCKLING_TOUR_REGISTRY_PORT:-5055}
 REG_ROOT=$(mktemp -d /tmp/dockling-tour-registry.XXXXXX)
 echo "Starting a registry: dockling registry --listen 127.0.0.1:$REG_PORT --data-root $REG_ROOT"

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useSpawnServer } from '../base/index.js';
 import { ContentStore, ImageStore } from '../layers/index.js';
@@ -54,7 +54,10 @@ export interface DaemonOptions {
   insecureRegistries?: string[];
   /** Mirrors tried before Docker Hub for Hub images (`--registry-mirror`, repeatable). */
   registryMirrors?: string[];
-  /** daemon.json; a missing file is an error only when `required` (the user named it). */
+  /**
+   * daemon.json; a missing file is an error only when `required` (the user named it). Its
+   * directory also holds certs.d/, the registries' extra CAs and client certificates.
+   */
   configFile?: { path: string; required: boolean };
 }
 
@@ -174,8 +177,10 @@ async function openEngine(opts: DaemonOptions, registrySettings: RegistrySetting
   });
   const { version, buildTime } = await buildInfo();
   // No credential store: the daemon keeps no secrets, each request brings its X-Registry-Auth.
+  // certs.d beside daemon.json, as dockerd keeps /etc/docker/certs.d beside /etc/docker/daemon.json.
   const registry = new RegistryClient({
     tracer, insecureRegistries: registrySettings.insecureRegistries, mirrors: registrySettings.mirrors,
+    ...(opts.configFile ? { certsDir: join(dirname(opts.configFile.path), 'certs.d') } : {}),
     userAgent: `dockling/${version} (daemon; like docker/28)`,
   });
   const engine: DaemonEngine = {

@@ -1,6 +1,7 @@
 // `dockling daemon`: runs the engine behind the Docker Engine API on a unix socket. This is
 // the one verb that loads engine code (lazily, from engine/daemon/); every other verb talks
-// to the socket it opens. Registry settings may also come from a daemon.json (--config-file).
+// to the socket it opens. Registry settings may also come from a daemon.json (--config-file),
+// and the registries' extra CAs and client certificates from certs.d/ beside it.
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
 
@@ -17,9 +18,12 @@ export const verb: Verb = {
     { name: 'bridge', short: 'b', type: 'string', value: 'string', description: 'Device name of the default bridge network (default "dockling0")' },
     { name: 'bip', type: 'string', value: 'string', description: 'Subnet of the default bridge network (default 10.213.0.0/24)' },
     { name: 'default-address-pool', type: 'string', value: 'pool-options', description: 'Where user networks get their subnets: base=CIDR (default base=10.213.0.0/16)' },
-    { name: 'insecure-registry', type: 'strings', value: 'list', description: 'Registry spoken to in plain HTTP: host[:port] or a CIDR (repeatable; loopback always is)' },
+    { name: 'insecure-registry', type: 'strings', value: 'list', description: 'Registry whose certificate is not verified, spoken to in plain HTTP if HTTPS fails: host[:port] or a CIDR (repeatable; loopback always is)' },
     { name: 'registry-mirror', type: 'strings', value: 'list', description: 'Preferred Docker Hub mirror, an http(s) URL (repeatable)' },
-    { name: 'config-file', type: 'string', value: 'string', description: `Daemon configuration file (default "${DEFAULT_CONFIG_FILE}", read when present)` },
+    {
+      name: 'config-file', type: 'string', value: 'string',
+      description: `Daemon configuration file (default "${DEFAULT_CONFIG_FILE}", read when present); registry certificates are read from certs.d/<host[:port]>/ beside it (*.crt: extra CAs, *.cert + *.key: a client certificate)`,
+    },
   ],
   async run(ctx) {
     const hosts = (ctx.flags.host as string[]).length ? (ctx.flags.host as string[]) : ['unix:///run/dockling.sock'];
