@@ -1,12 +1,14 @@
 // Chapter 4 through the Engine API, against a real daemon and real registries on 127.0.0.1
 // (dockling registry, started in this process; one of them behind htpasswd): push and pull as
 // JSON message streams (§4.1 of the protocol reference), failures before the stream as HTTP
-// errors and after it as errorDetail, X-Registry-Auth, POST /auth, and /info's RegistryConfig.
+// errors and after it as errorDetail, X-Registry-Auth, POST /auth, /info's RegistryConfig, and
+// the registry certificates in certs.d/ beside the daemon's --config-file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { api, startDaemon, type ApiResponse, type RunningDaemon } from './harness.js';
 import { call, htpasswdFile, startDockling } from '../registry/server-harness.js';
+import { externalAddress, makeCa, makeLeaf } from '../registry/tls-harness.js';
 import { tempDir } from '../tmp.js';
 import { chainIDs, type Digest } from '../../engine/layers/index.js';
 
@@ -16,6 +18,8 @@ let locked: Awaited<ReturnType<typeof startDockling>>;
 let openHost = '';
 let lockedHost = '';
 let baseId = '';
+/** Where the daemon's --config-file is, and so its certs.d/. */
+let configDir = '';
 
 const BOB = { username: 'bob', password: 'secret' };
 /** X-Registry-Auth as the docker CLI sends it: base64url of the JSON, padded. */
@@ -43,9 +47,11 @@ beforeAll(async () => {
   locked = await startDockling({ htpasswd: await htpasswdFile(dir, [BOB]) });
   openHost = new URL(open.url).host;
   lockedHost = new URL(locked.url).host;
+  configDir = dir;
+  await writeFile(join(dir, 'daemon.json'), '{}\n');
   d = await startDaemon({
     dir,
-    args: ['--insecure-registry', openHost, '--insecure-registry', '10.99.0.0/16', '--registry-mirror', 'http://127.0.0.1:9'],
+    args: ['--insecure-registry', openHost, '--insecure-registry', '10.99.0.0/16', '--registry-mirror', 'http://127.0.0.1:9', '--config-file', join(dir, 'daemon.json')],
   });
   const base = await api(d.sock, 'POST', '/dockling/base-image');
   expect(base.status).toBe(201);
@@ -249,6 +255,33 @@ describe('POST /auth', () => {
   it('a body that is not JSON is a 400', async () => {
     const r = await api(d.sock, 'POST', '/v1.50/auth', { body: Buffer.from('user=bob'), headers: { 'Content-Type': 'application/json' } });
     expect(r.status).toBe(400);
+  });
+});
+
+describe('certs.d beside --config-file', () => {
+  // A secure registry must not be on loopback (every loopback registry is insecure, unverified):
+  // this machine's own address it is.
+  const external = externalAddress();
+
+  it.skipIf(!external)('verifies a secure registry against the CA in <config dir>/certs.d/<host>/, and refuses one whose CA is not there', async () => {
+    const certs = await tempDir('dkl-regapi-certs-');
+    const ca = await makeCa(certs);
+    const cert = await makeLeaf(certs, { name: 'registry', ca, ips: [external!], usage: 'serverAuth' });
+    const trusted = await startDockling({ listen: `${external}:0`, tls: cert });
+    const unknown = await startDockling({ listen: `${external}:0`, tls: cert });
+    try {
+      const host = new URL(trusted.url).host;
+      await mkdir(join(configDir, 'certs.d', host), { recursive: true });
+      await copyFile(ca.cert, join(configDir, 'certs.d', host, 'ca.crt'));
+      const login = (serveraddress: string) => api(d.sock, 'POST', '/v1.50/auth', { body: Buffer.from(JSON.stringify({ ...BOB, serveraddress })), headers: { 'Content-Type': 'application/json' } });
+      expect((await login(host)).json()).toEqual({ Status: 'Login Succeeded', IdentityToken: '' });
+      const refused = await login(new URL(unknown.url).host);
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(refused.json().message).toContain(`the TLS certificate of ${new URL(unknown.url).host} failed verification`);
+    } finally {
+      await trusted.stop();
+      await unknown.stop();
+    }
   });
 });
 
