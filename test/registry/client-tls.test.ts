@@ -23,17 +23,22 @@ import { MemorySink, Tracer } from '../../engine/trace/index.js';
 import { tempDir } from '../tmp.js';
 import { makeImage, newStore } from './client-harness.js';
 import { startDockling } from './server-harness.js';
-import { externalAddress, makeCa, makeLeaf, makeSelfSigned, type CertFiles } from './tls-harness.js';
+import { makeCa, makeLeaf, makeSelfSigned, type CertFiles } from './tls-harness.js';
 
 const MAIN = join(resolve(fileURLToPath(new URL('../..', import.meta.url))), 'dist/engine/cli/main.js');
 const exec = promisify(execFile);
-/** This machine's non-loopback address: where a registry is *secure* by Docker's rules. */
-const EXTERNAL = externalAddress();
+/**
+ * How a registry on this machine is *secure* by Docker's rules without any other address: only
+ * localhost, ::1, 127.0.0.0/8 and the listed ranges are insecure, but 0.0.0.0 — "this host" —
+ * is none of those, and a connection to it reaches a server listening on 127.0.0.1. So the
+ * servers below listen on loopback and the clients call them 0.0.0.0:PORT.
+ */
+const SECURE = '0.0.0.0';
 const MiB = 1024 * 1024;
 
 let dir: string;
 let ca: CertFiles;
-/** Signed by `ca`, for 127.0.0.1 and EXTERNAL. */
+/** Signed by `ca`, for 127.0.0.1 and 0.0.0.0. */
 let serverCert: CertFiles;
 let selfSigned: CertFiles;
 let clientCert: CertFiles;
@@ -48,7 +53,7 @@ afterEach(async () => {
 beforeAll(async () => {
   dir = await tempDir('dockling-tls-');
   ca = await makeCa(dir);
-  serverCert = await makeLeaf(dir, { name: 'registry', ca, ips: ['127.0.0.1', ...(EXTERNAL ? [EXTERNAL] : [])], usage: 'serverAuth' });
+  serverCert = await makeLeaf(dir, { name: 'registry', ca, ips: ['127.0.0.1', SECURE], usage: 'serverAuth' });
   selfSigned = await makeSelfSigned(dir, { name: 'self-signed', ips: ['127.0.0.1'] });
   clientCert = await makeLeaf(dir, { name: 'client', ca, usage: 'clientAuth' });
 });
@@ -67,6 +72,12 @@ async function registry(opts: Parameters<typeof startDockling>[0] = {}) {
   return { ...reg, host: new URL(reg.url).host };
 }
 
+/** `dockling registry` over TLS with the CA-signed certificate, on loopback, named SECURE:PORT. */
+async function secureRegistry() {
+  const reg = await registry({ tls: serverCert });
+  return { ...reg, host: `${SECURE}:${new URL(reg.url).port}` };
+}
+
 /** A certs.d with `files` (name → source path) in `<certs.d>/<host>/`. */
 async function certsDir(host: string, files: Record<string, string>): Promise<string> {
   const root = join(dir, `certs.d-${n++}`);
@@ -82,9 +93,9 @@ async function bigImage(name: string) {
   return { ...src, image };
 }
 
-describe.skipIf(!EXTERNAL)(`a secure registry (this machine's own address, ${EXTERNAL ?? 'none'}), verified`, () => {
+describe(`a secure registry (this host as ${SECURE}), verified`, () => {
   it('without its CA: a certificate error naming the host, and no try in plain HTTP', async () => {
-    const reg = await registry({ listen: `${EXTERNAL}:0`, tls: serverCert });
+    const reg = await secureRegistry();
     const src = await bigImage(`${reg.host}/room/app:v1`);
     const { client, schemes } = newClient();
     await expect(client.push({ reference: `${reg.host}/room/app:v1`, store: src.store, content: src.content })).rejects.toMatchObject({
@@ -99,8 +110,8 @@ describe.skipIf(!EXTERNAL)(`a secure registry (this machine's own address, ${EXT
   });
 
   it('trusted through certs.d: a push and a pull over TLS, a layer over 1 MiB back byte for byte (read + write, not sendfile)', async () => {
-    const reg = await registry({ listen: `${EXTERNAL}:0`, tls: serverCert });
-    expect(reg.url).toBe(`https://${reg.host}`);
+    const reg = await secureRegistry();
+    expect(reg.url).toBe(`https://127.0.0.1:${reg.host.split(':')[1]}`);
     const ref = `${reg.host}/room/big:v1`;
     const src = await bigImage(ref);
     const trusting = await certsDir(reg.host, { 'ca.crt': ca.cert });
@@ -122,7 +133,7 @@ describe.skipIf(!EXTERNAL)(`a secure registry (this machine's own address, ${EXT
       seen.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
       res.writeHead(200, { 'Docker-Distribution-API-Version': 'registry/2.0', 'Content-Type': 'application/json' }).end('{}');
     });
-    const host = await listen(server, EXTERNAL!);
+    const host = await listen(server, SECURE);
     const login = { server: host, username: 'any', password: 'any' };
     const caOnly = await certsDir(host, { 'ca.crt': ca.cert });
     await expect(newClient({ certsDir: caOnly }).client.login(login)).rejects.toMatchObject({
@@ -134,7 +145,7 @@ describe.skipIf(!EXTERNAL)(`a secure registry (this machine's own address, ${EXT
   });
 
   it('a client certificate without its key, or a key without its certificate, is refused naming the file', async () => {
-    const reg = await registry({ listen: `${EXTERNAL}:0`, tls: serverCert });
+    const reg = await secureRegistry();
     const store = await newStore(dir, `store${n++}`);
     const noKey = await certsDir(reg.host, { 'ca.crt': ca.cert, 'client.cert': clientCert.cert });
     await expect(newClient({ certsDir: noKey }).client.pull({ reference: `${reg.host}/room/app:v1`, ...store })).rejects.toMatchObject({
@@ -150,7 +161,7 @@ describe.skipIf(!EXTERNAL)(`a secure registry (this machine's own address, ${EXT
     const reg = await registry();
     // The CDN: HTTPS on the secure address, serving the registry's blobs.
     const cdn = createHttpsServer({ cert: await readFile(serverCert.cert), key: await readFile(serverCert.key) }, (req, res) => forward(req, res, reg.url));
-    const cdnHost = await listen(cdn, EXTERNAL!);
+    const cdnHost = await listen(cdn, SECURE);
     // The registry's front, on loopback in plain HTTP: blob downloads are sent to the CDN.
     const front = createHttpServer((req, res) => {
       if (req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')) res.writeHead(307, { Location: `https://${cdnHost}${req.url}` }).end();
@@ -266,8 +277,9 @@ describe('dockling registry --tls-cert --tls-key (the CLI)', () => {
 // --- servers of the tests' own --------------------------------------------------------------
 
 /** Listens on `host`, port 0; returns `host:port`; the server is closed after the test. */
+/** `server` on loopback; called `host`:PORT (SECURE or 127.0.0.1). */
 async function listen(server: Server, host: string): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, host, r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanup.push(() => new Promise((r) => {
     server.closeAllConnections();
     server.close(r);

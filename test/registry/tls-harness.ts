@@ -5,7 +5,6 @@
 // registry is insecure by Docker's rules (and so is a mirror on loopback).
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -52,8 +51,3 @@ export async function makeSelfSigned(dir: string, opts: { name: string; ips: str
   return files;
 }
 
-/** An IPv4 address of this machine that is not loopback, if it has one. */
-export function externalAddress(): string | undefined {
-  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
-  return all.find((a) => a.family === 'IPv4' && !a.internal && !a.address.startsWith('127.'))?.address;
-}
