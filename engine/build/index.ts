@@ -1,5 +1,6 @@
 // Chapter 5, build: the public surface other chapters import. So far the Dockerfile parser
-// (text → instructions and stages, arguments as written).
+// (text → instructions and stages, arguments as written) and variable substitution (the rules
+// dockerd applies to an instruction's arguments just before it runs).
 export type {
   Keyword, EscapeChar, FlagValue, Instruction, Dockerfile, Stage, RawPair, RawArg, HealthConfig,
   FromInstruction, RunInstruction, CmdInstruction, EntrypointInstruction, ShellInstruction,
@@ -11,3 +12,7 @@ export type { DockerfileErrorCode } from './dockerfile-error.js';
 export { parseDockerfile, parseTrigger } from './dockerfile.js';
 export type { ParseOptions } from './dockerfile.js';
 export { FLAGS } from './flags.js';
+export {
+  expandWord, expandWords, expandPairs, expandArgs, envMap, SUBSTITUTION, SUBSTITUTED_INSTRUCTIONS,
+} from './substitute.js';
+export type { Vars, Pair, Arg, SubstitutionRule } from './substitute.js';
