@@ -29,8 +29,17 @@ export function cleanInside(path: string): string | null {
   return out.join('/');
 }
 
-/** The host path of a cleaned root-relative path, its symlinks followed within the root. */
+/**
+ * The host path of a cleaned root-relative path, its symlinks followed within the root. A path
+ * through a file (`etc/passwd/x`) cannot be resolved: it is returned as written, for the
+ * caller's stat or mkdir to report "not a directory".
+ */
 export function hostPath(root: string, rel: string, followLast = true): { host: string; rel: string } {
-  const r = resolveInRoot(root, `/${rel}`, { followLast });
-  return { host: r.host, rel: r.inside.slice(1) };
+  try {
+    const r = resolveInRoot(root, `/${rel}`, { followLast });
+    return { host: r.host, rel: r.inside.slice(1) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    return { host: rel === '' ? root : `${root}/${rel}`, rel };
+  }
 }

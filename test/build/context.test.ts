@@ -118,6 +118,15 @@ describe('packContext (the docker CLI’s half)', () => {
     expect(ignore).toMatchObject({ mode: 0o600, body: `.dockerignore\n${dockerfile}\n` });
   });
 
+  it('streams a large file whole, and unpacks it whole', async () => {
+    writeFileSync(join(ctx, 'big'), Buffer.alloc(2 ** 21 + 7, 'b'));
+    const { tar } = await pack({ dir: ctx, cwd: base });
+    const dir = join(base, 'unpacked');
+    mkdirSync(dir);
+    await unpackContext({ input: Readable.from([tar]), dir });
+    expect(statSync(join(dir, 'big')).size).toBe(2 ** 21 + 7);
+  });
+
   it('refuses a missing context and a missing Dockerfile', async () => {
     await expect(pack({ dir: 'nope', cwd: base })).rejects.toMatchObject({ code: 'BUILD_CONTEXT_NOT_FOUND' });
     await expect(pack({ dir: ctx, cwd: base, dockerfile: 'missing.df' })).rejects.toMatchObject({ code: 'BUILD_DOCKERFILE_NOT_FOUND' });
