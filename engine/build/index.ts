@@ -16,3 +16,11 @@ export {
   expandWord, expandWords, expandPairs, expandArgs, envMap, SUBSTITUTION, SUBSTITUTED_INSTRUCTIONS,
 } from './substitute.js';
 export type { Vars, Pair, Arg, SubstitutionRule } from './substitute.js';
+// The builder: steps against the engine, the cache, and the build itself.
+export { build } from './builder.js';
+export type { BuildRequest, BuildMessage, BuilderEngine } from './builder.js';
+export { BuildCache } from './build-cache.js';
+export { StepFailed } from './steps.js';
+export { unpackContext } from './context-unpack.js';
+export { packContext, resolveContext } from './context.js';
+export type { PackContextOptions, PackedContext } from './context.js';

@@ -107,9 +107,9 @@ export async function copyStep(e: BuildEngine, a: { parent: Image; files: Readab
 }
 // #endregion copy
 
-/** The image `id` still in the store, or undefined (a cache entry whose image was removed). */
-export async function imageIfThere(images: ImageStore, id: Digest): Promise<Image | undefined> {
-  return images.resolve(id).catch((err: { code?: string }) => {
+/** The image `ref` names in the store, or undefined (a cache entry whose image was removed, a FROM to pull). */
+export async function imageIfThere(images: ImageStore, ref: string): Promise<Image | undefined> {
+  return images.resolve(ref).catch((err: { code?: string }) => {
     if (err.code === 'IMAGE_NOT_FOUND') return undefined;
     throw err;
   });

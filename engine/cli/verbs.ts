@@ -10,6 +10,7 @@ export interface VerbEntry {
 }
 
 export const VERBS: Record<string, VerbEntry> = {
+  build: { summary: 'Build an image from a Dockerfile', load: async () => (await import('./verbs/build.js')).verb },
   images: { summary: 'List images', load: async () => (await import('./verbs/images.js')).verb },
   inspect: { summary: 'Return low-level information on Dockling objects', load: async () => (await import('./verbs/inspect.js')).verb },
   history: { summary: 'Show the history of an image', load: async () => (await import('./verbs/history.js')).verb },

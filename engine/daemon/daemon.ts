@@ -38,6 +38,7 @@ import { containerProcessRoutes } from './routes/container-processes.js';
 import { Execs } from './execs.js';
 import { networkRoutes } from './routes/networks.js';
 import { registryRoutes } from './routes/registry.js';
+import { buildRoutes } from './routes/build.js';
 import { readDaemonConfig, mergeDaemonConfig } from './daemon-config.js';
 import { checkRegistrySettings, type RegistrySettings } from './registry-settings.js';
 
@@ -62,7 +63,7 @@ export interface DaemonOptions {
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
+export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...buildRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
 
 /**
  * The fork server built next to this module (dist/engine/daemon/), or beside the source tree

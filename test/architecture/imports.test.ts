@@ -19,8 +19,9 @@ const ALLOWED: Record<string, string[]> = {
   // The CLI talks to the daemon over HTTP; it may start one (the `daemon` verb) or a registry
   // (the `registry` verb), share the error vocabulary, and — as the docker CLI does before a
   // pull or a push — read image names (chapter 1's reference grammar) and the credentials
-  // `login` keeps (chapter 4's config.json), and nothing else.
-  cli: ['daemon', 'registry', 'layers', 'base', 'trace'],
+  // `login` keeps (chapter 4's config.json), and — as the docker CLI packs a build context
+  // itself — chapter 5's context packing; nothing else.
+  cli: ['daemon', 'build', 'registry', 'layers', 'base', 'trace'],
 };
 
 function tsFiles(dir: string): string[] {

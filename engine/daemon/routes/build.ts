@@ -1,0 +1,127 @@
+// `POST /build` (chapter 5 through the Engine API): what `DOCKER_BUILDKIT=0 docker build` and
+// `dockling build` send. The body is the build context as a tar (plain or gzip), the options
+// are query parameters, and the answer is Docker's JSON message stream:
+//
+//   POST /v1.50/build?dockerfile=Dockerfile&t=myapp%3A1&buildargs=%7B%22V%22%3A%222%22%7D
+//   200  {"stream":"Step 1/3 : FROM busybox\n"}
+//        {"stream":" ---> a2d7a1433fda\n"}
+//        …
+//        {"aux":{"ID":"sha256:b1f7c196c8d1…"}}
+//        {"stream":"Successfully built b1f7c196c8d1\n"}
+//
+// The stream opens with the first message: a context that cannot be read, a Dockerfile that is
+// missing or does not parse, fail before it with an HTTP error, as dockerd answers them. After,
+// a failed step ends the stream with errorDetail — its code is the RUN's exit status, which the
+// docker CLI makes its own.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineError } from '../../base/index.js';
+import { BuildCache, build, unpackContext, StepFailed, type BuilderEngine, type BuildMessage } from '../../build/index.js';
+import { familiarName, hostPlatform, parseReference } from '../../layers/index.js';
+import type { Credentials } from '../../registry/index.js';
+import { PullUnpacker } from '../../unionfs/index.js';
+import type { Route } from '../http/router.js';
+import { HttpError } from '../http/respond.js';
+import { HeldMessageStream } from '../http/json-stream.js';
+import type { DaemonEngine } from '../engine.js';
+import { registryAuth } from '../registry-auth.js';
+import { platformOf } from './registry.js';
+import { removeContainer } from './container-lifecycle.js';
+
+/** A JSON object of strings from a query parameter (`buildargs`, `labels`); null values kept. */
+function jsonParam(query: URLSearchParams, name: string): Record<string, string | null> {
+  const text = query.get(name);
+  if (!text) return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, `invalid ${name} parameter: not JSON`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || Object.values(doc).some((v) => v !== null && typeof v !== 'string')) {
+    throw new HttpError(400, `invalid ${name} parameter: want an object of strings`);
+  }
+  return doc as Record<string, string | null>;
+}
+
+const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+
+/**
+ * X-Registry-Config: every credential the client has, keyed by registry (Docker Hub's key is
+ * `https://index.docker.io/v1/`); a FROM that needs a pull takes the one for its registry.
+ */
+function credentialsFor(header: string | string[] | undefined, domain: string): Credentials | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const keys = domain === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io'] : [domain, `https://${domain}`, `http://${domain}`];
+  for (const k of keys) {
+    const entry = doc?.[k];
+    if (entry && typeof entry === 'object') return registryAuth(Buffer.from(JSON.stringify(entry)).toString('base64url'));
+  }
+  return undefined;
+}
+
+// #region build-route
+export const buildRoutes: Route<DaemonEngine>[] = [
+  {
+    method: 'POST',
+    pattern: /^\/build$/,
+    handler: async ({ req, res, query, engine, span }) => {
+      if (query.get('remote')) throw new HttpError(400, 'building from a remote context (a Git or HTTP URL) is not supported: send the context as a tar');
+      const platform = platformOf(query.get('platform')) ?? hostPlatform();
+      const dir = await mkdtemp(join(engine.tmpRoot, 'build-'));
+      const stream = new HeldMessageStream(res, 0);
+      try {
+        await unpackContext({ input: req, dir, span });
+        const e: BuilderEngine = {
+          images: engine.images, containers: engine.containers, runtime: engine.runtime, content: engine.content,
+          snapshotter: engine.snapshotter, tmpRoot: engine.tmpRoot, cache: new BuildCache(engine.content.root),
+          removeContainer: (id) => removeContainer({ engine, ref: id, force: true, removeVolumes: true }),
+        };
+        await build(e, {
+          contextDir: dir,
+          dockerfile: query.get('dockerfile') || 'Dockerfile',
+          // Checked now (a bad name is a 400 before any step); printed as Docker prints them, `myapp:latest`.
+          tags: query.getAll('t').map((t) => familiarName(parseReference(t))),
+          buildArgs: jsonParam(query, 'buildargs'),
+          labels: Object.fromEntries(Object.entries(jsonParam(query, 'labels')).map(([k, v]) => [k, v ?? ''])),
+          noCache: truthy(query.get('nocache')),
+          ...(query.get('target') ? { target: query.get('target')! } : {}),
+          quiet: truthy(query.get('q')),
+          forceRm: truthy(query.get('forcerm')),
+          ...(query.get('networkmode') ? { network: query.get('networkmode')! } : {}),
+          platform,
+          pull: async (reference, out) => {
+            const ref = parseReference(reference);
+            const auth = credentialsFor(req.headers['x-registry-config'], ref.domain);
+            await engine.registry.pull({
+              reference, store: engine.images, content: engine.content, platform, ...(auth ? { auth } : {}),
+              onProgress: (m) => {
+                if (!m.errorDetail) out(m as BuildMessage);
+              },
+              unpack: (layers) => new PullUnpacker({ layers, content: engine.content, snapshotter: engine.snapshotter, span }),
+            });
+            return engine.images.resolve(reference);
+          },
+          out: (m) => stream.write(m),
+          span,
+        });
+      } catch (err) {
+        if (!stream.opened) throw err; // the router answers with the error's status
+        const message = (err as Error).message;
+        stream.write({ errorDetail: { message, ...(err instanceof StepFailed ? { code: err.exitCode } : {}) }, error: message });
+        if (!(err instanceof EngineError)) span?.event('build.internal-error', { message });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      stream.end();
+    },
+  },
+];
+// #endregion build-route
