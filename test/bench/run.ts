@@ -1,6 +1,7 @@
 // `npm run bench`: chapter 1's layer benchmarks against GNU tools doing the same work (then
-// chapter 3's container benchmarks, containers.ts, and chapter 4's registry benchmarks,
-// registry.ts; DOCKLING_BENCH_ONLY=layers|containers|registry picks one), both measured in this
+// chapter 3's container benchmarks, containers.ts, chapter 4's registry benchmarks,
+// registry.ts, and chapter 5's build benchmark, build.ts; DOCKLING_BENCH_ONLY=layers|containers|
+// registry|build picks one), both measured in this
 // run, alternating, medians of several runs. Each comparison prints one line:
 //   bench <name>: <ours> vs <peer> = <ratio>x (target <= <goal>)
 // The tree (~250 MB, ~20k files copied from what Debian installed) is kept in
@@ -124,14 +125,15 @@ function main(): void {
   sh(`rm -rf ${W}/x`);
 }
 
-const PARTS = ['layers', 'containers', 'registry'];
+const PARTS = ['layers', 'containers', 'registry', 'build'];
 const ONLY = process.env.DOCKLING_BENCH_ONLY ?? ''; // one of PARTS, or empty: all of them
 if (ONLY && !PARTS.includes(ONLY)) throw new Error(`DOCKLING_BENCH_ONLY=${ONLY}: want one of ${PARTS.join(', ')}`);
 const runs = (part: string) => !ONLY || ONLY === part;
 if (runs('layers')) main();
-// Chapters 3 and 4 each in their own process: containers (API, CLI, many detached) against
-// runc/crun/unshare/podman; registries, pull and push against docker-registry/skopeo/podman.
-for (const part of ['containers', 'registry']) {
+// Chapters 3, 4 and 5 each in their own process: containers (API, CLI, many detached) against
+// runc/crun/unshare/podman; registries, pull and push against docker-registry/skopeo/podman;
+// builds (cold and cached) against buildah.
+for (const part of ['containers', 'registry', 'build']) {
   if (!runs(part)) continue;
   // The registry image's second layer is the tree above, made here when the layers part did not run.
   if (part === 'registry') prepareTree(join(W, 'tree'), 250e6);
