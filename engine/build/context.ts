@@ -57,11 +57,13 @@ const prepare = (code: string, message: string, data: Record<string, unknown>) =
   invalid(code, `unable to prepare context: ${message}`, data);
 
 // #region resolve-dockerfile
-/** Steps 1: the context's real path and the Dockerfile's, relative to it when inside. */
+/** Step 1: the context's real path and the Dockerfile's, relative to it when inside. */
 export function resolveContext(opts: Pick<PackContextOptions, 'dir' | 'dockerfile' | 'dockerfileContent' | 'cwd'>): {
   dir: string;
   /** The Dockerfile relative to `dir` ("../x/Dockerfile" when outside), or '-' from stdin. */
   dockerfile: string;
+  /** Its real path on the host ('' from stdin). */
+  dockerfilePath: string;
 } {
   const given = resolve(opts.cwd, opts.dir);
   let dir: string;
@@ -71,7 +73,7 @@ export function resolveContext(opts: Pick<PackContextOptions, 'dir' | 'dockerfil
     throw notFound('BUILD_CONTEXT_NOT_FOUND', `unable to prepare context: path ${JSON.stringify(opts.dir)} not found`, { dir: given });
   }
   if (!statSync(dir).isDirectory()) throw prepare('BUILD_CONTEXT_NOT_DIR', `context must be a directory: ${dir}`, { dir });
-  if (opts.dockerfileContent) return { dir, dockerfile: '-' };
+  if (opts.dockerfileContent) return { dir, dockerfile: '-', dockerfilePath: '' };
   let file = opts.dockerfile ? resolve(opts.cwd, opts.dockerfile) : join(dir, 'Dockerfile');
   // "Just to be nice", the CLI says: a lowercase `dockerfile` is used when there is no `Dockerfile`.
   if (!opts.dockerfile && !lstatSync(file, { throwIfNoEntry: false }) && lstatSync(join(dir, 'dockerfile'), { throwIfNoEntry: false })) {
@@ -83,7 +85,7 @@ export function resolveContext(opts: Pick<PackContextOptions, 'dir' | 'dockerfil
   } catch {
     throw notFound('BUILD_DOCKERFILE_NOT_FOUND', `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${file}: no such file or directory`, { dockerfile: file });
   }
-  return { dir, dockerfile: relative(dir, real) };
+  return { dir, dockerfile: relative(dir, real), dockerfilePath: real };
 }
 // #endregion resolve-dockerfile
 
@@ -93,9 +95,9 @@ const randomDockerfileName = () => `.dockerfile.${randomBytes(10).toString('hex'
 // #region pack-context
 /** Walks the context into a tar on `out` (steps 1–5 above). */
 export async function packContext(opts: PackContextOptions): Promise<PackedContext> {
-  const { dir, dockerfile } = resolveContext(opts);
+  const { dir, dockerfile, dockerfilePath } = resolveContext(opts);
   const outside = dockerfile === '-' || dockerfile.startsWith('../') || isAbsolute(dockerfile);
-  const added = outside ? { name: randomDockerfileName(), body: opts.dockerfileContent ?? readFileSync(resolve(opts.cwd, opts.dockerfile!)) } : null;
+  const added = outside ? { name: randomDockerfileName(), body: opts.dockerfileContent ?? readFileSync(dockerfilePath) } : null;
   const ignoreFile = join(dir, '.dockerignore');
   const patterns = lstatSync(ignoreFile, { throwIfNoEntry: false }) ? parseDockerignore(readFileSync(ignoreFile, 'utf8')) : [];
   const rules = compileIgnore(keepBuildFiles(patterns, dockerfile, dockerfile === '-'));

@@ -88,6 +88,15 @@ describe('packContext (the docker CLI’s half)', () => {
     expect(readdirSync(dir).sort()).toEqual(['a.txt', 'hard', 'link', 'secret', 'src']);
   });
 
+  it('keeps a Dockerfile inside an excluded directory: the walk enters it for that one file', async () => {
+    write(join(ctx, 'sub/Dockerfile'), 'FROM scratch\n');
+    write(join(ctx, 'sub/other'), 'x\n');
+    write(join(ctx, '.dockerignore'), 'sub\n');
+    const { tar, dockerfile } = await pack({ dir: ctx, cwd: ctx, dockerfile: 'sub/Dockerfile' });
+    expect(dockerfile).toBe('sub/Dockerfile');
+    expect((await list(tar)).map((e) => e.name).filter((n) => n.startsWith('sub'))).toEqual(['sub/Dockerfile']);
+  });
+
   it('keeps the build files in the context when .dockerignore does not exclude them', async () => {
     write(join(ctx, '.dockerignore'), '*.log\n');
     const dir = join(base, 'unpacked');

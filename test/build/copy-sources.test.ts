@@ -32,6 +32,16 @@ async function list(tar: Buffer): Promise<Listed[]> {
   return out;
 }
 
+/** Debian's xz-utils, bzip2 and zstd: ADD uses them for those archives. */
+const hostTools = ['xz', 'bzip2', 'zstd'].every((t) => {
+  try {
+    execFileSync('which', [t]);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
 let base: string;
 let ctx: string;
 let target: string;
@@ -68,8 +78,11 @@ beforeAll(async () => {
   ]);
   write(join(ctx, 'app.tar'), archive);
   write(join(ctx, 'app.tgz'), gzipSync(archive));
-  write(join(ctx, 'app.tar.xz'), execFileSync('xz', ['-c'], { input: archive }));
-  write(join(ctx, 'app.tar.bz2'), execFileSync('bzip2', ['-c'], { input: archive }));
+  if (hostTools) {
+    write(join(ctx, 'app.tar.xz'), execFileSync('xz', ['-c'], { input: archive }));
+    write(join(ctx, 'app.tar.bz2'), execFileSync('bzip2', ['-c'], { input: archive }));
+    write(join(ctx, 'app.tar.zst'), execFileSync('zstd', ['-q', '-c'], { input: archive }));
+  }
   write(join(ctx, 'notatar.gz'), gzipSync('not a tar\n'));
 
   target = join(base, 'root');
@@ -228,8 +241,7 @@ describe('--chown and --chmod', () => {
 });
 
 describe('ADD: a local archive is unpacked, anything else copied', () => {
-  const tools = ['xz', 'bzip2'].every((t) => { try { execFileSync('which', [t]); return true; } catch { return false; } });
-  const archives = ['app.tar', 'app.tgz', ...(tools ? ['app.tar.xz', 'app.tar.bz2'] : [])];
+  const archives = ['app.tar', 'app.tgz', ...(hostTools ? ['app.tar.xz', 'app.tar.bz2', 'app.tar.zst'] : [])];
   for (const src of archives) {
     it(`${src} is unpacked with its own owners, modes, times and hard links`, async () => {
       const { entries } = await copy({ instruction: 'ADD', sources: [src], dest: '/x1' }); // buildah (gz, xz, bz2, zst)
