@@ -31,10 +31,10 @@ import { EngineError, invalid, notFound } from '../base/index.js';
 import { cleanInside, hostPath } from './context-path.js';
 import { compileGlob, hasWildcards } from './path-match.js';
 
-export type CopyInstruction = 'COPY' | 'ADD';
+export type CopyKeyword = 'COPY' | 'ADD';
 
 export interface CopySourceRequest {
-  instruction: CopyInstruction;
+  instruction: CopyKeyword;
   /** The unpacked build context — or, with `fromImage`, the root of the --from stage or image. */
   root: string;
   /** The sources come from a stage or image (--from): owners are kept, errors are worded so. */
@@ -57,14 +57,14 @@ export interface CopySource {
 
 /** The plan for one COPY/ADD's sources: what the cache is keyed on, before anything is copied. */
 export interface CopySourcePlan {
-  instruction: CopyInstruction;
+  instruction: CopyKeyword;
   fromImage: boolean;
   sources: CopySource[];
   /** One source's hash, or `multi:<hex>` for several: the build cache key and history text. */
   checksum: string;
 }
 
-const failed = (instruction: CopyInstruction, err: EngineError) =>
+const failed = (instruction: CopyKeyword, err: EngineError) =>
   new EngineError({ code: err.code, kind: err.kind, message: `${instruction} failed: ${err.message}`, data: err.data, cause: err });
 
 /** A string's sha256 in hex. */
