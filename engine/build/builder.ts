@@ -12,18 +12,18 @@
 // The last stage's image (or --target's) gets the tags. Stages before it are built in order, as
 // the classic builder does; `COPY --from` reads a stage's or an image's files.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
-import { invalid, notFound } from '../base/index.js';
+import { invalid } from '../base/index.js';
 import { platformString, shortId, type ContainerConfig, type ContentStore, type Image, type Platform } from '../layers/index.js';
 import type { Span } from '../trace/index.js';
 import { unpackImage, withMounted, type Snapshotter } from '../unionfs/index.js';
 import type { BuildCache, CacheKey } from './build-cache.js';
 import { resolveCopySources } from './copy-sources.js';
-import { normalizeDest, writeCopyTar } from './copy-tar.js';
+import { writeCopyTar } from './copy-tar.js';
 import { DEFAULT_SHELL, nop, planInstruction, type BuildScope } from './dispatch.js';
 import { parseDockerfile, parseTrigger } from './dockerfile.js';
 import { copyStep, imageIfThere, metadataStep, runStep, scratchImage, type BuildEngine } from './steps.js';
@@ -40,10 +40,10 @@ export interface BuildMessage {
 }
 
 export interface BuildRequest {
-  /** The build context, unpacked (context.ts). */
+  /** The build context, unpacked (context-unpack.ts). */
   contextDir: string;
-  /** The Dockerfile's path inside the context. */
-  dockerfile: string;
+  /** The Dockerfile: its name (for messages) and text, read from the context (readContextDockerfile). */
+  dockerfile: { name: string; text: string };
   tags: string[];
   /** --build-arg: a null value is "take it from the environment" (the CLI resolved it already). */
   buildArgs: Record<string, string | null>;
@@ -73,11 +73,7 @@ export interface BuilderEngine extends BuildEngine {
 
 // #region build
 export async function build(e: BuilderEngine, r: BuildRequest): Promise<Image> {
-  const text = await readFile(join(r.contextDir, r.dockerfile), 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw notFound('DOCKERFILE_NOT_FOUND', `Cannot locate specified Dockerfile: ${r.dockerfile}`, { dockerfile: r.dockerfile });
-    throw err;
-  });
-  const df = parseDockerfile(text);
+  const df = parseDockerfile(r.dockerfile.text, { name: r.dockerfile.name });
   const say = (s: string) => {
     if (!r.quiet) r.out({ stream: s });
   };
@@ -206,8 +202,8 @@ async function runInstruction(e: BuilderEngine, r: BuildRequest, a: { scope: Bui
   const fromImage = from === undefined ? undefined : await copyFromImage(e, r, a.built, from);
   return withRoot(e, fromImage, r.contextDir, async (root) => {
     const sources = resolveCopySources({ instruction: plan.instruction.keyword, root, fromImage: fromImage !== undefined, sources: plan.sources, dest: plan.dest });
-    const dest = normalizeDest(s.config.WorkingDir ?? '/', plan.dest);
-    const createdBy = nop(s, `${plan.instruction.keyword} ${sources.checksum} in ${dest} `);
+    // As dockerd writes it: the destination as written (after substitution), not resolved.
+    const createdBy = nop(s, `${plan.instruction.keyword} ${plan.chown ? `--chown=${plan.chown} ` : ''}${sources.checksum} in ${plan.dest} `);
     const key = cacheKey(r, s, createdBy, `${sources.checksum} ${plan.chown ?? ''} ${plan.chmod ?? ''}`);
     const hit = await cached(e, r, key, say);
     if (hit) return advance(s, hit);

@@ -21,6 +21,6 @@ export { build } from './builder.js';
 export type { BuildRequest, BuildMessage, BuilderEngine } from './builder.js';
 export { BuildCache } from './build-cache.js';
 export { StepFailed } from './steps.js';
-export { unpackContext } from './context-unpack.js';
+export { unpackContext, readContextDockerfile } from './context-unpack.js';
 export { packContext, resolveContext } from './context.js';
 export type { PackContextOptions, PackedContext } from './context.js';

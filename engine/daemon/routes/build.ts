@@ -16,7 +16,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../base/index.js';
-import { BuildCache, build, unpackContext, StepFailed, type BuilderEngine, type BuildMessage } from '../../build/index.js';
+import { BuildCache, build, readContextDockerfile, unpackContext, StepFailed, type BuilderEngine, type BuildMessage } from '../../build/index.js';
 import { familiarName, hostPlatform, parseReference } from '../../layers/index.js';
 import type { Credentials } from '../../registry/index.js';
 import { PullUnpacker } from '../../unionfs/index.js';
@@ -75,10 +75,25 @@ export const buildRoutes: Route<DaemonEngine>[] = [
     handler: async ({ req, res, query, engine, span }) => {
       if (query.get('remote')) throw new HttpError(400, 'building from a remote context (a Git or HTTP URL) is not supported: send the context as a tar');
       const platform = platformOf(query.get('platform')) ?? hostPlatform();
+      // The parameters first: a bad one is a 400 before the context is read.
+      const options = {
+        // Checked now (a bad name is a 400 before any step); printed as Docker prints them, `myapp:latest`.
+        tags: query.getAll('t').map((t) => familiarName(parseReference(t))),
+        buildArgs: jsonParam(query, 'buildargs'),
+        labels: Object.fromEntries(Object.entries(jsonParam(query, 'labels')).map(([k, v]) => [k, v ?? ''])),
+        noCache: truthy(query.get('nocache')),
+        ...(query.get('target') ? { target: query.get('target')! } : {}),
+        quiet: truthy(query.get('q')),
+        forceRm: truthy(query.get('forcerm')),
+        ...(query.get('networkmode') ? { network: query.get('networkmode')! } : {}),
+        platform,
+      };
       const dir = await mkdtemp(join(engine.tmpRoot, 'build-'));
       const stream = new HeldMessageStream(res, 0);
       try {
         await unpackContext({ input: req, dir, span });
+        // Read, then taken out of the context when .dockerignore says so (COPY . does not copy it).
+        const dockerfile = readContextDockerfile({ dir, name: query.get('dockerfile') || 'Dockerfile' });
         const e: BuilderEngine = {
           images: engine.images, containers: engine.containers, runtime: engine.runtime, content: engine.content,
           snapshotter: engine.snapshotter, tmpRoot: engine.tmpRoot, cache: new BuildCache(engine.content.root),
@@ -86,17 +101,8 @@ export const buildRoutes: Route<DaemonEngine>[] = [
         };
         await build(e, {
           contextDir: dir,
-          dockerfile: query.get('dockerfile') || 'Dockerfile',
-          // Checked now (a bad name is a 400 before any step); printed as Docker prints them, `myapp:latest`.
-          tags: query.getAll('t').map((t) => familiarName(parseReference(t))),
-          buildArgs: jsonParam(query, 'buildargs'),
-          labels: Object.fromEntries(Object.entries(jsonParam(query, 'labels')).map(([k, v]) => [k, v ?? ''])),
-          noCache: truthy(query.get('nocache')),
-          ...(query.get('target') ? { target: query.get('target')! } : {}),
-          quiet: truthy(query.get('q')),
-          forceRm: truthy(query.get('forcerm')),
-          ...(query.get('networkmode') ? { network: query.get('networkmode')! } : {}),
-          platform,
+          dockerfile,
+          ...options,
           pull: async (reference, out) => {
             const ref = parseReference(reference);
             const auth = credentialsFor(req.headers['x-registry-config'], ref.domain);
