@@ -73,6 +73,32 @@ export interface BuilderEngine extends BuildEngine {
 
 // #region build
 export async function build(e: BuilderEngine, r: BuildRequest): Promise<Image> {
+  // The trace: one build.run span, a build.step span inside it per step (the build diagram).
+  const span = r.span?.child('build', 'build.run', { dockerfile: r.dockerfile.name, tags: r.tags, target: r.target ?? null, noCache: r.noCache });
+  try {
+    const image = await buildTraced(e, { ...r, span });
+    span?.end({ image: image.id, layers: image.layers.length });
+    return image;
+  } catch (err) {
+    span?.fail(err);
+    throw err;
+  }
+}
+
+/** One step under its own span: what it was, whether the cache had it, what it made. */
+async function traced(r: BuildRequest, a: { step: number; total: number; stage: number; ins: { keyword: string; original: string; line: number } }, fn: (r: BuildRequest) => Promise<Image>): Promise<Image> {
+  const span = r.span?.child('build', 'build.step', { step: a.step, of: a.total, stage: a.stage, keyword: a.ins.keyword, instruction: a.ins.original, line: a.ins.line });
+  try {
+    const image = await fn({ ...r, span });
+    span?.end({ image: image.id, layers: image.layers.length, diffID: image.config.rootfs.diff_ids.at(-1) ?? null, emptyLayer: image.config.history?.at(-1)?.empty_layer === true });
+    return image;
+  } catch (err) {
+    span?.fail(err);
+    throw err;
+  }
+}
+
+async function buildTraced(e: BuilderEngine, r: BuildRequest): Promise<Image> {
   const df = parseDockerfile(r.dockerfile.text, { name: r.dockerfile.name });
   const say = (s: string) => {
     if (!r.quiet) r.out({ stream: s });
@@ -97,12 +123,15 @@ export async function build(e: BuilderEngine, r: BuildRequest): Promise<Image> {
   let image: Image | undefined;
   for (const stage of stages) {
     say(`Step ${++step}/${total} : ${stage.from.original}\n`);
-    const scope = await fromStage(e, r, { stage, built, escape: df.escape, metaArgs, say });
-    image = scope.image;
+    let scope!: BuildScope;
+    image = await traced(r, { step, total, stage: stage.index, ins: stage.from }, async (rs) => {
+      scope = await fromStage(e, rs, { stage, built, escape: df.escape, metaArgs, say });
+      return scope.image;
+    });
     say(` ---> ${scope.scratch ? '' : shortId(scope.image.id)}\n`);
     for (const ins of stage.instructions) {
       say(`Step ${++step}/${total} : ${ins.original}\n`);
-      image = await runInstruction(e, r, { scope, ins, built, say, usedArgs });
+      image = await traced(r, { step, total, stage: stage.index, ins }, (rs) => runInstruction(e, rs, { scope, ins, built, say, usedArgs }));
     }
     built.push({ ...(stage.name ? { name: stage.name } : {}), image: scope.image });
   }
@@ -233,6 +262,7 @@ async function cached(e: BuilderEngine, r: BuildRequest, key: CacheKey, say: (s:
   if (r.noCache) return undefined;
   const id = await e.cache.get(key);
   const image = id ? await imageIfThere(e.images, id) : undefined;
+  r.span?.event('build.cache', { hit: image !== undefined, image: image?.id ?? null });
   if (!image) return undefined;
   say(' ---> Using cache\n');
   say(` ---> ${shortId(image.id)}\n`);

@@ -3,7 +3,7 @@
 // image says (config, history, parent), what its files are (a container of it reads them), and
 // what the cache does on the next build.
 import { describe, expect, it } from 'vitest';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { api, dockling, type RunResult } from '../daemon/harness.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
@@ -37,6 +37,19 @@ async function read(image: string, ...paths: string[]): Promise<string> {
   expect(r.stderr).toBe('');
   return r.stdout;
 }
+/** The steps of the daemon's last build, from its trace: keyword, cache hit, and the image made. */
+async function tracedSteps(): Promise<Array<{ keyword: string; hit: boolean | null; image: string; emptyLayer: boolean }>> {
+  const events = (await readFile(join(daemon().dataRoot, 'trace', 'events.jsonl'), 'utf8')).split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l) as { span: string; parent: string | null; op: string; phase: string; data: Record<string, unknown> });
+  const run = events.filter((e) => e.op === 'build.run' && e.phase === 'start').at(-1)!;
+  const steps = events.filter((e) => e.op === 'build.step' && e.phase === 'start' && e.parent === run.span);
+  return steps.map((st) => {
+    const end = events.find((e) => e.span === st.span && e.phase === 'end')!;
+    const cache = events.find((e) => e.span === st.span && e.op === 'build.cache');
+    return { keyword: String(st.data.keyword), hit: cache ? Boolean(cache.data.hit) : null, image: String(end.data.image), emptyLayer: Boolean(end.data.emptyLayer) };
+  });
+}
+
 const stepLines = (r: RunResult) => r.stdout.split('\n').filter((l) => l.startsWith('Step ') || l.startsWith(' ---> '));
 
 const APP = `FROM busybox
@@ -94,6 +107,12 @@ describe.skipIf(!isRoot)('dockling build', () => {
     expect(stepLines(again).filter((l) => l === ' ---> Using cache')).toHaveLength(6);
     expect(again.stdout).not.toContain('Running in');
     expect((await inspect('cache:2')).Id).toBe(id);
+    // the trace has each step: its instruction, the cache's answer, the image it ended on
+    const steps = await tracedSteps();
+    expect(steps.map((x) => x.keyword)).toEqual(['FROM', 'ENV', 'WORKDIR', 'RUN', 'COPY', 'RUN', 'CMD']);
+    expect(steps.map((x) => x.hit)).toEqual([null, true, true, true, true, true, true]);
+    expect(steps.at(-1)!.image).toBe(id);
+    expect(steps.slice(1).map((x) => x.emptyLayer)).toEqual([true, false, false, false, false, true]); // ENV, CMD: config only
     // a byte changed in data.txt: ENV, WORKDIR and the first RUN still hit; COPY and after do not
     await writeFile(join(dir, 'data.txt'), 'cached dat4\n');
     const changed = await build(dir, '-t', 'cache:3');
