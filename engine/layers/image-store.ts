@@ -65,8 +65,35 @@ export class ImageStore {
 
   // ---- reading ------------------------------------------------------------------------------
 
+  /**
+   * What a manifest and a config say never changes — their names are their digests — so each is
+   * read from disk once and remembered: listing the images then reads index.json and nothing else.
+   */
+  private readonly followed = new Map<Digest, Promise<Omit<Entry, 'desc' | 'name'>>>();
+  private readonly configs = new Map<Digest, Promise<ImageConfig>>();
+
   /** Follows an index.json entry to a manifest (through a nested index by platform) and its config digest. */
-  private async follow(desc: Descriptor): Promise<Omit<Entry, 'desc' | 'name'>> {
+  private follow(desc: Descriptor): Promise<Omit<Entry, 'desc' | 'name'>> {
+    let known = this.followed.get(desc.digest);
+    if (!known) {
+      known = this.followUncached(desc);
+      this.followed.set(desc.digest, known);
+      known.catch(() => this.followed.delete(desc.digest)); // a blob missing now may be stored later
+    }
+    return known;
+  }
+
+  private configOf(id: Digest): Promise<ImageConfig> {
+    let known = this.configs.get(id);
+    if (!known) {
+      known = this.content.readBytes(id).then(parseConfig);
+      this.configs.set(id, known);
+      known.catch(() => this.configs.delete(id));
+    }
+    return known;
+  }
+
+  private async followUncached(desc: Descriptor): Promise<Omit<Entry, 'desc' | 'name'>> {
     const doc = parseDocument(await this.content.readBytes(desc.digest));
     if (doc.kind === 'index') return this.follow(selectPlatform(doc.index));
     const m = doc.manifest;
@@ -90,7 +117,7 @@ export class ImageStore {
 
   private async build(id: Digest, group: Entry[]): Promise<Image> {
     const first = group[0]!;
-    const config = parseConfig(await this.content.readBytes(id));
+    const config = structuredClone(await this.configOf(id));
     const layers = await Promise.all(first.manifest.layers.map((l) => this.layerInfo(l.digest, l.mediaType)));
     const names = [...new Set(group.map((e) => e.name).filter((n): n is string => !!n))];
     const parent = await this.parents.of(id);

@@ -96,7 +96,35 @@ function writerThread(): void {
   });
 }
 
-/** The files being written by one unpack: one writer thread, started at the first file. */
+// #region writer-pool
+// Starting a thread costs tens of milliseconds — more than writing a small layer. So a writer
+// that ended cleanly waits in this pool for the next unpack instead of exiting; a few are kept,
+// and an idle one does not keep the process alive (unref). One that reported a failure exits:
+// its thread stops writing after the first error, by design.
+const IDLE_WRITERS = 3;
+const idle: Worker[] = [];
+
+function takeWriter(): Worker {
+  const w = idle.pop() ?? new Worker(`(${writerThread.toString()})()`, { eval: true });
+  w.removeAllListeners();
+  w.ref();
+  return w;
+}
+
+function giveBack(w: Worker): Promise<void> | void {
+  w.removeAllListeners();
+  if (idle.length >= IDLE_WRITERS) return w.terminate().then(() => undefined);
+  w.unref();
+  w.once('exit', () => {
+    const i = idle.indexOf(w);
+    if (i >= 0) idle.splice(i, 1);
+  });
+  w.on('error', () => {});
+  idle.push(w);
+}
+// #endregion writer-pool
+
+/** The files being written by one unpack: one writer thread (from the pool) from the first file. */
 export class WriteQueue {
   private worker: Worker | null = null;
   private ops: Op[] = [];
@@ -158,12 +186,14 @@ export class WriteQueue {
     if (this.failure) throw this.failure;
   }
 
-  /** Waits for every posted batch, failed or not, then stops the writer thread. */
+  /** Waits for every posted batch, failed or not, then lets the writer thread go (to the pool when it never failed). */
   async close(): Promise<void> {
     await this.settled();
     const w = this.worker;
     this.worker = null;
-    if (w) await w.terminate();
+    if (!w) return;
+    if (this.failure) await w.terminate();
+    else await giveBack(w);
   }
 
   private async settled(): Promise<void> {
@@ -185,7 +215,7 @@ export class WriteQueue {
   }
 
   private start(): Worker {
-    const w = new Worker(`(${writerThread.toString()})()`, { eval: true });
+    const w = takeWriter();
     w.on('message', (r: Reply) => {
       if ('error' in r) this.failure ??= Object.assign(new Error(r.error.message), r.error);
       else {
