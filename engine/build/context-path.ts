@@ -6,28 +6,9 @@
 // `/etc/passwd` means the root's own etc/passwd, and `..` stops at the root — so a link can make
 // a path point at a different file of the context, never at one outside it. The resolving is
 // chapter 2's resolveInRoot, written for `docker cp`.
-import { posix } from 'node:path';
 import { resolveInRoot } from '../unionfs/index.js';
 
-/** Go's filepath.Clean for slash paths: Node's normalize without its kept trailing slash. */
-export function cleanPath(p: string): string {
-  const n = posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
-
-/**
- * `path` relative to a root, cleaned ('' for the root itself), or null when the text climbs
- * above the root: `a/../b` → `b`, `/a/./b/` → `a/b`, `../x` and `a/../../x` → null.
- */
-export function cleanInside(path: string): string | null {
-  const out: string[] = [];
-  for (const seg of path.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg !== '..') out.push(seg);
-    else if (out.pop() === undefined) return null;
-  }
-  return out.join('/');
-}
+export { cleanPath, cleanInside } from './clean-path.js';
 
 /**
  * The host path of a cleaned root-relative path, its symlinks followed within the root. A path

@@ -18,7 +18,7 @@
 //   src/b.log → excluded                               app.log → kept (the last line wins)
 import { posix } from 'node:path';
 import { invalid } from '../base/index.js';
-import { cleanPath } from './context-path.js';
+import { cleanPath } from './clean-path.js';
 import { readClass, regExpLiteral, globSource } from './path-match.js';
 
 /** How a pattern is tested, chosen as patternmatcher chooses it (only literals: a string compare). */

@@ -13,8 +13,9 @@ const CLI = join(ROOT, 'engine/cli');
 /** Engine modules the CLI may load, and the only files that may load each. */
 const ENGINE_IMPORTS: Record<string, string[]> = {
   'engine/daemon/index.js': ['engine/cli/verbs/daemon.ts'],
-  // `build` packs the context tar itself (with .dockerignore), as the docker CLI does.
-  'engine/build/index.js': ['engine/cli/verbs/build.ts'],
+  // `build` packs the context tar itself (with .dockerignore), as the docker CLI does — through
+  // the build chapter's light client entry.
+  'engine/build/client.js': ['engine/cli/verbs/build.ts'],
   'engine/registry/index.js': ['engine/cli/verbs/registry.ts', 'engine/cli/registry-auth.ts', 'engine/cli/verbs/login.ts', 'engine/cli/verbs/logout.ts'],
   'engine/trace/index.js': ['engine/cli/verbs/registry.ts'],
   'engine/layers/index.js': ['engine/cli/registry-auth.ts'],

@@ -17,7 +17,7 @@ import { CliError } from '../errors.js';
 import { jsonMessages } from '../client.js';
 import { displayMessages, type JSONMessage } from '../messages.js';
 import { humanSize } from '../format/size.js';
-import { packContext } from '../../build/index.js';
+import { packContext } from '../../build/client.js';
 
 /** `--build-arg K=V` → {K: V}; a bare `K` takes K from this environment (null when unset: the daemon then ignores it). */
 function keyValues(list: string[], fromEnv: boolean): Record<string, string | null> {
