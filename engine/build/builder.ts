@@ -27,7 +27,7 @@ import { writeCopyTar } from './copy-tar.js';
 import { DEFAULT_SHELL, nop, planInstruction, type BuildScope } from './dispatch.js';
 import { parseDockerfile, parseTrigger } from './dockerfile.js';
 import { copyStep, imageIfThere, metadataStep, runStep, scratchImage, type BuildEngine } from './steps.js';
-import { expandWord } from './substitute.js';
+import { expandArgs, expandWord } from './substitute.js';
 import type { EscapeChar, Instruction, Stage } from './types.js';
 
 /** What the build stream carries (Docker's JSON messages): build text, pull progress, the ID. */
@@ -109,13 +109,16 @@ async function buildTraced(e: BuilderEngine, r: BuildRequest): Promise<Image> {
   if (last < 0) throw invalid('BUILD_TARGET_NOT_FOUND', `failed to reach build target ${r.target} in Dockerfile`, { target: r.target });
   const stages = df.stages.slice(0, last + 1);
   const total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+  // ARGs before the first FROM: each line's defaults expanded against the ones before it; a
+  // --build-arg wins; one with neither stays unset.
   const metaArgs = new Map<string, string>();
   const usedArgs = new Set<string>();
   for (const a of df.metaArgs) {
-    for (const arg of a.args) {
-      const v = r.buildArgs[arg.name];
-      metaArgs.set(arg.name, v ?? arg.default ?? '');
-      if (v !== undefined) usedArgs.add(arg.name);
+    for (const arg of expandArgs(a.args, metaArgs, df.escape)) {
+      const v = r.buildArgs[arg.name] ?? arg.default;
+      if (v !== undefined) metaArgs.set(arg.name, v);
+      else metaArgs.delete(arg.name);
+      if (r.buildArgs[arg.name] !== undefined) usedArgs.add(arg.name);
     }
   }
   const built: Built[] = [];
@@ -168,7 +171,7 @@ async function fromStage(e: BuilderEngine, r: BuildRequest, a: { stage: Stage; b
   if (earlier) image = earlier.image;
   else if (scratch) image = await scratchImage(e, r.platform);
   else image = (await imageIfThere(e.images, ref)) ?? (await r.pull(ref, r.out));
-  const scope: BuildScope = { image, scratch, config: structuredClone(image.config.config ?? {}), escape: a.escape, args: new Map(), buildArgs: r.buildArgs, cmdSet: false };
+  const scope: BuildScope = { image, scratch, config: structuredClone(image.config.config ?? {}), escape: a.escape, args: new Map(), buildArgs: r.buildArgs, metaArgs: a.metaArgs, cmdSet: false };
   // The base image's ONBUILD triggers run now, first, as instructions of this stage; they are
   // not handed down further.
   const triggers = scope.config.OnBuild ?? [];
@@ -202,8 +205,9 @@ async function runInstruction(e: BuilderEngine, r: BuildRequest, a: { scope: Bui
     const key = cacheKey(r, s, `${plan.createdBy}\n${JSON.stringify(plan.config)}`, 'workdir');
     const hit = await cached(e, r, key, say);
     if (hit) return advance(s, hit);
-    if (await pathExists(e, s.image, dir)) return commitConfig(e, r, s, plan.config, plan.createdBy, say, key);
-    return runCopy(e, r, s, { key, config: plan.config, createdBy: plan.createdBy, files: (out) => directoryTar(out, dir), say });
+    const missing = await missingDirs(e, s.image, dir);
+    if (missing.length === 0) return commitConfig(e, r, s, plan.config, plan.createdBy, say, key);
+    return runCopy(e, r, s, { key, config: plan.config, createdBy: plan.createdBy, files: (out) => directoryTar(out, missing), say });
   }
   if (plan.kind === 'run') {
     const key = cacheKey(r, s, plan.createdBy);
@@ -329,17 +333,27 @@ async function withRoot<T>(e: BuilderEngine, image: Image | undefined, fallback:
   }
 }
 
-/** Whether `path` exists in the image's filesystem (WORKDIR makes it when not). */
-async function pathExists(e: BuilderEngine, image: Image, path: string): Promise<boolean> {
-  if (path === '/') return true;
-  return withRoot(e, image, undefined, async (root) => lstat(join(root, path)).then(() => true, () => false));
+/**
+ * The directories of `path` — it and those above it — that the image lacks, outermost first
+ * (`/tmp/a/b` with only /tmp there: `tmp/a`, `tmp/a/b`). WORKDIR makes these and no others: a
+ * directory already there keeps its mode and owner (/tmp stays 1777), as dockerd's MkdirAll.
+ */
+async function missingDirs(e: BuilderEngine, image: Image, path: string): Promise<string[]> {
+  const parts = path.split('/').filter(Boolean);
+  const dirs = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  if (dirs.length === 0) return [];
+  return withRoot(e, image, undefined, async (root) => {
+    for (const [i, d] of dirs.entries()) {
+      if (!(await lstat(join(root, d)).then(() => true, () => false))) return dirs.slice(i);
+    }
+    return [];
+  });
 }
 
-/** A tar that makes `dir` (and its parents), 0755, root-owned: WORKDIR's layer. */
-async function directoryTar(out: PassThrough, dir: string): Promise<void> {
+/** A tar that makes `dirs` (relative to /, parents first), 0755, root-owned: WORKDIR's layer. */
+async function directoryTar(out: PassThrough, dirs: string[]): Promise<void> {
   const p = pack();
-  const parts = dir.split('/').filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) p.entry({ name: `${parts.slice(0, i).join('/')}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date() });
+  for (const d of dirs) p.entry({ name: `${d}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date() });
   p.finalize();
   await pipeline(p, out, { end: false });
 }

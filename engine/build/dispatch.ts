@@ -26,6 +26,11 @@ export interface BuildScope {
   args: Map<string, string>;
   /** Build args given by the user: an ARG without a default takes its value from here. */
   buildArgs: Record<string, string | null>;
+  /**
+   * The ARGs before the first FROM that have a value (a --build-arg, else their default): an ARG
+   * without a default in a stage that no --build-arg sets takes its value from here.
+   */
+  metaArgs: Map<string, string>;
   /** A CMD was set in this stage: a later ENTRYPOINT keeps it (one inherited from FROM is dropped). */
   cmdSet: boolean;
 }
@@ -89,8 +94,9 @@ export function planInstruction(s: BuildScope, ins: Instruction): Plan {
     }
     case 'ARG': {
       const names = expandArgs(ins.args, vars, s.escape).map((a) => {
+        // dockerd's order: a --build-arg, else the line's default, else the value before FROM.
         const given = s.buildArgs[a.name];
-        return { name: a.name, value: given !== undefined && given !== null ? given : a.default };
+        return { name: a.name, value: given !== undefined && given !== null ? given : a.default ?? s.metaArgs.get(a.name) };
       });
       const text = names.map((a, i) => (ins.args[i]!.default !== undefined ? `${a.name}=${expandArgs([ins.args[i]!], vars, s.escape)[0]!.default}` : a.name)).join(' ');
       return { kind: 'arg', names, createdBy: nop(s, `ARG ${text}`) };
@@ -119,10 +125,12 @@ export function planInstruction(s: BuildScope, ins: Instruction): Plan {
       c.StopSignal = word(ins.signal);
       return config(`STOPSIGNAL ${c.StopSignal}`);
     case 'EXPOSE': {
-      const ports = ins.ports.flatMap((p) => expandWords(p, vars, s.escape)).map(portKey);
+      // The history line has the words as expanded; the config one key per port (a range is
+      // one per port in it, as dockerd's nat.ParsePortSpecs makes them).
+      const words = ins.ports.flatMap((p) => expandWords(p, vars, s.escape));
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
-      for (const p of ports) c.ExposedPorts[p] = {};
-      return config(`EXPOSE ${ports.join(' ')}`);
+      for (const p of words.flatMap(portKeys)) c.ExposedPorts[p] = {};
+      return config(`EXPOSE ${words.join(' ')}`);
     }
     case 'VOLUME': {
       const paths = ins.paths.map(word);
@@ -163,10 +171,13 @@ export function planInstruction(s: BuildScope, ins: Instruction): Plan {
 }
 // #endregion plan
 
-/** `80` → `80/tcp`, `53/UDP` → `53/udp`; a range stays a range. */
-function portKey(p: string): string {
-  if (!/^\d+(-\d+)?(\/[a-zA-Z]+)?$/.test(p)) throw invalid('DOCKERFILE_EXPOSE', `invalid containerPort: ${p}`, { port: p });
-  return p.includes('/') ? p.toLowerCase() : `${p}/tcp`;
+/** `80` → `80/tcp`, `53/UDP` → `53/udp`, `8000-8002` → `8000/tcp` `8001/tcp` `8002/tcp`. */
+function portKeys(p: string): string[] {
+  const m = /^(\d+)(?:-(\d+))?(?:\/([a-zA-Z]+))?$/.exec(p);
+  const [start, end] = [Number(m?.[1]), Number(m?.[2] ?? m?.[1])];
+  if (!m || start > 65535 || end > 65535 || end < start) throw invalid('DOCKERFILE_EXPOSE', `invalid containerPort: ${p}`, { port: p });
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  return Array.from({ length: end - start + 1 }, (_, i) => `${start + i}/${proto}`);
 }
 
 /** `/a/./b/../c/` → `/a/c`. */
