@@ -199,6 +199,7 @@ async function runInstruction(e: BuilderEngine, r: BuildRequest, a: { scope: Bui
   }
   if (plan.kind === 'config') {
     if (ins.keyword === 'CMD') s.cmdSet = true;
+    if (ins.keyword === 'MAINTAINER') s.author = ins.maintainer;
     if (ins.keyword !== 'WORKDIR') return commitConfig(e, r, s, plan.config, plan.createdBy, say);
     // WORKDIR makes its directory when the image does not have it: a step with a layer, then.
     const dir = plan.config.WorkingDir!;
@@ -215,7 +216,7 @@ async function runInstruction(e: BuilderEngine, r: BuildRequest, a: { scope: Bui
     if (hit) return advance(s, hit);
     let container = '';
     const image = await runStep(e, {
-      parent: s.image, argv: plan.argv, env: plan.env, config: s.config, createdBy: plan.createdBy, network: r.network, forceRm: r.forceRm,
+      parent: s.image, argv: plan.argv, env: plan.env, config: s.config, createdBy: plan.createdBy, ...(s.author ? { author: s.author } : {}), network: r.network, forceRm: r.forceRm,
       onContainer: (id) => {
         container = id.slice(0, 12);
         say(` ---> Running in ${container}\n`);
@@ -278,7 +279,7 @@ async function commitConfig(e: BuilderEngine, r: BuildRequest, s: BuildScope, co
   const key = known ?? cacheKey(r, s, `${createdBy}\n${JSON.stringify(config)}`);
   const hit = known ? undefined : await cached(e, r, key, say);
   if (hit) return advance(s, hit);
-  const image = await metadataStep(e, { parent: s.image, config, createdBy, span: r.span });
+  const image = await metadataStep(e, { parent: s.image, config, createdBy, ...(s.author ? { author: s.author } : {}), span: r.span });
   await e.cache.put(key, image.id);
   say(` ---> ${shortId(image.id)}\n`);
   return advance(s, image);
@@ -291,7 +292,7 @@ async function runCopy(e: BuilderEngine, r: BuildRequest, s: BuildScope, a: { ke
     tar.destroy(err as Error);
     throw err;
   });
-  const [image] = await Promise.all([copyStep(e, { parent: s.image, files: tar, config: a.config, createdBy: a.createdBy, span: r.span }), writing]);
+  const [image] = await Promise.all([copyStep(e, { parent: s.image, files: tar, config: a.config, createdBy: a.createdBy, ...(s.author ? { author: s.author } : {}), span: r.span }), writing]);
   await e.cache.put(a.key, image.id);
   a.say(` ---> ${shortId(image.id)}\n`);
   return advance(s, image);

@@ -33,6 +33,8 @@ export interface BuildScope {
   metaArgs: Map<string, string>;
   /** A CMD was set in this stage: a later ENTRYPOINT keeps it (one inherited from FROM is dropped). */
   cmdSet: boolean;
+  /** MAINTAINER: the author of every image the stage makes after it (the base's until then). */
+  author?: string;
 }
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];

@@ -34,12 +34,12 @@ export async function scratchImage(e: BuildEngine, platform: { os: string; archi
 
 // #region metadata
 /** A new image: `parent` with `config` and one more history line, no new layer. */
-export async function metadataStep(e: BuildEngine, a: { parent: Image; config: ContainerConfig; createdBy: string; span?: Span }): Promise<Image> {
+export async function metadataStep(e: BuildEngine, a: { parent: Image; config: ContainerConfig; createdBy: string; author?: string; span?: Span }): Promise<Image> {
   const p = a.parent.config;
   const created = new Date().toISOString();
-  const history: HistoryEntry = { created, created_by: a.createdBy, empty_layer: true };
+  const history: HistoryEntry = { created, created_by: a.createdBy, ...(a.author ? { author: a.author } : {}), empty_layer: true };
   const config: ImageConfig = {
-    ...p, created, config: a.config,
+    ...p, created, config: a.config, ...(a.author ? { author: a.author } : {}),
     rootfs: { type: 'layers', diff_ids: p.rootfs.diff_ids },
     history: [...(p.history ?? []), history],
   };
@@ -63,7 +63,7 @@ export class StepFailed extends EngineError {
  * unless `forceRm` (dockerd's --rm and --force-rm).
  */
 export async function runStep(e: BuildEngine, a: {
-  parent: Image; argv: string[]; env: string[]; config: ContainerConfig; createdBy: string; network?: string;
+  parent: Image; argv: string[]; env: string[]; config: ContainerConfig; createdBy: string; author?: string; network?: string;
   forceRm?: boolean; onContainer?: (id: string) => void; onOutput?: (entry: LogEntry) => void; span?: Span;
 }): Promise<Image> {
   const c = await e.containers.create({
@@ -84,7 +84,7 @@ export async function runStep(e: BuildEngine, a: {
     for await (const entry of readLog({ path: e.runtime.logPath(c.Id), follow: true })) a.onOutput?.(entry);
     const { StatusCode } = await exited;
     if (StatusCode !== 0) throw new StepFailed(a.argv.join(' '), StatusCode);
-    const image = await e.containers.commit({ container: c.Id, imageConfig: a.config, createdBy: a.createdBy, span: a.span });
+    const image = await e.containers.commit({ container: c.Id, imageConfig: a.config, createdBy: a.createdBy, ...(a.author ? { author: a.author } : {}), span: a.span });
     ok = true;
     return image;
   } finally {
@@ -95,12 +95,12 @@ export async function runStep(e: BuildEngine, a: {
 
 // #region copy
 /** COPY and ADD: `files` (a tar, paths from `/`) into a container of `parent`, committed. */
-export async function copyStep(e: BuildEngine, a: { parent: Image; files: Readable; config: ContainerConfig; createdBy: string; span?: Span }): Promise<Image> {
+export async function copyStep(e: BuildEngine, a: { parent: Image; files: Readable; config: ContainerConfig; createdBy: string; author?: string; span?: Span }): Promise<Image> {
   // The container never runs; it is the place the files land in, with the parent's layers below.
   const c = await e.containers.create({ request: { Image: a.parent.id, Entrypoint: ['#(nop)'], Cmd: [a.createdBy] }, span: a.span });
   try {
     await e.containers.extract({ container: c.Id, path: '/', input: a.files, noOverwriteDirNonDir: false, span: a.span });
-    return await e.containers.commit({ container: c.Id, imageConfig: a.config, createdBy: a.createdBy, span: a.span });
+    return await e.containers.commit({ container: c.Id, imageConfig: a.config, createdBy: a.createdBy, ...(a.author ? { author: a.author } : {}), span: a.span });
   } finally {
     await e.removeContainer(c.Id);
   }

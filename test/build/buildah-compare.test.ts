@@ -327,12 +327,10 @@ const rows: Row[] = [
   },
   {
     // dockerd gives every image the stage makes after MAINTAINER that author (dispatchState's
-    // maintainer, through metadata, RUN and COPY commits alike), and so does buildah. Ours records
-    // only the history line: steps.ts passes no author to metadataStep or containers.commit.
+    // maintainer, through metadata, RUN and COPY commits alike), and so does buildah.
     name: 'MAINTAINER sets the author of the image and of the steps after it',
     dockerfile: 'FROM busybox\nMAINTAINER Jane Doe <jane@example.com>\nRUN echo x > /x\nENV A=1\n',
     author: true,
-    skip: 'our builder does not set the image author (a difference of ours, reported: the fix belongs in engine/build/steps.ts)',
   },
 ];
 
