@@ -89,6 +89,26 @@ step rmi "127.0.0.1:$REG_PORT/tour/busybox:1"
 kill "$registry" 2>/dev/null; wait "$registry" 2>/dev/null || true
 
 echo
+echo "== Chapter 5: build =="
+# A Dockerfile and a context of two files; the second build finds every step in the cache.
+BUILD_CTX=$(mktemp -d /tmp/dockling-tour-build.XXXXXX)
+printf 'hello from the build context\n' > "$BUILD_CTX/hello.txt"
+cat > "$BUILD_CTX/Dockerfile" <<'DF'
+FROM busybox
+ENV GREETING=hello
+WORKDIR /app
+COPY hello.txt .
+RUN echo "$GREETING from RUN" > run.txt && cat hello.txt run.txt
+CMD ["cat", "/app/hello.txt", "/app/run.txt"]
+DF
+step build -t tour/app:1 "$BUILD_CTX"
+step build -t tour/app:1 "$BUILD_CTX"
+step run --rm tour/app:1
+step history tour/app:1
+step rmi tour/app:1
+rm -rf "$BUILD_CTX"
+
+echo
 echo "The engine traced every step above: $DATA_ROOT/trace/events.jsonl"
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);

@@ -191,11 +191,17 @@ export class ImageStore {
       const created = h.created ? Math.floor(Date.parse(h.created) / 1000) : 0;
       return { id: '<missing>', created: Number.isFinite(created) ? created : 0, createdBy: h.created_by ?? '', tags: [] as string[], size, comment: h.comment ?? '' };
     });
-    rows.reverse();
-    if (rows[0]) {
-      rows[0].id = image.id;
-      rows[0].tags = image.names.map((n) => familiarName(parseReference(n)));
+    // Each image on the parent chain (a build's steps, a commit's base) names the row its own
+    // history ends on; rows of images this store never had stay <missing>, as in Docker.
+    for (let img: Image | undefined = image; img; ) {
+      const row = rows[(img.config.history?.length ?? img.layers.length) - 1];
+      if (row && row.id === '<missing>') {
+        row.id = img.id;
+        row.tags = img.names.map((n) => familiarName(parseReference(n)));
+      }
+      img = img.parent ? await this.find(img.parent).then((f) => f.image, () => undefined) : undefined;
     }
+    rows.reverse();
     return rows;
   }
 

@@ -89,6 +89,12 @@ describe.skipIf(!isRoot)('dockling build', () => {
     ]);
     expect(history[0]!.Size).toBe(0);
     expect(history[5]!.Size).toBe(0);
+    // every step's row names its image, and the base's last row the base, as docker history shows a local build
+    const ids = (history as unknown as Array<{ Id: string }>).map((h) => h.Id);
+    expect(ids.slice(0, 6).every((id) => id.startsWith('sha256:'))).toBe(true);
+    expect(ids[6]).toBe((await inspect('busybox')).Id);
+    expect(ids[0]).toBe(image.Id);
+    expect(ids[1]).toBe(image.Parent);
     // each step's image is the next one's parent: the chain is there, hidden from `images`
     expect(image.Parent).toMatch(/^sha256:/);
     const listed = (await dockling(daemon().host, ['images', '-q'])).stdout.split('\n').filter(Boolean);
