@@ -79,10 +79,24 @@ export async function runStep(e: BuildEngine, a: {
   a.onContainer?.(c.Id);
   let ok = false;
   try {
-    const exited = e.runtime.wait(c.Id, 'next-exit');
-    await e.runtime.start(c, a.span);
-    for await (const entry of readLog({ path: e.runtime.logPath(c.Id), follow: true })) a.onOutput?.(entry);
-    const { StatusCode } = await exited;
+    // The exit as the supervisor sees it ('die'): the files are final from then on, so the commit
+    // need not wait for the runtime to release the network, cgroup and mount — that goes on
+    // beside it (the full wait is the fallback, should the event be missed).
+    let off = () => {};
+    const died = new Promise<number>((resolve) => {
+      off = e.runtime.on((ev) => {
+        if (ev.action === 'die' && ev.id === c.Id) resolve(ev.exitCode ?? -1);
+      });
+    });
+    const exited = e.runtime.wait(c.Id, 'next-exit').then((w) => w.StatusCode);
+    let StatusCode: number;
+    try {
+      await e.runtime.start(c, a.span);
+      for await (const entry of readLog({ path: e.runtime.logPath(c.Id), follow: true })) a.onOutput?.(entry);
+      StatusCode = await Promise.race([died, exited]);
+    } finally {
+      off();
+    }
     if (StatusCode !== 0) throw new StepFailed(a.argv.join(' '), StatusCode);
     const image = await e.containers.commit({ container: c.Id, imageConfig: a.config, createdBy: a.createdBy, ...(a.author ? { author: a.author } : {}), span: a.span });
     ok = true;
