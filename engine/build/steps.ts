@@ -11,7 +11,7 @@
 // RUN and COPY both go through a real container, as dockerd's classic builder does: the files a
 // step changes are exactly what the union filesystem's upper directory collected.
 import type { Readable } from 'node:stream';
-import { EngineError } from '../base/index.js';
+import { EngineError, invalid } from '../base/index.js';
 import type { ContainerConfig, Digest, HistoryEntry, Image, ImageConfig, ImageStore } from '../layers/index.js';
 import { readLog, type LogEntry, type Runtime } from '../namespaces/index.js';
 import type { Span } from '../trace/index.js';
@@ -48,6 +48,17 @@ export async function metadataStep(e: BuildEngine, a: { parent: Image; config: C
 }
 // #endregion metadata
 
+/**
+ * overlayfs stacks at most so many lower directories, and Docker refuses the 128th layer: a RUN
+ * or COPY on an image of 127 layers fails before anything runs.
+ */
+export const MAX_LAYERS = 127;
+
+function checkDepth(parent: Image): void {
+  if (parent.layers.length < MAX_LAYERS) return;
+  throw invalid('BUILD_MAX_DEPTH', `max depth exceeded: the image has ${parent.layers.length} layers, and an image can have at most ${MAX_LAYERS} (each RUN, COPY and ADD adds one; join RUN commands with && to use fewer)`, { layers: parent.layers.length, max: MAX_LAYERS });
+}
+
 /** A step's command failed: the classic builder's message, and its exit status as the code. */
 export class StepFailed extends EngineError {
   constructor(readonly command: string, readonly exitCode: number) {
@@ -66,6 +77,7 @@ export async function runStep(e: BuildEngine, a: {
   parent: Image; argv: string[]; env: string[]; config: ContainerConfig; createdBy: string; author?: string; network?: string;
   forceRm?: boolean; onContainer?: (id: string) => void; onOutput?: (entry: LogEntry) => void; span?: Span;
 }): Promise<Image> {
+  checkDepth(a.parent);
   const c = await e.containers.create({
     request: {
       Image: a.parent.id,
@@ -110,6 +122,7 @@ export async function runStep(e: BuildEngine, a: {
 // #region copy
 /** COPY and ADD: `files` (a tar, paths from `/`) into a container of `parent`, committed. */
 export async function copyStep(e: BuildEngine, a: { parent: Image; files: Readable; config: ContainerConfig; createdBy: string; author?: string; span?: Span }): Promise<Image> {
+  checkDepth(a.parent);
   // The container never runs; it is the place the files land in, with the parent's layers below.
   const c = await e.containers.create({ request: { Image: a.parent.id, Entrypoint: ['#(nop)'], Cmd: [a.createdBy] }, span: a.span });
   try {

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { api, dockling, type RunResult } from '../daemon/harness.js';
+import { createHash } from 'node:crypto';
+import { pack } from 'tar-stream';
+import { api, dockling, makeTar, type RunResult } from '../daemon/harness.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 import { tempDir } from '../tmp.js';
 
@@ -48,6 +50,16 @@ async function tracedSteps(): Promise<Array<{ keyword: string; hit: boolean | nu
     const cache = events.find((e) => e.span === st.span && e.op === 'build.cache');
     return { keyword: String(st.data.keyword), hit: cache ? Boolean(cache.data.hit) : null, image: String(end.data.image), emptyLayer: Boolean(end.data.emptyLayer) };
   });
+}
+
+/** A tar of these files, in this order. */
+async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
+  const p = pack();
+  for (const [name, body] of Object.entries(files)) p.entry({ name, mode: 0o644, mtime: new Date(0) }, body);
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 const stepLines = (r: RunResult) => r.stdout.split('\n').filter((l) => l.startsWith('Step ') || l.startsWith(' ---> '));
@@ -235,6 +247,23 @@ describe.skipIf(!isRoot)('dockling build', () => {
     expect((await api(daemon().sock, 'GET', `/v1.50/images/${image.Parent}/json`)).status).toBe(404);
     expect((await api(daemon().sock, 'GET', '/v1.50/images/busybox/json')).status).toBe(200);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a 128th layer with a clear message; a config step on 127 layers is fine', async () => {
+    // an image of 127 one-file layers, loaded as a docker-archive
+    const layers = await Promise.all(Array.from({ length: 127 }, (_, i) => makeTar({ [`l${i}`]: String(i) })));
+    const diffIds = layers.map((l) => `sha256:${createHash('sha256').update(l).digest('hex')}`);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } }));
+    const manifest = [{ Config: 'config.json', RepoTags: ['deep:127'], Layers: layers.map((_, i) => `${i}.tar`) }];
+    const archive = await tarOf({ 'config.json': config, 'manifest.json': Buffer.from(JSON.stringify(manifest)), ...Object.fromEntries(layers.map((l, i) => [`${i}.tar`, l])) });
+    expect((await api(daemon().sock, 'POST', '/v1.50/images/load?quiet=1', { body: archive, headers: { 'Content-Type': 'application/x-tar' } })).status).toBe(200);
+    expect((await inspect('deep:127')).RootFS.Layers).toHaveLength(127);
+    const run = await build(await context({ Dockerfile: 'FROM deep:127\nENV A=1\nRUN true\n' }), '-t', 'deep:128');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Step 2/3 : ENV A=1\n');
+    expect(run.stderr).toContain('max depth exceeded: the image has 127 layers, and an image can have at most 127');
+    expect(run.stdout).not.toContain('Running in');
+    expect((await api(daemon().sock, 'GET', '/v1.50/images/deep:128/json')).status).toBe(404);
   });
 
   it('POST /build refuses bad parameters with a 400 before reading the context', async () => {
