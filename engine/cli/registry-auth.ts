@@ -67,3 +67,16 @@ export async function registryAuthHeader(registry: string, store: CredentialStor
   return Buffer.from(JSON.stringify(doc)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 // #endregion registry-auth-header
+
+/**
+ * X-Registry-Config: every credential config.json keeps, keyed by server as it is written there,
+ * base64url — what the docker CLI sends with a build, whose FROM lines may pull from any of them.
+ */
+export async function registryConfigHeader(store: CredentialStore = credentialStore()): Promise<string> {
+  const doc: Record<string, { username: string; password: string; serveraddress: string }> = {};
+  for (const server of await withConfigFile(() => store.servers())) {
+    const c = await withConfigFile(() => store.get(server));
+    if (c) doc[server] = { username: c.username, password: c.password, serveraddress: server };
+  }
+  return Buffer.from(JSON.stringify(doc)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}

@@ -10,6 +10,7 @@ import { pack } from 'tar-stream';
 import { api, dockling, makeTar, type RunResult } from '../daemon/harness.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 import { tempDir } from '../tmp.js';
+import { htpasswdFile, startDockling } from '../registry/server-harness.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('skipping the builder tests: containers need root');
@@ -264,6 +265,30 @@ describe.skipIf(!isRoot)('dockling build', () => {
     expect(run.stderr).toContain('max depth exceeded: the image has 127 layers, and an image can have at most 127');
     expect(run.stdout).not.toContain('Running in');
     expect((await api(daemon().sock, 'GET', '/v1.50/images/deep:128/json')).status).toBe(404);
+  });
+
+  it('FROM an image in a registry that wants a password: pulled with the credentials login kept (X-Registry-Config)', async () => {
+    const dir = await tempDir('dkl-build-registry-');
+    const reg = await startDockling({ htpasswd: await htpasswdFile(dir, [{ username: 'bob', password: 'secret' }]) });
+    try {
+      const host = new URL(reg.url).host;
+      const withLogin = { DOCKER_CONFIG: join(dir, 'logged-in') };
+      const cli = (env: Record<string, string>, args: string[], input?: string) => dockling(daemon().host, args, { env, ...(input ? { input: Buffer.from(input) } : {}) });
+      expect((await cli(withLogin, ['login', '-u', 'bob', '--password-stdin', host], 'secret\n')).code).toBe(0);
+      expect((await cli(withLogin, ['tag', 'busybox', `${host}/base/busybox:1`])).code).toBe(0);
+      expect((await cli(withLogin, ['push', '-q', `${host}/base/busybox:1`])).code).toBe(0);
+      expect((await cli(withLogin, ['rmi', `${host}/base/busybox:1`])).code).toBe(0);
+      const ctx = await context({ Dockerfile: `FROM ${host}/base/busybox:1\nRUN echo pulled > /p\n` });
+      const anonymous = await cli({ DOCKER_CONFIG: join(dir, 'nobody') }, ['build', ctx]);
+      expect(anonymous.code).toBe(1);
+      expect(anonymous.stderr).toMatch(/unauthorized/);
+      const r = await cli(withLogin, ['build', '-t', 'fromreg:1', ctx]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('Pulling from base/busybox');
+      expect(await read('fromreg:1', '/p')).toBe('pulled\n');
+    } finally {
+      await reg.stop();
+    }
   });
 
   it('POST /build refuses bad parameters with a 400 before reading the context', async () => {

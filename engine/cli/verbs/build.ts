@@ -18,6 +18,7 @@ import { jsonMessages } from '../client.js';
 import { displayMessages, type JSONMessage } from '../messages.js';
 import { humanSize } from '../format/size.js';
 import { packContext } from '../../build/client.js';
+import { registryConfigHeader } from '../registry-auth.js';
 
 /** `--build-arg K=V` → {K: V}; a bare `K` takes K from this environment (null when unset: the daemon then ignores it). */
 function keyValues(list: string[], fromEnv: boolean): Record<string, string | null> {
@@ -90,7 +91,7 @@ export const verb: Verb = {
         version: '1',
       },
       body,
-      headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' },
+      headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked', 'X-Registry-Config': await registryConfigHeader() },
     });
     let failure: { message: string; code?: number } | undefined;
     let id: string | undefined;

@@ -77,6 +77,11 @@ export class CredentialStore {
     return undefined;
   }
 
+  /** Every server with credentials kept, as config.json names it (a build sends them all). */
+  async servers(): Promise<string[]> {
+    return Object.keys((await this.read()).auths ?? {});
+  }
+
   async set(server: string, username: string, password: string): Promise<void> {
     const key = credentialKey(server);
     await this.change((auths) => {
