@@ -3,6 +3,7 @@
 // in-memory sink and the daemon can give everything one file and one live stream.
 import { randomBytes } from 'node:crypto';
 import type { Chapter, Facts, TraceEvent, TraceSink } from './types.js';
+import { TRACE_VERSION } from './format.js';
 
 export class Span {
   readonly id: string;
@@ -91,8 +92,9 @@ export class Tracer {
     }
   }
 
-  emit(partial: Omit<TraceEvent, 't'>): void {
-    const event: TraceEvent = { t: Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000, ...partial };
+  /** Stamps the event with the format version (format.ts) and the time, and hands it to every sink. */
+  emit(partial: Omit<TraceEvent, 'v' | 't'>): void {
+    const event: TraceEvent = { v: TRACE_VERSION, t: Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000, ...partial };
     for (const sink of this.sinks) sink.write(event);
   }
 

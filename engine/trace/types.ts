@@ -3,12 +3,14 @@
 // line. The site replays these lines to draw what the engine did, so an event carries the
 // facts a diagram needs (digests, sizes, file counts, paths, pids), not prose.
 //
-// A lifecycle, as the daemon records an image load:
-//   {"t":…,"span":"s1","parent":null,"chapter":"layers","op":"image.load","phase":"start","data":{}}
-//   {"t":…,"span":"s2","parent":"s1","chapter":"layers","op":"layer.ingest","phase":"start",…}
-//   {"t":…,"span":"s2","parent":"s1","chapter":"layers","op":"layer.ingest","phase":"end",
+// A lifecycle, as the daemon records an image load (`v` is the format's version, format.ts):
+//   {"v":1,"t":…,"span":"s1","parent":null,"chapter":"layers","op":"image.load","phase":"start","data":{}}
+//   {"v":1,"t":…,"span":"s2","parent":"s1","chapter":"layers","op":"layer.ingest","phase":"start",…}
+//   {"v":1,"t":…,"span":"s2","parent":"s1","chapter":"layers","op":"layer.ingest","phase":"end",
 //    "ms":12.5,"data":{"digest":"sha256:…","diffID":"sha256:…","size":2155123}}
-//   {"t":…,"span":"s1","parent":null,"chapter":"layers","op":"image.load","phase":"end",…}
+//   {"v":1,"t":…,"span":"s1","parent":null,"chapter":"layers","op":"image.load","phase":"end",…}
+
+import type { TraceVersion } from './format.js';
 
 /** The chapter an operation belongs to: the same list as engine/'s folders. */
 export type Chapter =
@@ -26,6 +28,11 @@ export type Phase = 'start' | 'event' | 'end' | 'error';
 export type Facts = Record<string, unknown>;
 
 export interface TraceEvent {
+  /**
+   * The trace format's version (format.ts). The tracer writes it on every event; it is absent
+   * only from lines written before the format was versioned, which have the shape of version 1.
+   */
+  v?: TraceVersion;
   /** Wall-clock time in milliseconds since the epoch, with sub-millisecond precision. */
   t: number;
   /** The span this event belongs to. */
