@@ -34,7 +34,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
     warnings: continuationWarnings(lines),
   };
 }
-// #endregion
+// #endregion parseDockerfile
 
 /** Runs `read`, placing any Dockerfile problem it throws at the given lines. */
 function place<T>(line: number, endLine: number, read: () => T): T {

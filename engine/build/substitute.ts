@@ -59,7 +59,7 @@ export const SUBSTITUTION: Readonly<Record<Keyword, SubstitutionRule>> = {
 
 export const SUBSTITUTED_INSTRUCTIONS: readonly Keyword[] =
   (Object.keys(SUBSTITUTION) as Keyword[]).filter((k) => SUBSTITUTION[k] !== 'none');
-// #endregion
+// #endregion substitution-table
 
 /** One word: quotes and escapes processed, variables replaced, spaces kept. */
 export function expandWord(word: string, vars: Vars, escape: EscapeChar = '\\'): string {
@@ -81,7 +81,7 @@ export interface Pair { key: string; value: string }
 export function expandPairs(pairs: readonly RawPair[], before: Vars, escape: EscapeChar = '\\'): Pair[] {
   return pairs.map((p) => ({ key: expandWord(p.key, before, escape), value: expandWord(p.value, before, escape) }));
 }
-// #endregion
+// #endregion expand-pairs
 
 export interface Arg { name: string; default?: string }
 
