@@ -5,15 +5,16 @@
 //   2. lay out content/, tmp/, trace/              and the registry client
 //   3. open the trace (file + live stream)      5. adopt the containers that kept running
 //                                               6. route requests, listen on each -H socket
-// Stop: close the sockets, remove them, stop watching containers (they keep running), close the
-// registry client's connections, flush the trace, release the lock.
+//                                               7. the read-only live listener (--trace-listen)
+// Stop: close the live listener and the sockets, remove them, stop watching containers (they keep
+// running), close the registry client's connections, flush the trace, release the lock.
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useSpawnServer } from '../base/index.js';
+import { invalid, useSpawnServer } from '../base/index.js';
 import { ContentStore, ImageStore } from '../layers/index.js';
 import { RegistryClient } from '../registry/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
@@ -41,6 +42,8 @@ import { registryRoutes } from './routes/registry.js';
 import { buildRoutes } from './routes/build.js';
 import { readDaemonConfig, mergeDaemonConfig } from './daemon-config.js';
 import { checkRegistrySettings, type RegistrySettings } from './registry-settings.js';
+import { parseTraceListen, parseTraceOrigins, type LoopbackAddress } from './live/live-settings.js';
+import { LiveListener } from './live/live-listener.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -60,6 +63,13 @@ export interface DaemonOptions {
    * directory also holds certs.d/, the registries' extra CAs and client certificates.
    */
   configFile?: { path: string; required: boolean };
+  /**
+   * `--trace-listen 127.0.0.1:PORT`: the read-only listener the site follows (live/), off unless
+   * given; loopback only.
+   */
+  traceListen?: string;
+  /** `--trace-origin`, repeatable: the origins whose pages may read it (default: the site's dev and preview servers). */
+  traceOrigins?: string[];
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
@@ -76,6 +86,7 @@ function spawnServerPath(): string | null {
 
 export class Daemon {
   private readonly servers: Array<{ server: Server; path: string }> = [];
+  private liveListener: LiveListener | null = null;
 
   private constructor(
     readonly engine: DaemonEngine,
@@ -84,26 +95,43 @@ export class Daemon {
 
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const socketPaths = opts.hosts.map(parseHost); // refuse bad -H before touching anything
+    const live = liveSettings(opts); // and a --trace-listen off loopback
     const registrySettings = await readRegistrySettings(opts); // and bad registry settings
     await mkdir(opts.dataRoot, { recursive: true });
     const lock = await acquirePidLock(join(opts.dataRoot, 'daemon.pid'));
+    let daemon: Daemon | undefined;
     try {
       // Host commands fork from a small helper, not from this large process (dockling-spawn.c).
       useSpawnServer(spawnServerPath());
       const engine = await openEngine(opts, registrySettings);
-      const daemon = new Daemon(engine, lock);
+      daemon = new Daemon(engine, lock);
       for (const path of socketPaths) await daemon.listen(path);
-      engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: socketPaths, pid: process.pid }).end();
+      if (live) daemon.liveListener = await LiveListener.start({ engine, ...live });
+      engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: socketPaths, ...(daemon.liveUrl ? { traceListen: daemon.liveUrl } : {}), pid: process.pid }).end();
       return daemon;
     } catch (err) {
-      useSpawnServer(null);
-      await lock.release();
+      if (daemon) {
+        await daemon.stop(); // what is open closes in order, the lock last
+      } else {
+        useSpawnServer(null);
+        await lock.release();
+      }
       throw err;
     }
   }
 
   get socketPaths(): string[] {
     return this.servers.map((s) => s.path);
+  }
+
+  /** `http://127.0.0.1:7357` when --trace-listen was given, else null. */
+  get liveUrl(): string | null {
+    return this.liveListener?.url ?? null;
+  }
+
+  /** The origins allowed to read the live listener (empty when it is off). */
+  get liveOrigins(): string[] {
+    return this.liveListener?.origins ?? [];
   }
 
   private async listen(path: string): Promise<void> {
@@ -128,6 +156,8 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    await this.liveListener?.close();
+    this.liveListener = null;
     for (const { server, path } of this.servers.reverse()) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -143,6 +173,16 @@ export class Daemon {
     await this.engine.tracer.close();
     await this.lock.release();
   }
+}
+
+/** 0. Where the live listener binds and whom it answers; refused here when not loopback. */
+function liveSettings(opts: DaemonOptions): { address: LoopbackAddress; origins: string[] } | null {
+  const origins = parseTraceOrigins(opts.traceOrigins ?? []);
+  if (opts.traceListen === undefined) {
+    if (opts.traceOrigins?.length) throw invalid('TRACE_ORIGIN_WITHOUT_LISTEN', '--trace-origin names who may read the live listener, which is off: add --trace-listen 127.0.0.1:PORT', { origins });
+    return null;
+  }
+  return { address: parseTraceListen(opts.traceListen), origins };
 }
 
 /** 0. The registry settings from the flags and daemon.json, checked as dockerd checks them. */

@@ -3,7 +3,7 @@
 // `label`). Names are stored fully qualified; the API speaks familiar names (`busybox:latest`),
 // as dockerd does.
 import { familiarName, parseReference } from '../layers/index.js';
-import type { Image } from '../layers/index.js';
+import type { HistoryRow, Image } from '../layers/index.js';
 import { HttpError } from './http/respond.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -58,6 +58,18 @@ export function toInspect(image: Image, driver: string) {
     RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
     Metadata: { LastTagTime: ZERO_TIME },
   };
+}
+
+/** The rows of `GET /images/{name}/history`, newest first, names familiar. */
+export function toHistory(rows: HistoryRow[]) {
+  return rows.map((h) => ({
+    Id: h.id,
+    Created: h.created,
+    CreatedBy: h.createdBy,
+    Tags: h.tags.length ? h.tags.map(familiar) : null,
+    Size: h.size,
+    Comment: h.comment,
+  }));
 }
 
 /** `filters={"dangling":{"true":true},"reference":{"busy*":true}}` → a predicate. */

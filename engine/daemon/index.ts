@@ -12,6 +12,7 @@ export async function runDaemon(opts: DaemonOptions, log: (line: string) => void
   const daemon = await Daemon.start(opts);
   log(`dockling daemon ${daemon.engine.version} (pid ${process.pid}), data root ${opts.dataRoot}`);
   for (const path of daemon.socketPaths) log(`API listening on unix://${path}`);
+  if (daemon.liveUrl) log(`live trace and state, read-only, on ${daemon.liveUrl} for pages of ${daemon.liveOrigins.join(' ')}`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -117,8 +117,9 @@ export interface MountInfo {
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
-export async function readMountInfo(): Promise<MountInfo[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
+/** This process's mounts, or another's (`/proc/<pid>/mountinfo`: its mount namespace, seen from its root). */
+export async function readMountInfo(file = '/proc/self/mountinfo'): Promise<MountInfo[]> {
+  const text = await readFile(file, 'utf8');
   return text.split('\n').filter(Boolean).map((line) => {
     const [pre, post] = line.split(' - ') as [string, string];
     const f = pre.split(' ');

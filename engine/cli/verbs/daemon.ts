@@ -1,7 +1,8 @@
 // `dockling daemon`: runs the engine behind the Docker Engine API on a unix socket. This is
 // the one verb that loads engine code (lazily, from engine/daemon/); every other verb talks
 // to the socket it opens. Registry settings may also come from a daemon.json (--config-file),
-// and the registries' extra CAs and client certificates from certs.d/ beside it.
+// and the registries' extra CAs and client certificates from certs.d/ beside it. With
+// --trace-listen it also serves the site's live mode: the trace and read-only state on loopback.
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
 
@@ -24,6 +25,14 @@ export const verb: Verb = {
       name: 'config-file', type: 'string', value: 'string',
       description: `Daemon configuration file (default "${DEFAULT_CONFIG_FILE}", read when present); registry certificates are read from certs.d/<host[:port]>/ beside it (*.crt: extra CAs, *.cert + *.key: a client certificate)`,
     },
+    {
+      name: 'trace-listen', type: 'string', value: 'address',
+      description: 'Also serve the trace stream and read-only state to the site ("follow my daemon") on 127.0.0.1:PORT, localhost:PORT or [::1]:PORT; off by default. Loopback only: it has no authentication. GET only; the Engine API stays on the unix socket',
+    },
+    {
+      name: 'trace-origin', type: 'strings', value: 'origin',
+      description: 'Origin of a page allowed to read --trace-listen, e.g. http://localhost:5173 (repeatable; replaces the default: http://localhost:5173, http://localhost:4173 and their 127.0.0.1 forms, the site\'s dev and preview servers)',
+    },
   ],
   async run(ctx) {
     const hosts = (ctx.flags.host as string[]).length ? (ctx.flags.host as string[]) : ['unix:///run/dockling.sock'];
@@ -37,6 +46,7 @@ export const verb: Verb = {
         dataRoot: ctx.flags['data-root'] as string, hosts, bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined, addressPool,
         insecureRegistries: ctx.flags['insecure-registry'] as string[], registryMirrors: ctx.flags['registry-mirror'] as string[],
         configFile: configFile ? { path: configFile, required: true } : { path: DEFAULT_CONFIG_FILE, required: false },
+        traceListen: ctx.flags['trace-listen'] as string | undefined, traceOrigins: ctx.flags['trace-origin'] as string[],
       });
     } catch (err) {
       const e = err as { message?: string };

@@ -53,7 +53,7 @@ function psFilter(text: string | null): ((c: ContainerRecord) => boolean) & { as
 }
 
 /** The network store's endpoint of a running container, as inspect shows it. */
-async function endpointView(engine: DaemonEngine, c: ContainerRecord): Promise<EndpointView | undefined> {
+export async function endpointView(engine: DaemonEngine, c: ContainerRecord): Promise<EndpointView | undefined> {
   const ep = c.State.Running ? await engine.networks.endpoint(c.Id) : null;
   if (!ep) return undefined;
   const net = await engine.networks.record(ep.NetworkId).catch(() => undefined);

@@ -4,13 +4,13 @@
 import type { Route } from '../http/router.js';
 import { HttpError, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
-import { familiar, imageFilter, matchingNames, toInspect, toSummary } from '../image-views.js';
+import { familiar, imageFilter, matchingNames, toHistory, toInspect, toSummary } from '../image-views.js';
 import { chainIDs, type Image } from '../../layers/index.js';
 import { removeUnusedLayers } from '../../unionfs/index.js';
 import { repoDigestsOf } from '../../registry/index.js';
 
 /** The image with the names registries know it by (`repo@sha256:…`), recorded by pull and push. */
-async function withRepoDigests(engine: DaemonEngine, image: Image): Promise<Image> {
+export async function withRepoDigests(engine: DaemonEngine, image: Image): Promise<Image> {
   const recorded = await repoDigestsOf(engine.content, image.id).catch(() => [] as string[]);
   return recorded.length ? { ...image, repoDigests: [...new Set([...image.repoDigests, ...recorded])] } : image;
 }
@@ -44,21 +44,7 @@ export const imageRoutes: Route<DaemonEngine>[] = [
   {
     method: 'GET',
     pattern: /^\/images\/(.+)\/history$/,
-    handler: async ({ res, params, engine }) => {
-      const history = await engine.images.history(params[0]!);
-      sendJSON(
-        res,
-        200,
-        history.map((h) => ({
-          Id: h.id,
-          Created: h.created,
-          CreatedBy: h.createdBy,
-          Tags: h.tags.length ? h.tags.map(familiar) : null,
-          Size: h.size,
-          Comment: h.comment,
-        })),
-      );
-    },
+    handler: async ({ res, params, engine }) => sendJSON(res, 200, toHistory(await engine.images.history(params[0]!))),
   },
   {
     method: 'POST',
