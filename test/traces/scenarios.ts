@@ -1,0 +1,123 @@
+// The scenarios `npm run traces` records, one per chapter, in the order they run (each starts
+// from what the ones before left: the layers scenario makes the busybox image the others use).
+// Each is the commands a reader types, run in a directory of its own holding `files`; its trace
+// (site/traces/<id>.jsonl) is what the chapter's diagram replays, and test/trace/site-traces.test.ts
+// checks that it shows what the comment of each scenario promises.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Chapter } from '../../engine/trace/index.js';
+
+export interface Shell {
+  /** `dockling ARGS` in the scenario's directory; its output. A failure ends the recording. */
+  dockling(...args: string[]): Promise<string>;
+  /** A step on the host between commands, done in `dir`: `shown` is the shell line a reader would type. */
+  host(shown: string, action: (dir: string) => void): void;
+  /** `dockling registry` on a free loopback port, stopped when the scenario ends: its HOST:PORT. */
+  registry(): Promise<string>;
+}
+
+export interface Scenario {
+  /** Also the trace's file name: site/traces/<id>.jsonl. */
+  id: string;
+  chapter: Chapter;
+  title: string;
+  files: Record<string, string>;
+  run(sh: Shell): Promise<void>;
+}
+
+const DOCKERFILE = `# Two stages: the first makes a file, the second keeps only that file.
+FROM busybox AS build
+WORKDIR /src
+COPY greeting.txt .
+RUN tr a-z A-Z < greeting.txt > shout.txt && wc -c shout.txt > size.txt
+
+FROM busybox
+COPY --from=build /src/shout.txt /app/shout.txt
+CMD ["cat", "/app/shout.txt"]
+`;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    // layer.ingest and blob writes as the base image is made, image.save, blob deletes as the
+    // image is removed, and the same layer ingested again by image.load.
+    id: 'layers-save-load',
+    chapter: 'layers',
+    title: 'Make a base image, save it to a tar, remove it, load it back',
+    files: {},
+    async run(sh) {
+      await sh.dockling('base-image');
+      await sh.dockling('tag', 'busybox', 'learn/busybox:1');
+      await sh.dockling('save', '-o', 'busybox.tar', 'busybox');
+      await sh.dockling('rmi', 'busybox', 'learn/busybox:1');
+      await sh.dockling('load', '-i', 'busybox.tar');
+    },
+  },
+  {
+    // container.create (its read-write layer), a new file and a lower file copied up through
+    // cp, the changes diff finds, the layer commit packs; the container and the image removed
+    // (so that the registry scenario's pull finds the base layer nowhere and downloads it).
+    id: 'unionfs-cp-commit',
+    chapter: 'unionfs',
+    title: 'Create a container, write files into its read-write layer, diff and commit it',
+    files: { 'hello.txt': 'hello from the host\n' },
+    async run(sh) {
+      await sh.dockling('create', '--name', 'ufs-box', 'busybox', 'sh');
+      await sh.dockling('cp', 'hello.txt', 'ufs-box:/root/hello.txt');
+      await sh.dockling('cp', 'ufs-box:/etc/passwd', 'passwd');
+      const learner = 'learner:x:1000:1000::/home/learner:/bin/sh';
+      sh.host(`echo '${learner}' >> passwd`, (dir) => appendFileSync(join(dir, 'passwd'), `${learner}\n`));
+      await sh.dockling('cp', 'passwd', 'ufs-box:/etc/passwd');
+      await sh.dockling('diff', 'ufs-box');
+      await sh.dockling('commit', '-m', 'hello.txt and a learner', 'ufs-box', 'learn/hello:1');
+      await sh.dockling('rm', 'ufs-box');
+      await sh.dockling('rmi', 'learn/hello:1');
+    },
+  },
+  {
+    // Namespaces, cgroup limits (memory, pids), the process's host pid and its exit; a detached
+    // container, a process exec'd into it, stopped (its signal and exit) and removed.
+    id: 'namespaces-run-limits',
+    chapter: 'namespaces',
+    title: 'Run a process with memory and pids limits; run one detached, exec into it, stop it',
+    files: {},
+    async run(sh) {
+      await sh.dockling('run', '--rm', '-m', '64m', '--pids-limit', '50', '--hostname', 'learn', 'busybox', 'sh', '-c', 'echo "pid $$ on $(hostname)"');
+      await sh.dockling('run', '-d', '--name', 'ns-sleeper', '-m', '32m', 'busybox', 'sleep', '600');
+      await sh.dockling('exec', 'ns-sleeper', 'ps');
+      await sh.dockling('stop', '-t', '1', 'ns-sleeper');
+      await sh.dockling('rm', 'ns-sleeper');
+    },
+  },
+  {
+    // Both sides of the distribution API: the daemon's image.push with a blob.push per blob, a
+    // second tag's push that finds every blob there (skipped), the pull of the removed image
+    // with a blob.pull per blob — and the registry's own spans (registry.blob.put, .get, .head …).
+    id: 'registry-push-pull',
+    chapter: 'registry',
+    title: 'Run a registry, push an image to it twice, remove the image, pull it back',
+    files: {},
+    async run(sh) {
+      const reg = await sh.registry();
+      await sh.dockling('tag', 'busybox', `${reg}/learn/busybox:1`);
+      await sh.dockling('push', `${reg}/learn/busybox:1`);
+      await sh.dockling('tag', 'busybox', `${reg}/learn/busybox:2`);
+      await sh.dockling('push', `${reg}/learn/busybox:2`);
+      await sh.dockling('rmi', 'busybox', `${reg}/learn/busybox:1`, `${reg}/learn/busybox:2`);
+      await sh.dockling('pull', `${reg}/learn/busybox:1`);
+      // busybox again, for the build after this: the same image, by another name
+      await sh.dockling('tag', `${reg}/learn/busybox:1`, 'busybox');
+    },
+  },
+  {
+    // build.run twice, with a build.step per instruction of both stages: the first build misses
+    // the cache on every step (RUN and COPY make layers), the second hits it on every one.
+    id: 'build-multi-stage',
+    chapter: 'build',
+    title: 'Build a two-stage Dockerfile, then build it again from the cache',
+    files: { Dockerfile: DOCKERFILE, 'greeting.txt': 'hello from the build context\n' },
+    async run(sh) {
+      await sh.dockling('build', '-t', 'learn/shout:1', '.');
+      await sh.dockling('build', '-t', 'learn/shout:1', '.');
+    },
+  },
+];
