@@ -27,6 +27,22 @@ const SETTLE_LIMIT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * ^C or a SIGTERM: the command running gets it too and fails, or the next wait notices; either
+ * way the recording stops there and the cleanup runs, instead of the recorder dying with a
+ * daemon, containers and a bridge left behind.
+ */
+let interrupted: string | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (!interrupted) console.error(`${signal}: stopping the recording, then cleaning up`);
+    interrupted = signal;
+  });
+}
+function checkInterrupted(): void {
+  if (interrupted) throw new Error(`interrupted (${interrupted})`);
+}
+
 /** An argument as a shell line shows it: quoted only when it has to be. */
 const shown = (arg: string) => (/^[\w./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
 
@@ -52,6 +68,7 @@ async function quietSize(file: string): Promise<number> {
   let quietSince = Date.now();
   for (;;) {
     await sleep(100);
+    checkInterrupted();
     const now = sizeNow();
     if (now !== size) {
       size = now;
@@ -79,8 +96,8 @@ async function settle(file: string, from: number): Promise<TraceEvent[]> {
   }
 }
 
-/** Runs one scenario and writes its trace; returns its index entry. */
-async function record(s: Scenario, daemon: Daemon, runDir: string): Promise<TraceIndexEntry> {
+/** Runs one scenario; returns its trace and its index entry (written once every scenario has run). */
+async function record(s: Scenario, daemon: Daemon, runDir: string): Promise<{ entry: TraceIndexEntry; text: string }> {
   const dir = join(runDir, 'scenarios', s.id);
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(s.files)) writeFileSync(join(dir, name), text);
@@ -93,6 +110,7 @@ async function record(s: Scenario, daemon: Daemon, runDir: string): Promise<Trac
   const ends = new Cleanup();
   const sh: Shell = {
     async dockling(...args) {
+      checkInterrupted();
       const line = `dockling ${args.map(shown).join(' ')}`;
       commands.push(line);
       const r = await dockling({ args, cwd: dir, env: daemon.env });
@@ -130,16 +148,21 @@ async function record(s: Scenario, daemon: Daemon, runDir: string): Promise<Trac
   const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
   validateTrace(text, { complete: true });
   const file = `${s.id}.jsonl`;
-  writeFileSync(join(OUT, file), text);
   console.log(`  ${file}: ${events.length} events, ${(text.length / 1024).toFixed(1)} KiB`);
-  return { id: s.id, chapter: s.chapter, title: s.title, file, commands, files: s.files, transcript, dataRoot: daemon.dataRoot, events: events.length, bytes: Buffer.byteLength(text) };
+  const entry = { id: s.id, chapter: s.chapter, title: s.title, file, commands, files: s.files, transcript, dataRoot: daemon.dataRoot, events: events.length, bytes: Buffer.byteLength(text) };
+  return { entry, text };
 }
 
-/** The index: the new entries, and the old ones of scenarios not recorded this time, in SCENARIOS order. */
-function writeIndex(recorded: TraceIndexEntry[]): void {
+/**
+ * The traces, and the index: the new entries and the old ones of scenarios not recorded this
+ * time, in SCENARIOS order. Written only when every scenario asked for was recorded.
+ */
+function writeTraces(recorded: Array<{ entry: TraceIndexEntry; text: string }>): void {
+  mkdirSync(OUT, { recursive: true });
+  for (const { entry, text } of recorded) writeFileSync(join(OUT, entry.file), text);
   const path = join(OUT, 'index.json');
   const old: TraceIndexEntry[] = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as TraceIndex).traces : [];
-  const byId = new Map([...old, ...recorded].map((e) => [e.id, e]));
+  const byId = new Map([...old, ...recorded.map((r) => r.entry)].map((e) => [e.id, e]));
   const traces = SCENARIOS.map((s) => byId.get(s.id)).filter((e): e is TraceIndexEntry => e !== undefined);
   const index: TraceIndex = { format: TRACE_FORMAT, version: TRACE_VERSION, traces };
   writeFileSync(path, JSON.stringify(index, null, 2) + '\n');
@@ -187,20 +210,24 @@ async function main(): Promise<void> {
     cleanup.add(`daemon (pid ${daemon.pid})`, () => daemon!.stop());
     cleanup.add('containers', () => removeContainers(daemon!, runDir));
     console.log(`recording ${scenarios.length} scenario(s) with a daemon in ${runDir}, bridge ${net.bridge} (10.213.${THIRD_OCTET}.0/24)`);
-    mkdirSync(OUT, { recursive: true });
     // The other scenarios start from the base image the first one makes.
     if (scenarios[0] !== SCENARIOS[0]) await mustRun(daemon, runDir, ['base-image']);
-    const recorded: TraceIndexEntry[] = [];
+    const recorded = [];
     for (const s of scenarios) recorded.push(await record(s, daemon, runDir));
-    writeIndex(recorded);
+    writeTraces(recorded);
     ids = containerIds(daemon.traceFile);
   } catch (err) {
     failure = err;
     if (daemon) ids = containerIds(daemon.traceFile);
   }
   const failed = await cleanup.run();
+  const host: string[] = [];
   const left = leftovers({ dataRoot: runDir, bridge: net.bridge, containerIds: ids });
-  const host = JSON.stringify(left) === JSON.stringify(NOTHING) && !existsSync(runDir) ? [] : [`left on the host: ${JSON.stringify(left)}${existsSync(runDir) ? `, ${runDir}` : ''}`];
+  if (JSON.stringify(left) !== JSON.stringify(NOTHING)) host.push(`left on the host: ${JSON.stringify(left)}`);
+  if (existsSync(runDir)) host.push(`${runDir} is still there`);
+  // A FORWARD rule for the bridge, made where the policy drops bridged traffic (network-plan.ts).
+  const rules = spawnSync('iptables', ['-S'], { encoding: 'utf8' }).stdout ?? '';
+  if (rules.includes(net.bridge)) host.push(`iptables rules name ${net.bridge}`);
   for (const line of [...failed, ...host]) console.error(`cleanup: ${line}`);
   if (failure) throw failure;
   if (failed.length || host.length) process.exit(1);

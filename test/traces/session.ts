@@ -95,7 +95,9 @@ export async function startDaemon(a: { dir: string; netArgs: string[] }): Promis
   mkdirSync(join(a.dir, 'docker-config'), { recursive: true });
   writeFileSync(join(a.dir, 'daemon.json'), '{}\n'); // not the host's /etc/docker/daemon.json
   const argv = [MAIN, 'daemon', '--data-root', dataRoot, '-H', `unix://${sock}`, '--config-file', join(a.dir, 'daemon.json'), ...a.netArgs];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: a ^C at the terminal reaches the recorder, which cleans up, and
+  // not the daemon, which must still be there to remove the containers.
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const log = keepTail(child);
   const stop = stoppable(child, 10_000);
   try {
@@ -123,7 +125,7 @@ export function dockling(a: { args: string[]; cwd: string; env: Record<string, s
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code, signal) => resolvePromise({ code: code ?? -1, stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr }));
   });
 }
 
@@ -152,7 +154,7 @@ export interface Registry {
 export async function startRegistry(a: { port: number; cwd: string; dataRoot: string; traceFile: string }): Promise<Registry> {
   const address = `127.0.0.1:${a.port}`;
   const argv = [MAIN, 'registry', '--listen', address, '--data-root', a.dataRoot, '--trace', a.traceFile];
-  const child = spawn(process.execPath, argv, { cwd: a.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, { cwd: a.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true }); // as the daemon
   const log = keepTail(child);
   const stop = stoppable(child, 5_000);
   const answers = () => fetch(`http://${address}/v2/`).then((r) => r.ok, () => false);
