@@ -1,0 +1,19 @@
+// The site's theme (issue 7): VitePress's default theme, plus the diagram components the
+// chapter pages use by name (<TracePlayer>, <BuildDiagram>, <LayerStack> …). Each diagram is
+// drawn from a recorded trace (site/traces/) by a pure model in site/lib/; the components only
+// lay it out. One line per component: add yours below.
+import DefaultTheme from 'vitepress/theme';
+import type { Theme } from 'vitepress';
+import TracePlayer from './components/TracePlayer.vue';
+import BuildDiagram from './components/BuildDiagram.vue';
+import LayerStack from './components/LayerStack.vue';
+import './diagrams.css';
+
+export default {
+  extends: DefaultTheme,
+  enhanceApp({ app }) {
+    app.component('TracePlayer', TracePlayer);
+    app.component('BuildDiagram', BuildDiagram);
+    app.component('LayerStack', LayerStack);
+  },
+} satisfies Theme;
