@@ -1,0 +1,263 @@
+// What a container is at a point of a trace (issue 7, chapter 3): its lifecycle state, its
+// processes, its namespaces, its cgroup limits and its mounts — folded from the events that
+// happened (the first `cursor` of them, as site/lib/player.ts counts). Only what the trace says:
+// a fact the engine did not record (a container pid, a host namespace inode, cgroup usage) is
+// left null, and ContainerState.vue draws nothing for it rather than a guess.
+import type { TraceEvent } from '../../engine/trace/index.js';
+
+/** The lifecycle `docker ps -a` walks through, in the order the diagram draws it. */
+export const LIFECYCLE = ['created', 'running', 'paused', 'exited', 'removed'] as const;
+export type LifecycleState = (typeof LIFECYCLE)[number];
+
+/** The transitions the state machine draws, each named by the command that makes it. */
+export const TRANSITIONS: readonly { from: LifecycleState; to: LifecycleState; label: string }[] = [
+  { from: 'created', to: 'running', label: 'start' },
+  { from: 'running', to: 'paused', label: 'pause' },
+  { from: 'paused', to: 'running', label: 'unpause' },
+  { from: 'running', to: 'exited', label: 'exit / stop' },
+  { from: 'exited', to: 'running', label: 'start' },
+  { from: 'created', to: 'removed', label: 'rm' },
+  { from: 'exited', to: 'removed', label: 'rm' },
+];
+
+export interface ContainerProcess {
+  /** shim: the supervisor that outlives the daemon; init: the container's first process; exec: `docker exec`. */
+  role: 'shim' | 'init' | 'exec';
+  /** The pid on the host, when the trace records it (an exec's is not yet). */
+  hostPid: number | null;
+  /** The pid inside the container's pid namespace, when the trace records it. */
+  containerPid: number | null;
+  argv: readonly string[];
+  exit: { code: number; signal: number } | null;
+}
+
+export interface NamespaceFact {
+  kind: string;
+  /** The file the namespace is kept open by (a bind mount of /proc/<pid>/ns/<kind>). */
+  path: string | null;
+  inode: number | null;
+  /** Compared with the host's inode when the trace has it; null when it does not. */
+  sharedWithHost: boolean | null;
+}
+
+export interface CgroupLimit {
+  /** The knob, as the file names it: memory.limit_in_bytes, pids.max … */
+  file: string;
+  resource: 'memory' | 'memory+swap' | 'pids' | 'cpu' | 'other';
+  /** The number written, or null for "max" (no limit). */
+  limit: number | null;
+  /** What is in use, when the trace records it. */
+  usage: number | null;
+}
+
+export interface MountFact {
+  target: string;
+  type: string;
+  lower: readonly string[];
+  upper: string | null;
+  readonly: boolean;
+  mounted: boolean;
+}
+
+export interface ContainerView {
+  id: string | null;
+  name: string | null;
+  image: string | null;
+  /** null while `create` is still running. */
+  state: LifecycleState | null;
+  /** The states it went through, in order (a state may repeat: exited → running → exited). */
+  visited: LifecycleState[];
+  /** The transition that led to `state`, if any. */
+  lastTransition: { from: LifecycleState; to: LifecycleState } | null;
+  processes: ContainerProcess[];
+  namespaces: NamespaceFact[];
+  cgroup: { name: string; version: number | null; limits: CgroupLimit[] } | null;
+  mounts: MountFact[];
+  network: { ip: string | null; mac: string | null; hostVeth: string | null; bridge: string | null } | null;
+  signals: string[];
+  exit: { code: number; signal: number } | null;
+}
+
+export interface ContainerStateView {
+  containers: ContainerView[];
+  /** The container the last event concerned (or the last one seen), -1 before any. */
+  focus: number;
+  /** The last event that happened, or null at cursor 0. */
+  event: TraceEvent | null;
+}
+
+/** The containers of a trace after its first `cursor` events. */
+export function containerStateAt(events: readonly TraceEvent[], cursor: number): ContainerStateView {
+  const fold = new ContainerFold();
+  const happened = events.slice(0, Math.max(0, cursor));
+  for (const e of happened) fold.apply(e);
+  return { containers: fold.containers, focus: fold.focus, event: happened.at(-1) ?? null };
+}
+
+const ID = /^[0-9a-f]{64}$/;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The container id an event names itself, in the field its chapter puts it in. */
+function idNamed(e: TraceEvent): string | null {
+  const d = e.data;
+  for (const v of [d.id, d.container]) if (typeof v === 'string' && ID.test(v)) return v;
+  // snapshots are keyed ctr-<id>, cgroups named dockling/<id>
+  const tail = /(?:^ctr-|\/)([0-9a-f]{64})$/.exec(str(d.key) ?? str(d.name) ?? '');
+  return tail ? tail[1]! : null;
+}
+
+/** memory.limit_in_bytes → memory, pids.max → pids, in cgroup v1 and v2 spellings. */
+function resourceOf(file: string): CgroupLimit['resource'] {
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  if (base === 'memory.memsw.limit_in_bytes' || base === 'memory.swap.max') return 'memory+swap';
+  if (base.startsWith('memory.')) return 'memory';
+  if (base.startsWith('pids.')) return 'pids';
+  if (base.startsWith('cpu')) return 'cpu';
+  return 'other';
+}
+
+class ContainerFold {
+  containers: ContainerView[] = [];
+  focus = -1;
+  /** span id → the container it works on (children inherit their parent's). */
+  private owner = new Map<string, ContainerView>();
+
+  apply(e: TraceEvent): void {
+    const c = this.containerOf(e);
+    if (!c) return;
+    this.focus = this.containers.indexOf(c);
+    const d = e.data;
+    switch (`${e.op}:${e.phase}`) {
+      case 'container.create:end': return this.move(c, 'created');
+      case 'process.start:end': return this.move(c, 'running');
+      case 'container.start:end': return c.state === 'created' ? this.move(c, 'running') : undefined;
+      case 'cgroup.freeze:end': return this.move(c, this.frozenOf(e) ? 'paused' : 'running');
+      case 'process.exit:end': return this.exited(c, e);
+      case 'container.removed:event': c.name ??= str(d.name)?.replace(/^\//, '') ?? null; return this.move(c, 'removed');
+      case 'container.remove:end': return c.state === 'removed' ? undefined : this.move(c, 'removed');
+      case 'shim.started:event': return this.shim(c, e);
+      case 'container.exec:start': return this.exec(c, e);
+      case 'exec.exit:event': return this.execExit(c, e);
+      case 'container.signal:start': c.signals.push(str(d.signal) ?? '?'); return;
+      case 'cgroup.create:start': c.cgroup = { name: str(d.name) ?? '', version: num(d.version), limits: [] }; return;
+      case 'cgroup.set:event': return this.limit(c, e);
+      case 'net.netns:event': return this.netns(c, e);
+      case 'net.endpoint:event': return this.endpoint(c, e);
+      case 'net.veth:event': return this.veth(c, e);
+      case 'overlay.mount:start': return this.mountStart(c, e);
+      case 'overlay.mount:end': c.mounts.forEach((m) => (m.mounted = true)); return;
+      case 'snapshot.remove:end': c.mounts = []; return;
+    }
+  }
+
+  /** The container an event is about: named in its data, or its span's (or parent span's). */
+  private containerOf(e: TraceEvent): ContainerView | null {
+    let c: ContainerView | null = null;
+    if (e.op === 'container.create' && e.phase === 'start') {
+      c = this.blank(str(e.data.image), str(e.data.name));
+      this.containers.push(c);
+    } else {
+      const id = idNamed(e);
+      c = (id && (this.containers.find((x) => x.id === id) ?? this.adoptPending(e, id))) || this.owner.get(e.span) || (e.parent ? this.owner.get(e.parent) ?? null : null);
+    }
+    if (c && !this.owner.has(e.span)) this.owner.set(e.span, c);
+    return c;
+  }
+
+  /** `create` learns the id it gave only from its container.snapshot event. */
+  private adoptPending(e: TraceEvent, id: string): ContainerView | null {
+    const pending = this.owner.get(e.span) ?? (e.parent ? this.owner.get(e.parent) : undefined);
+    if (pending && pending.id === null) pending.id = id;
+    return pending?.id === id ? pending : null;
+  }
+
+  private blank(image: string | null, name: string | null): ContainerView {
+    return { id: null, name, image, state: null, visited: [], lastTransition: null, processes: [], namespaces: [], cgroup: null, mounts: [], network: null, signals: [], exit: null };
+  }
+
+  private move(c: ContainerView, to: LifecycleState): void {
+    if (c.state === to) return;
+    c.lastTransition = c.state ? { from: c.state, to } : null;
+    c.state = to;
+    c.visited.push(to);
+  }
+
+  private frozenOf(e: TraceEvent): boolean {
+    return e.data.frozen === true;
+  }
+
+  private exited(c: ContainerView, e: TraceEvent): void {
+    const exit = { code: num(e.data.code) ?? 0, signal: num(e.data.signal) ?? 0 };
+    c.exit = exit;
+    const pid = num(e.data.pid);
+    for (const p of c.processes) if (p.role === 'init' && p.hostPid === pid) p.exit = exit;
+    this.move(c, 'exited');
+  }
+
+  private shim(c: ContainerView, e: TraceEvent): void {
+    const d = e.data;
+    const argv = Array.isArray(d.argv) ? (d.argv as string[]) : [];
+    const shimPid = num(d.shimPid);
+    const pid = num(d.pid);
+    // A restart starts a new shim and init: the old pair is gone.
+    c.processes = c.processes.filter((p) => p.role === 'exec' && p.exit === null);
+    if (shimPid !== null) c.processes.push({ role: 'shim', hostPid: shimPid, containerPid: null, argv: [], exit: null });
+    // The trace has no pid as the container sees it (its pid namespace's numbering) yet.
+    if (pid !== null) c.processes.push({ role: 'init', hostPid: pid, containerPid: null, argv, exit: null });
+  }
+
+  private exec(c: ContainerView, e: TraceEvent): void {
+    const argv = Array.isArray(e.data.argv) ? (e.data.argv as string[]) : [];
+    // data.pid is the container's pid 1 it joins, not the exec's own pid (not traced yet).
+    c.processes.push({ role: 'exec', hostPid: null, containerPid: null, argv, exit: null });
+  }
+
+  private execExit(c: ContainerView, e: TraceEvent): void {
+    const p = c.processes.find((x) => x.role === 'exec' && x.exit === null);
+    if (p) p.exit = { code: num(e.data.status) ?? 0, signal: 0 };
+  }
+
+  private limit(c: ContainerView, e: TraceEvent): void {
+    const file = str(e.data.file);
+    const value = str(e.data.value) ?? String(e.data.value);
+    if (!file || !c.cgroup) return;
+    // freezer.state / cgroup.freeze are pause's knob, not a limit
+    if (/\/(freezer\.state|cgroup\.freeze)$/.test(file)) return;
+    const limit = value === 'max' || value === '-1' ? null : Number(value.split(' ')[0]);
+    const entry: CgroupLimit = { file, resource: resourceOf(file), limit: Number.isFinite(limit) ? limit : null, usage: null };
+    const i = c.cgroup.limits.findIndex((l) => l.file === file);
+    if (i >= 0) c.cgroup.limits[i] = entry;
+    else c.cgroup.limits.push(entry);
+  }
+
+  private netns(c: ContainerView, e: TraceEvent): void {
+    const path = str(e.data.path);
+    let ns = c.namespaces.find((n) => n.kind === 'net' && n.path === path);
+    if (!ns) c.namespaces.push((ns = { kind: 'net', path, inode: null, sharedWithHost: null }));
+    // The host's own inode is not in the trace, so sharedWithHost stays null (not drawn).
+    ns.inode = num(e.data.inode) ?? ns.inode;
+  }
+
+  private endpoint(c: ContainerView, e: TraceEvent): void {
+    c.network = { ...(c.network ?? { hostVeth: null, bridge: null }), ip: str(e.data.ip), mac: str(e.data.mac) };
+  }
+
+  private veth(c: ContainerView, e: TraceEvent): void {
+    const net = (c.network ??= { ip: null, mac: null, hostVeth: null, bridge: null });
+    net.hostVeth = str(e.data.host) ?? net.hostVeth;
+    net.bridge = str(e.data.bridge) ?? net.bridge;
+  }
+
+  private mountStart(c: ContainerView, e: TraceEvent): void {
+    const d = e.data;
+    c.mounts.push({
+      target: str(d.target) ?? '',
+      type: str(d.driver) ?? 'overlay',
+      lower: Array.isArray(d.layers) ? (d.layers as string[]) : [],
+      upper: str(d.upper),
+      readonly: d.readonly === true,
+      mounted: false,
+    });
+  }
+}
