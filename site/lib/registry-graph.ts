@@ -90,7 +90,7 @@ class GraphFold {
   private blobs = new Map<string, BlobNode>();
   private transfers = new Map<string, Transfer>();
   /** blob.push / blob.pull span → the transfer it belongs to. */
-  private blobSpans = new Map<string, Transfer>();
+  private blobSpans = new Map<string, { t: Transfer; entry: Transfer['blobs'][number] }>();
   private active: RegistryGraphView['active'] = null;
 
   constructor(private configs: Set<string>) {}
@@ -108,7 +108,8 @@ class GraphFold {
       case 'image.pull:end':
       case 'image.push:error':
       case 'image.pull:error':
-        return void (this.transfers.get(e.span) && (this.transfers.get(e.span)!.done = true));
+        this.transfers.forEach((t) => (t.done ||= t.span === e.span));
+        return;
       case 'blob.push:start':
       case 'blob.pull:start':
         return this.blobStart(e, digest);
@@ -172,16 +173,18 @@ class GraphFold {
     const b = this.blob(digest);
     b.size = num(e.data.size) ?? b.size;
     if (e.data.kind === 'layer') b.kind = 'layer';
-    else if (b.kind === 'blob' && t.direction === 'push') b.kind = this.configs.size > 0 ? 'layer' : 'blob';
+    // Known configs aside, what a push sends before its manifest are the layers.
+    else if (b.kind === 'blob' && t.direction === 'push' && this.configs.size > 0) b.kind = 'layer';
     if (t.direction === 'push') b.local = true; // a push reads it from the local store
-    t.blobs.push({ digest, mark: t.direction === 'push' ? 'checking' : 'receiving' });
-    this.blobSpans.set(e.span, t);
+    const entry = { digest, mark: (t.direction === 'push' ? 'checking' : 'receiving') as BlobMark };
+    t.blobs.push(entry);
+    this.blobSpans.set(e.span, { t, entry });
   }
 
   private blobEnd(e: TraceEvent): void {
-    const t = this.blobSpans.get(e.span);
-    const start = t?.blobs.findLast((b) => b.mark === 'checking' || b.mark === 'sending' || b.mark === 'receiving');
-    if (!t || !start) return;
+    const open = this.blobSpans.get(e.span);
+    if (!open) return;
+    const { t, entry: start } = open;
     if (e.phase === 'error') start.mark = 'failed';
     else if (e.data.skipped === true) start.mark = 'skipped';
     else if (e.data.mounted === true) start.mark = 'mounted';
@@ -221,7 +224,5 @@ class GraphFold {
     if (!digest) return;
     const b = this.blobs.get(digest);
     if (b) b.local = present;
-    const m = this.manifests.get(digest);
-    if (m && !present) m.tags = m.tags.filter(() => true); // tags stay: they name the registry's manifest
   }
 }
