@@ -2,8 +2,11 @@
 // project promises; package.json points vitest here.
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+// The site's diagram components are Vue files; test/site/components renders them in Node.
+import vue from '@vitejs/plugin-vue';
 
 export default defineConfig({
+  plugins: [vue()],
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['test/**/*.test.ts'],
