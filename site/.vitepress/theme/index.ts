@@ -7,6 +7,8 @@ import type { Theme } from 'vitepress';
 import TracePlayer from './components/TracePlayer.vue';
 import BuildDiagram from './components/BuildDiagram.vue';
 import LayerStack from './components/LayerStack.vue';
+import ContainerState from './components/ContainerState.vue';
+import RegistryGraph from './components/RegistryGraph.vue';
 import './diagrams.css';
 
 export default {
@@ -15,5 +17,7 @@ export default {
     app.component('TracePlayer', TracePlayer);
     app.component('BuildDiagram', BuildDiagram);
     app.component('LayerStack', LayerStack);
+    app.component('ContainerState', ContainerState);
+    app.component('RegistryGraph', RegistryGraph);
   },
 } satisfies Theme;
