@@ -56,6 +56,8 @@ export interface RegistryGraphView {
   /** The digest the last event is about, and on which side it happened. */
   active: { digest: string; side: 'client' | 'registry' } | null;
   event: TraceEvent | null;
+  /** The digest the last event is about, named by it or by the start of its span. */
+  eventDigest: string | null;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -92,12 +94,17 @@ class GraphFold {
   /** blob.push / blob.pull span → the transfer it belongs to. */
   private blobSpans = new Map<string, { t: Transfer; entry: Transfer['blobs'][number] }>();
   private active: RegistryGraphView['active'] = null;
+  /** span → the digest its start named: an end or error event often names none. */
+  private spanDigests = new Map<string, string>();
+  private lastDigest: string | null = null;
 
   constructor(private configs: Set<string>) {}
 
   apply(e: TraceEvent): void {
     const d = e.data;
-    const digest = str(d.digest) ?? str(d.expected);
+    const digest = str(d.digest) ?? str(d.expected) ?? this.spanDigests.get(e.span) ?? null;
+    if (digest && e.phase === 'start') this.spanDigests.set(e.span, digest);
+    this.lastDigest = e.op === 'image.push' || e.op === 'image.pull' ? null : digest;
     this.active = digest && e.op !== 'image.push' && e.op !== 'image.pull' ? { digest, side: e.op.startsWith('registry.') ? 'registry' : 'client' } : this.active;
     switch (`${e.op}:${e.phase}`) {
       case 'image.push:start':
@@ -149,7 +156,7 @@ class GraphFold {
       b.tags = [...new Set(b.manifests.flatMap((m) => this.manifests.get(m)?.tags ?? []))];
       b.shared = b.manifests.length > 1 || b.tags.length > 1;
     }
-    return { manifests: [...this.manifests.values()], blobs: [...this.blobs.values()], edges: unique, transfers: [...this.transfers.values()], active: this.active, event };
+    return { manifests: [...this.manifests.values()], blobs: [...this.blobs.values()], edges: unique, transfers: [...this.transfers.values()], active: this.active, event, eventDigest: event ? this.lastDigest : null };
   }
 
   private blob(digest: string): BlobNode {
