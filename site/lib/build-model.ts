@@ -3,7 +3,7 @@
 // (build.step spans: keyword, instruction, line), the layer each one left (the step's end
 // facts: diffID, or emptyLayer), whether the cache answered (build.cache events), and how long
 // it took. The step the current event happened under is the one the diagram lights.
-import type { TraceEvent } from '../../engine/trace/index.js';
+import type { TraceEvent } from '../../engine/trace/types.js';
 import { enclosing, shortDigest, spanTree } from './span-tree.js';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed';

@@ -4,7 +4,7 @@
 // each layer holds. Everything comes from the events' facts — layer.stored (diffID, sizes),
 // layer.packed (files, bytes), image.added/tagged/remove, container.create/snapshot/committed,
 // cp.in/cp.out, snapshot.changes — so a layer the trace says nothing about has no label.
-import type { TraceEvent } from '../../engine/trace/index.js';
+import type { TraceEvent } from '../../engine/trace/types.js';
 import { ancestry, shortDigest, spanTree, type SpanTree } from './span-tree.js';
 
 export interface LayerInfo {

@@ -2,7 +2,7 @@
 // the player's cursor, both reactive. A diagram injects this and draws stateAt(events, cursor);
 // it never reads the trace or the clock itself, so a replay is the same picture every time.
 import type { ComputedRef, InjectionKey } from 'vue';
-import type { TraceEvent } from '../../engine/trace/index.js';
+import type { TraceEvent } from '../../engine/trace/types.js';
 
 export interface PlayerContext {
   events: ComputedRef<readonly TraceEvent[]>;

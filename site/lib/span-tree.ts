@@ -1,6 +1,6 @@
 // Spans of a trace as a tree (issue 7): which span an event belongs to, which spans enclose it.
 // The diagrams use it to find, say, the build step an event happened under.
-import type { TraceEvent } from '../../engine/trace/index.js';
+import type { TraceEvent } from '../../engine/trace/types.js';
 
 export interface SpanTree {
   /** span id → its start event. */

@@ -5,7 +5,10 @@
 // draws. Every trace is read through engine/trace's validateTrace (no Node imports), so a
 // page given a version it does not know says so instead of drawing nonsense.
 /// <reference types="vite/client" />
-import { validateTrace, type TraceEvent } from '../../engine/trace/index.js';
+// validate-trace.ts itself, not the trace's index.ts: that one also exports the tracer and its
+// file sinks, which import node:fs and node:crypto and cannot go into a browser bundle.
+import { validateTrace } from '../../engine/trace/validate-trace.js';
+import type { TraceEvent } from '../../engine/trace/types.js';
 
 /** One recorded scenario, as site/traces/index.json describes it. */
 export interface TraceEntry {
