@@ -16,7 +16,8 @@ export default defineConfig({
     // Two cores: real tars, real daemons and real peers are heavy; two files at once is enough.
     maxWorkers: 2,
     setupFiles: ['./test/setup.ts'],
-    globalSetup: ['./test/global-setup.ts'],
+    // The second makes the folder where test/site's files share one build of the site (built-site.ts).
+    globalSetup: ['./test/global-setup.ts', './test/site/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

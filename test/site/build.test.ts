@@ -1,19 +1,16 @@
-// The site as `npm run site:build` makes it (issue 7): built here for real, into a temp
-// directory (~10 s), then read. Every chapter page is built and reachable from the sidebar, its
+// The site as `npm run site:build` makes it (issue 7): built for real, once per run into a temp
+// directory (~10 s, built-site.ts), then read. Every chapter page is built and reachable from the sidebar, its
 // code excerpts are there, the local search index exists, and nothing in the output would make a
 // browser reach another host — the site must work with no network.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { tempDir } from '../tmp.js';
+import { builtSite } from './built-site.js';
 import { cssOffHost, htmlOffHost, jsOffHost, type OffHostRef } from './off-host.js';
 import { snippetImports } from './snippets.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHAPTERS = join(ROOT, 'chapters');
-const VITEPRESS = join(ROOT, 'node_modules/vitepress/bin/vitepress.js');
 
 /** chapters/*.md that are pages (README.md describes the folder on GitHub). */
 const PAGES = readdirSync(CHAPTERS).filter((f) => f.endsWith('.md') && f !== 'README.md');
@@ -28,15 +25,7 @@ function files(dir: string): string[] {
 let out = '';
 
 beforeAll(async () => {
-  out = await tempDir('dockling-site-');
-  const started = Date.now();
-  await promisify(execFile)(process.execPath, [VITEPRESS, 'build', 'site', '--outDir', out], {
-    cwd: ROOT,
-    maxBuffer: 16 << 20,
-    timeout: 100_000,
-  });
-  // Kept in the report: the build must stay well inside the suite's time budget.
-  console.log(`vitepress build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  out = await builtSite(); // once per run, shared with browser.test.ts
 }, 120_000);
 
 describe('the built site', () => {
