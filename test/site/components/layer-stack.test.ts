@@ -71,6 +71,25 @@ describe('LayerStack, chapter 2 (unionfs-cp-commit)', () => {
     expect(html).toContain('commit → learn/hello:1');
   });
 
+  it('lists what the trace says a layer holds: the read-write one, then the committed one', async () => {
+    const at = after(events, 'container.committed');
+    const rw = await renderDiagram({ trace: TRACE, diagram: LayerStack, cursor: at, props: { open: 'rw' } });
+    expect(rw).toContain('read-write layer of ufs-box');
+    const facts = (html: string) => [...html.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]);
+    expect(facts(rw)).toEqual([
+      'cp into /root: 1 file written',
+      'cp out of /etc/passwd: read through the union, nothing written',
+      'cp into /etc: 1 file written',
+      'diff: 1 added, 3 changed, 0 deleted',
+    ]);
+    const layer = await renderDiagram({ trace: TRACE, diagram: LayerStack, cursor: at, props: { open: short(committed['diffID']) } });
+    expect(layer).toContain(`layer ${short(committed['diffID'])}, 4.0 KiB — commit → learn/hello:1`);
+    expect(facts(layer)).toContain('packed: 4 files, 403 B, 0 whiteouts');
+    expect(facts(layer)).toContain('diff: 1 added, 3 changed, 0 deleted');
+    expect(facts(layer).some((f) => f!.startsWith('cp out'))).toBe(false); // a read writes nothing
+    expect(withClass(layer, 'dl-selected')).toHaveLength(1);
+  });
+
   it('drops the container when it is removed, and learn/hello:1 when it is deleted', async () => {
     expect(attrValues(await render(after(events, 'container.removed')), 'data-container')).toEqual(['none']);
     expect(attrValues(await render(), 'data-stack')).toEqual(['busybox:latest']);

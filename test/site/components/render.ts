@@ -19,12 +19,14 @@ export interface RenderOptions {
   cursor?: number;
   /** The JSONL to replay instead of site/traces/<trace>.jsonl. */
   text?: string;
+  /** The diagram's own props. */
+  props?: Record<string, unknown>;
 }
 
 export async function renderDiagram(opts: RenderOptions): Promise<string> {
   const text = opts.text ?? traceText(opts.trace);
   const app = createSSRApp({
-    render: () => h(TracePlayer, { trace: opts.trace, text, cursor: opts.cursor }, { default: () => h(opts.diagram) }),
+    render: () => h(TracePlayer, { trace: opts.trace, text, cursor: opts.cursor }, { default: () => h(opts.diagram, opts.props) }),
   });
   return renderToString(app);
 }
