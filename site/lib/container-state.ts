@@ -122,6 +122,8 @@ class ContainerFold {
   focus = -1;
   /** span id → the container it works on (children inherit their parent's). */
   private owner = new Map<string, ContainerView>();
+  /** cgroup.freeze span → frozen (pause) or not (unpause), as its start said. */
+  private freezing = new Map<string, boolean>();
 
   apply(e: TraceEvent): void {
     const c = this.containerOf(e);
@@ -132,7 +134,8 @@ class ContainerFold {
       case 'container.create:end': return this.move(c, 'created');
       case 'process.start:end': return this.move(c, 'running');
       case 'container.start:end': return c.state === 'created' ? this.move(c, 'running') : undefined;
-      case 'cgroup.freeze:end': return this.move(c, this.frozenOf(e) ? 'paused' : 'running');
+      case 'cgroup.freeze:start': this.freezing.set(e.span, d.frozen === true); return;
+      case 'cgroup.freeze:end': return this.move(c, this.freezing.get(e.span) ? 'paused' : 'running');
       case 'process.exit:end': return this.exited(c, e);
       case 'container.removed:event': c.name ??= str(d.name)?.replace(/^\//, '') ?? null; return this.move(c, 'removed');
       case 'container.remove:end': return c.state === 'removed' ? undefined : this.move(c, 'removed');
@@ -181,10 +184,6 @@ class ContainerFold {
     c.lastTransition = c.state ? { from: c.state, to } : null;
     c.state = to;
     c.visited.push(to);
-  }
-
-  private frozenOf(e: TraceEvent): boolean {
-    return e.data.frozen === true;
   }
 
   private exited(c: ContainerView, e: TraceEvent): void {

@@ -112,6 +112,26 @@ describe('ContainerState', () => {
     }
   });
 
+  it('lights paused between a cgroup.freeze and its thaw (pause is not in the recording: spliced in here)', async () => {
+    // The engine traces pause and unpause as cgroup.freeze spans only when given a span; the
+    // recorded run has none, so two are spliced in after the detached container started.
+    const started = events.filter(is('process.start', 'end'))[1]!;
+    const id = ids[1]!;
+    const freeze = (span: string, frozen: boolean, t: number): TraceEvent[] => [
+      { v: 1, t, span, parent: null, chapter: 'namespaces', op: 'cgroup.freeze', phase: 'start', data: { name: `dockling/${id}`, frozen } },
+      { v: 1, t: t + 0.1, span, parent: null, chapter: 'namespaces', op: 'cgroup.freeze', phase: 'end', ms: 0.1, data: {} },
+    ];
+    const i = events.indexOf(started) + 1;
+    const spliced = [...events.slice(0, i), ...freeze('test-freeze', true, started.t + 0.2), ...freeze('test-thaw', false, started.t + 0.4), ...events.slice(i)];
+    const text = spliced.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const at = async (cursor: number) => diagram(await renderDiagram({ trace: TRACE, text, diagram: ContainerState, cursor }));
+    expect(current(await at(i))).toEqual(['running']);
+    expect(current(await at(i + 2))).toEqual(['paused']);
+    expect(await at(i + 2)).toMatch(/class="edge lit" data-edge="running-paused"/);
+    expect(current(await at(i + 4))).toEqual(['running']);
+    expect(await at(i + 4)).toMatch(/class="edge lit" data-edge="paused-running"/);
+  });
+
   it('is the same markup at the same cursor, every time', async () => {
     for (const cursor of [0, 55, 127, events.length]) expect(await render(cursor)).toBe(await render(cursor));
   });
