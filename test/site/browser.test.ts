@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { tempDir } from '../tmp.js';
 import { builtSite } from './built-site.js';
-import { chromiumSkipReason, startChromium, visit, type HeadlessChromium, type PageRecord } from './chromium.js';
+import { chromiumSkipReason, openPage, startChromium, visit, type HeadlessChromium, type PageRecord } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 import { checkTracePlayerDiagrams } from './trace-player-check.js';
 
@@ -132,6 +132,66 @@ describe.skipIf(skipReason !== undefined)('the built site in Chromium', () => {
       }
       expect(words.size, 'no page had a word of its own to search for').toBeGreaterThan(0);
       expectClean('the search', record);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+// The checks above pass by finding nothing; these show they would find something.
+describe.skipIf(skipReason !== undefined)('the browser harness', () => {
+  let chromium: HeadlessChromium | undefined;
+
+  beforeAll(async () => {
+    chromium = await startChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+  });
+
+  it('records a request for another host, names it, and aborts it before it leaves', async () => {
+    const { context, page, record } = await openPage(chromium!.browser);
+    try {
+      const failed = new Promise<string | undefined>((ok) => page.once('requestfailed', (r) => ok(r.failure()?.errorText)));
+      await page.setContent('<img src="https://example.com/pixel.png">');
+      expect(await failed).toMatch(/^net::ERR_BLOCKED_BY_CLIENT/); // the route aborted it: it never left
+      expect(record.offHost).toEqual(['https://example.com/pixel.png']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('collects console errors and uncaught exceptions', async () => {
+    const { context, page, record } = await openPage(chromium!.browser);
+    try {
+      await page.setContent('<script>console.error("drawn wrong")</script>');
+      await page.evaluate(() => setTimeout(() => { throw new Error('thrown late'); }));
+      await page.waitForTimeout(100);
+      expect(record.errors.map((e) => e.split(' (')[0])).toEqual(['console.error: drawn wrong', 'uncaught: thrown late']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('names a player whose step control does not change its drawing', async () => {
+    const { context, page } = await openPage(chromium!.browser);
+    try {
+      // A player with TracePlayer.vue's controls whose cursor moves but whose picture never does.
+      await page.setContent(`
+        <figure class="dl-TracePlayer" data-trace="frozen" data-cursor="3">
+          <svg width="100" height="40"><rect width="80" height="20"/></svg>
+          <button class="dl-forward" aria-label="Step forward">next</button>
+          <input class="dl-scrubber" type="range" min="0" max="3" value="3">
+        </figure>
+        <script>
+          const f = document.querySelector('figure'), s = document.querySelector('input');
+          s.addEventListener('input', () => f.dataset.cursor = s.value);
+          document.querySelector('button').addEventListener('click', () => { s.value = String(+s.value + 1); f.dataset.cursor = s.value; });
+        </script>`);
+      const check = await checkTracePlayerDiagrams(page);
+      expect(check.checked).toBe(1);
+      expect(check.problems).toEqual(['player "frozen": stepping through all 3 events never changed the SVG']);
     } finally {
       await context.close();
     }
