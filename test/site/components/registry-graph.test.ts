@@ -93,6 +93,14 @@ describe('RegistryGraph', () => {
     expect(attrValues(diagram(await render()), 'data-local')).toEqual(['true', 'true']);
   });
 
+  it('marks a blob the registry mounted from another repository (not in the recording: its facts changed here)', async () => {
+    const end = blobSpans(pushes[1]!, 'blob.push')[0]!.end;
+    const changed = events.map((e) => (e === end ? { ...e, data: { ...e.data, skipped: false, mounted: true } } : e));
+    const text = changed.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const html = diagram(await renderDiagram({ trace: TRACE, text, diagram: RegistryGraph, cursor: at(end) }));
+    expect(html).toMatch(new RegExp(`data-digest="${end.data['digest']}" data-mark="mounted"`));
+  });
+
   it('is the same markup at the same cursor, every time', async () => {
     for (const cursor of [0, 20, 53, 100, events.length]) expect(await render(cursor)).toBe(await render(cursor));
   });
