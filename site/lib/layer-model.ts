@@ -74,7 +74,7 @@ function originOf(tree: SpanTree, e: TraceEvent): string {
     if (s.op === 'image.base') return 'dockling base-image';
     if (s.op === 'image.load') return 'dockling load (from an archive)';
     if (s.op === 'image.pull') return 'dockling pull';
-    if (s.op === 'container.create') return `the image ${text(s.data['image'])}, unpacked for a container`;
+    if (s.op === 'container.create') return `image ${text(s.data['image'])}, unpacked`;
   }
   return '';
 }
