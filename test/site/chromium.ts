@@ -59,6 +59,8 @@ export async function startChromium(): Promise<HeadlessChromium> {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_FLAGS,
+    // Where playwright listens for the test's connection: loopback, not every address (its default).
+    host: '127.0.0.1',
     env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache') },
   });
   const pid = server.process().pid!;
@@ -125,19 +127,30 @@ export async function openPage(browser: Browser): Promise<{ context: BrowserCont
   return { context, page, record };
 }
 
-/** A page that loaded with no request dropped by a network change (see PageRecord), after at most 3 tries. */
-export async function visit(browser: Browser, url: string): Promise<{ context: BrowserContext; page: Page; record: PageRecord; status: number | undefined }> {
+/** A fresh page on `url` (see openPage), its record, and the document's HTTP status. */
+export interface Visit {
+  page: Page;
+  record: PageRecord;
+  status: number | undefined;
+}
+
+/**
+ * Opens `url` in a fresh page and runs `check` on it; the page is closed after. When a request
+ * was dropped because the host's network changed (PageRecord.networkChanged: the tests run
+ * beside others that make bridges and veths), the whole visit is made again, up to 3 times —
+ * so `check` should fail on record.networkChanged, as browser.test.ts's expectClean does.
+ */
+export async function withPage(browser: Browser, url: string, check: (visit: Visit) => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const opened = await openPage(browser);
+    const { context, page, record } = await openPage(browser);
     try {
-      const response = await opened.page.goto(url, { waitUntil: 'networkidle' });
-      if (opened.record.networkChanged === 0 || attempt === 3) return { ...opened, status: response?.status() };
+      const response = await page.goto(url, { waitUntil: 'networkidle' });
+      await check({ page, record, status: response?.status() });
+      return;
     } catch (err) {
-      if (opened.record.networkChanged === 0 || attempt === 3) {
-        await opened.context.close();
-        throw err;
-      }
+      if (record.networkChanged === 0 || attempt === 3) throw err;
+    } finally {
+      await context.close();
     }
-    await opened.context.close();
   }
 }
