@@ -2,7 +2,9 @@
 // processes, its namespaces, its cgroup limits and its mounts — folded from the events that
 // happened (the first `cursor` of them, as site/lib/player.ts counts). Only what the trace says:
 // a fact the engine did not record (a container pid, a host namespace inode, cgroup usage) is
-// left null, and ContainerState.vue draws nothing for it rather than a guess.
+// left null, and ContainerState.vue draws nothing for it rather than a guess. A live trace may
+// start mid-way (the player followed a daemon whose container already existed): a container
+// first met by its id is drawn from there on, its state unknown until an event says one.
 import type { TraceEvent } from '../../engine/trace/index.js';
 
 /** The lifecycle `docker ps -a` walks through, in the order the diagram draws it. */
@@ -63,8 +65,10 @@ export interface ContainerView {
   id: string | null;
   name: string | null;
   image: string | null;
-  /** null while `create` is still running. */
+  /** null while `create` is still running, or until a trace that began mid-way says. */
   state: LifecycleState | null;
+  /** First met mid-way, by its id (its create is not in the trace): what came before is unknown. */
+  joined: boolean;
   /** The states it went through, in order (a state may repeat: exited → running → exited). */
   visited: LifecycleState[];
   /** The transition that led to `state`, if any. */
@@ -133,7 +137,7 @@ class ContainerFold {
     switch (`${e.op}:${e.phase}`) {
       case 'container.create:end': return this.move(c, 'created');
       case 'process.start:end': return this.move(c, 'running');
-      case 'container.start:end': return c.state === 'created' ? this.move(c, 'running') : undefined;
+      case 'container.start:end': return c.state === 'created' || c.state === null ? this.move(c, 'running') : undefined;
       case 'cgroup.freeze:start': this.freezing.set(e.span, d.frozen === true); return;
       case 'cgroup.freeze:end': return this.move(c, this.freezing.get(e.span) ? 'paused' : 'running');
       case 'process.exit:end': return this.exited(c, e);
@@ -163,6 +167,7 @@ class ContainerFold {
     } else {
       const id = idNamed(e);
       c = (id && (this.containers.find((x) => x.id === id) ?? this.adoptPending(e, id))) || this.owner.get(e.span) || (e.parent ? this.owner.get(e.parent) ?? null : null);
+      if (!c && id) c = this.joinMidway(id);
     }
     if (c && !this.owner.has(e.span)) this.owner.set(e.span, c);
     return c;
@@ -175,8 +180,21 @@ class ContainerFold {
     return pending?.id === id ? pending : null;
   }
 
+  /**
+   * An id met for the first time outside its create's spans: the create still without an id
+   * gets it (snapshot.prepare names it before container.snapshot does); with none pending, a
+   * container whose create happened before the trace began, known from here on.
+   */
+  private joinMidway(id: string): ContainerView {
+    const pending = this.containers.filter((x) => x.id === null);
+    if (pending.length === 1) return Object.assign(pending[0]!, { id });
+    const c = { ...this.blank(null, null), id, joined: true };
+    this.containers.push(c);
+    return c;
+  }
+
   private blank(image: string | null, name: string | null): ContainerView {
-    return { id: null, name, image, state: null, visited: [], lastTransition: null, processes: [], namespaces: [], cgroup: null, mounts: [], network: null, signals: [], exit: null };
+    return { id: null, name, image, state: null, joined: false, visited: [], lastTransition: null, processes: [], namespaces: [], cgroup: null, mounts: [], network: null, signals: [], exit: null };
   }
 
   private move(c: ContainerView, to: LifecycleState): void {
