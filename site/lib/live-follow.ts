@@ -39,11 +39,12 @@ export function streamUrl(address: string): string {
   const text = address.trim();
   let url: URL;
   try {
-    url = new URL(/^[a-z]+:\/\//i.test(text) ? text : `http://${text}`);
+    // No scheme (`127.0.0.1:7357`): taken as http, the default's.
+    url = new URL(/^[a-z]+:\/\//i.test(text) ? text : `//${text}`, DEFAULT_DAEMON);
   } catch {
     throw new Error(`"${address}" is not an address: write the daemon's as http://127.0.0.1:7357`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${address}": the daemon is read over http://, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${address}": the daemon is read over HTTP, not ${url.protocol}`);
   return `${url.origin}/trace/stream`;
 }
 

@@ -84,6 +84,7 @@ describe('the off-host scanner', () => {
     ['<div style="background: url(\'https://example.com/bg.png\')"></div>', 'url() https://example.com/bg.png'],
     ['<style>@import "https://fonts.example.com/css";</style>', '@import https://fonts.example.com/css'],
     ['<script>import("https://cdn.example.com/d3.js")</script>', 'js https://cdn.example.com/d3.js'],
+    ['<script>fetch("http://localhost.evil.example/x")</script>', 'js http://localhost.evil.example/x'],
   ])('finds %s', (html, expected) => {
     expect(htmlOffHost(html).map((r) => `${r.via} ${r.url}`)).toEqual([expected]);
   });
@@ -93,6 +94,8 @@ describe('the off-host scanner', () => {
     '<link rel="stylesheet" href="/assets/style.css"><img src="./a.png"><script src="/assets/app.js"></script>',
     '<svg xmlns="http://www.w3.org/2000/svg"><use href="#icon"/></svg>',
     '<p>https://example.com as text</p>',
+    // this machine: the reader's own daemon (live mode) and the dev server
+    '<script>new EventSource("http://127.0.0.1:7357/trace/stream"); fetch("http://localhost:5173/")</script><img src="http://[::1]:8080/a.png">',
   ])('lets %s pass', (html) => {
     expect(htmlOffHost(html)).toEqual([]);
   });

@@ -9,6 +9,13 @@
 const OFF_HOST = /^\s*(?:https?:)?\/\//i;
 
 /**
+ * This machine's own names (as chromium.ts's isLocal): not another host. The player's live
+ * mode reads the reader's daemon on http://127.0.0.1:7357, and a page may name its dev server.
+ */
+const LOOPBACK = /^\s*(?:https?:)?\/\/(?:127\.0\.0\.1|localhost|\[::1\])(?:[:/]|$)/i;
+const offHost = (url: string) => OFF_HOST.test(url) && !LOOPBACK.test(url);
+
+/**
  * URLs that appear in the JS of VitePress's default theme and Vue without ever being requested.
  * Each new one must be read and added here with its reason, or the test fails naming it.
  */
@@ -33,10 +40,10 @@ export function cssOffHost(css: string): OffHostRef[] {
   const text = css.replace(/\/\*[\s\S]*?\*\//g, '');
   const refs: OffHostRef[] = [];
   for (const m of text.matchAll(/url\(\s*(['"]?)([^'")]*)\1\s*\)/gi)) {
-    if (OFF_HOST.test(m[2]!)) refs.push({ via: 'url()', url: m[2]!.trim() });
+    if (offHost(m[2]!)) refs.push({ via: 'url()', url: m[2]!.trim() });
   }
   for (const m of text.matchAll(/@import\s+(['"])([^'"]*)\1/gi)) {
-    if (OFF_HOST.test(m[2]!)) refs.push({ via: '@import', url: m[2]! });
+    if (offHost(m[2]!)) refs.push({ via: '@import', url: m[2]! });
   }
   return refs;
 }
@@ -49,7 +56,7 @@ export function jsOffHost(js: string): OffHostRef[] {
   const text = js.replace(/\/\*![\s\S]*?\*\//g, '').replace(/<a\s[^>]*>/gi, '');
   const refs: OffHostRef[] = [];
   for (const m of text.matchAll(/https?:\/\/[^\s"'`\\)<>]*/gi)) {
-    if (!DORMANT_URLS.some((d) => m[0].startsWith(d.prefix))) refs.push({ via: 'js', url: m[0] });
+    if (offHost(m[0]) && !DORMANT_URLS.some((d) => m[0].startsWith(d.prefix))) refs.push({ via: 'js', url: m[0] });
   }
   // Protocol-relative addresses in strings: "//fonts.example.com/…"
   for (const m of text.matchAll(/["'`](\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)+\/[^"'`\s]*)/gi)) refs.push({ via: 'js', url: m[1]! });
@@ -76,7 +83,7 @@ export function htmlOffHost(html: string): OffHostRef[] {
       if (key === 'style') refs.push(...cssOffHost(value));
       if (!FETCHING_ATTRIBUTES.includes(key) || (name === 'a' && key === 'href')) continue;
       const urls = key === 'srcset' ? value.split(',').map((c) => c.trim().split(/\s+/)[0] ?? '') : [value];
-      for (const url of urls) if (OFF_HOST.test(url)) refs.push({ via: `<${name} ${key}>`, url: url.trim() });
+      for (const url of urls) if (offHost(url)) refs.push({ via: `<${name} ${key}>`, url: url.trim() });
     }
   }
   return refs;
