@@ -21,7 +21,7 @@ export type LiveStatus =
   /** Not reached (yet): the browser goes on trying, so a daemon started now is still found. */
   | { kind: 'unreachable'; address: string }
   /** Given up: the daemon refused this page, or sent what this page cannot read. */
-  | { kind: 'refused'; address: string; reason: string };
+  | { kind: 'refused'; address: string; reason: string; originHint?: true };
 
 /** The part of the browser's EventSource this uses. */
 export interface EventSourceLike {
@@ -56,7 +56,7 @@ export function statusText(s: LiveStatus, pageOrigin = ''): string {
     case 'following': return `following ${s.events} event${s.events === 1 ? '' : 's'} from the daemon at ${s.address}${s.missed ? ` (${s.missed} missed: the daemon no longer kept them)` : ''}`;
     case 'reconnecting': return `lost the daemon at ${s.address} after ${s.events} events; reconnecting…`;
     case 'unreachable': return `cannot reach the daemon at ${s.address}: start it with \`sudo dockling daemon --trace-listen 127.0.0.1:${port}\`${pageOrigin ? ` (add \`--trace-origin ${pageOrigin}\` unless this page is served on localhost:5173 or :4173)` : ''}; still trying…`;
-    case 'refused': return `the daemon at ${s.address} cannot be followed: ${s.reason}`;
+    case 'refused': return `the daemon at ${s.address} cannot be followed: ${s.reason}${s.originHint && pageOrigin ? ` (to allow this page, add \`--trace-origin ${pageOrigin}\` to the daemon's command)` : ''}`;
   }
 }
 
@@ -81,10 +81,10 @@ export function followDaemon(a: {
   let missed = 0;
   let greeted = false;
   let source: EventSourceLike | null = null;
-  const refuse = (reason: string) => {
+  const refuse = (reason: string, originHint = false) => {
     source?.close();
     source = null;
-    a.onStatus({ kind: 'refused', address, reason });
+    a.onStatus({ kind: 'refused', address, reason, ...(originHint ? { originHint: true as const } : {}) });
   };
   const following = () => a.onStatus({ kind: 'following', address, events, missed });
 
@@ -137,7 +137,7 @@ export function followDaemon(a: {
     if (!source) return;
     if (source.readyState === CLOSED) {
       // A refused answer (403 for this page's origin) or not an event stream: the browser gives up.
-      return refuse(greeted ? 'it closed the stream' : 'it refused this page (is the page\'s origin given to --trace-origin?) or is not a Dockling daemon');
+      return greeted ? refuse('it closed the stream') : refuse('it refused this page, or it is not a Dockling daemon', true);
     }
     a.onStatus(greeted ? { kind: 'reconnecting', address, events } : { kind: 'unreachable', address });
   };

@@ -3,6 +3,7 @@
 // loopback that allows the static server's origin, and the reader's commands run through the
 // CLI. The container-state diagram must show each state as the command that makes it returns
 // (create, start, stop, rm), and a `run --rm` go through created → running → exited → removed;
+// an address where nothing listens is answered with the command that starts the daemon;
 // no request may leave localhost (the daemon is on 127.0.0.1: allowed). Everything started is
 // stopped and the host left as found (no container, mount, cgroup, bridge or shim).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,9 +87,20 @@ describe.skipIf(skipReason !== undefined)('following a live daemon in Chromium',
       expect(status).toBe(200);
       const player = page.locator(PLAYER);
       await player.locator('.dl-follow-button').waitFor();
+      // Nothing listening there: the status line says how to start the daemon.
+      const nowhere = await freePort();
+      await player.locator('.dl-follow-address').fill(`http://127.0.0.1:${nowhere}`);
+      await player.locator('.dl-follow-button').click();
+      const unreachable = player.locator('.dl-live-status[data-status="unreachable"]');
+      await unreachable.waitFor({ timeout: 10_000 });
+      expect(await unreachable.textContent()).toContain(`cannot reach the daemon at http://127.0.0.1:${nowhere}: start it with \`sudo dockling daemon --trace-listen 127.0.0.1:${nowhere}\``);
+      await player.locator('.dl-back-to-recording').click();
+
       await player.locator('.dl-follow-address').fill(`http://127.0.0.1:${livePort}`);
       await player.locator('.dl-follow-button').click();
-      await player.locator('.dl-live-status[data-status="following"]').waitFor({ timeout: 10_000 });
+      await player.locator('.dl-live-status[data-status="following"]').waitFor({ timeout: 10_000 }).catch(async () => {
+        throw new Error(`the player did not follow the daemon; its status line says: ${await player.locator('.dl-live-status').textContent()}`);
+      });
       expect(await player.getAttribute('data-mode')).toBe('live');
       expect(await page.evaluate(() => localStorage.getItem('dockling.follow.address'))).toBe(`http://127.0.0.1:${livePort}`);
       await recordStates(page);
@@ -134,7 +146,9 @@ describe.skipIf(skipReason !== undefined)('following a live daemon in Chromium',
 
       expect(record.requests).toContain(`http://127.0.0.1:${livePort}/trace/stream`);
       expect(record.offHost, `requests for another host:\n${record.offHost.join('\n')}`).toEqual([]);
-      expect(record.errors, `errors:\n${record.errors.join('\n')}`).toEqual([]);
+      // Chromium itself logs the refused connection to the address where nothing listened.
+      const errors = record.errors.filter((e) => !e.includes(`net::ERR_CONNECTION_REFUSED (http://127.0.0.1:${nowhere}/trace/stream)`));
+      expect(errors, `errors:\n${errors.join('\n')}`).toEqual([]);
     });
   });
 });

@@ -117,7 +117,10 @@ describe('following a daemon (live-follow.ts)', () => {
     const f = follower();
     f.source().fail(2);
     expect(f.last()).toMatchObject({ kind: 'refused' });
-    expect(statusText(f.last())).toMatch(/refused this page .*--trace-origin/);
+    expect(statusText(f.last(), 'http://127.0.0.1:4173')).toBe(
+      'the daemon at http://127.0.0.1:7357 cannot be followed: it refused this page, or it is not a Dockling daemon ' +
+        "(to allow this page, add `--trace-origin http://127.0.0.1:4173` to the daemon's command)",
+    );
     const g = follower('ftp://127.0.0.1:7357');
     expect(g.last()).toMatchObject({ kind: 'refused' });
     expect(() => streamUrl('http://[not')).toThrow(/not an address/);
