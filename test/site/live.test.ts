@@ -52,7 +52,7 @@ async function shows(page: Page, id: string, state: string): Promise<void> {
 }
 
 describe.skipIf(skipReason !== undefined)('following a live daemon in Chromium', () => {
-  const net = bridgeArgs(99);
+  const net = bridgeArgs(100);
   const parentsBefore = cgroupParents();
   let chromium: HeadlessChromium | undefined;
   let server: StaticServer | undefined;
