@@ -61,6 +61,8 @@ export interface BuildRequest {
   pull(reference: string, out: (m: BuildMessage) => void): Promise<Image>;
   out(m: BuildMessage): void;
   span?: Span;
+  /** Filled by build(): where RUN steps hand their containers' removal, awaited before it returns. */
+  defer?: (removal: Promise<void>) => void;
 }
 
 export interface BuilderEngine extends BuildEngine {
@@ -75,8 +77,16 @@ export interface BuilderEngine extends BuildEngine {
 export async function build(e: BuilderEngine, r: BuildRequest): Promise<Image> {
   // The trace: one build.run span, a build.step span inside it per step (the build diagram).
   const span = r.span?.child('build', 'build.run', { dockerfile: r.dockerfile.name, tags: r.tags, target: r.target ?? null, noCache: r.noCache });
+  // A RUN's container is removed while the next step runs; all are gone before the build returns.
+  const removals: Array<Promise<void>> = [];
+  const defer = (removal: Promise<void>) => {
+    removals.push(removal.catch((err: unknown) => {
+      if (!r.quiet) r.out({ stream: `Error removing intermediate container: ${(err as Error).message}\n` });
+      span?.event('build.container.remove-failed', { message: String((err as Error).message) });
+    }));
+  };
   try {
-    const image = await buildTraced(e, { ...r, span });
+    const image = await buildTraced(e, { ...r, span, defer }).finally(() => Promise.all(removals));
     span?.end({ image: image.id, layers: image.layers.length });
     return image;
   } catch (err) {
@@ -216,7 +226,7 @@ async function runInstruction(e: BuilderEngine, r: BuildRequest, a: { scope: Bui
     if (hit) return advance(s, hit);
     let container = '';
     const image = await runStep(e, {
-      parent: s.image, argv: plan.argv, env: plan.env, config: s.config, createdBy: plan.createdBy, ...(s.author ? { author: s.author } : {}), network: r.network, forceRm: r.forceRm,
+      parent: s.image, argv: plan.argv, env: plan.env, config: s.config, createdBy: plan.createdBy, ...(s.author ? { author: s.author } : {}), network: r.network, forceRm: r.forceRm, ...(r.defer ? { defer: r.defer } : {}),
       onContainer: (id) => {
         container = id.slice(0, 12);
         say(` ---> Running in ${container}\n`);

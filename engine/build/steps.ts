@@ -71,11 +71,13 @@ export class StepFailed extends EngineError {
  * RUN: `argv` in a container of `parent` with the build's environment; its output handed to
  * `onOutput` as it is written; committed with `config` (the image's, not the command's) and the
  * history line `createdBy`. The container is removed after a success; after a failure it stays
- * unless `forceRm` (dockerd's --rm and --force-rm).
+ * unless `forceRm` (dockerd's --rm and --force-rm). With `defer`, a successful step's removal
+ * is handed over instead of awaited: the next step need not wait for the network to be torn down.
  */
 export async function runStep(e: BuildEngine, a: {
   parent: Image; argv: string[]; env: string[]; config: ContainerConfig; createdBy: string; author?: string; network?: string;
-  forceRm?: boolean; onContainer?: (id: string) => void; onOutput?: (entry: LogEntry) => void; span?: Span;
+  forceRm?: boolean; onContainer?: (id: string) => void; onOutput?: (entry: LogEntry) => void;
+  defer?: (removal: Promise<void>) => void; span?: Span;
 }): Promise<Image> {
   checkDepth(a.parent);
   const c = await e.containers.create({
@@ -114,7 +116,8 @@ export async function runStep(e: BuildEngine, a: {
     ok = true;
     return image;
   } finally {
-    if (ok || a.forceRm) await e.removeContainer(c.Id);
+    if (ok && a.defer) a.defer(e.removeContainer(c.Id));
+    else if (ok || a.forceRm) await e.removeContainer(c.Id);
   }
 }
 // #endregion run
