@@ -5,3 +5,4 @@ export { run, hasCommand, useSpawnServer } from './command.js';
 export type { CommandResult, RunOptions } from './command.js';
 export { writeFileAtomic, tempDir } from './files.js';
 export { KeyedMutex } from './mutex.js';
+export { splitDev } from './dev.js';

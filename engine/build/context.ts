@@ -16,7 +16,7 @@
 //      that name is added to `.dockerignore` so the daemon deletes it after reading it.
 //
 // The result names the Dockerfile inside the tar: the `dockerfile` query parameter to send.
-import { closeSync, createReadStream, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -25,6 +25,7 @@ import { createGzip } from 'node:zlib';
 import { pack as tarPack, type Headers, type Pack } from 'tar-stream';
 import { invalid, notFound } from '../base/index.js';
 import type { Span } from '../trace/index.js';
+import { specialEntry } from './tar-entry.js';
 import { compileIgnore, keepBuildFiles, mustDescend, parseDockerignore, walkMatch, type IgnoreRules, type ParentMatches } from './dockerignore.js';
 
 export interface PackContextOptions {
@@ -193,14 +194,8 @@ class ContextWriter {
       this.bytes += st.size;
       return st.size < 1 << 20 ? this.add({ ...header, type: 'file', size: st.size }, this.read(abs)) : this.addStream({ ...header, type: 'file', size: st.size }, abs);
     }
-    if (st.isDirectory()) return this.add({ ...header, name: `${path}/`, type: 'directory' });
-    if (st.isSymbolicLink()) return this.add({ ...header, type: 'symlink', linkname: readlinkSync(abs) });
-    if (st.isFIFO()) return this.add({ ...header, type: 'fifo' });
-    if (st.isCharacterDevice() || st.isBlockDevice()) {
-      const devmajor = Math.floor(st.rdev / 256) & 0xfff;
-      const devminor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
-      return this.add({ ...header, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor, devminor });
-    }
+    const special = specialEntry(st, abs, header);
+    if (special) return this.add(special);
     // A socket has no tar form; Go's tar refuses it and the CLI goes on without it.
   }
 

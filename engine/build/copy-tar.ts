@@ -17,7 +17,7 @@
 //
 // The container's root (`targetRoot`) is only read: to follow symlinks in the destination,
 // to tell an existing directory from a missing one, and for --chown names.
-import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -28,6 +28,7 @@ import { addArchiveEntries, openArchive, type PaxHeaders } from './add-archive.j
 import { parseChmod, resolveChown, type Owner } from './chown.js';
 import { wholeSeconds } from './context.js';
 import { cleanInside, hostPath } from './context-path.js';
+import { specialEntry } from './tar-entry.js';
 import { sourceName, type CopySource, type CopySourcePlan } from './copy-sources.js';
 
 export interface CopyTarOptions {
@@ -199,14 +200,8 @@ class CopyWriter {
       this.entries++;
       return pipeline(createReadStream(host), this.tar.entry({ ...header, type: 'file', size: st.size }));
     }
-    if (st.isDirectory()) return this.add({ ...header, name: `${name}/`, type: 'directory' });
-    if (st.isSymbolicLink()) return this.add({ ...header, type: 'symlink', linkname: readlinkSync(host) });
-    if (st.isFIFO()) return this.add({ ...header, type: 'fifo' });
-    if (st.isCharacterDevice() || st.isBlockDevice()) {
-      const devmajor = Math.floor(st.rdev / 256) & 0xfff;
-      const devminor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
-      return this.add({ ...header, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor, devminor });
-    }
+    const special = specialEntry(st, host, header);
+    if (special) return this.add(special);
     // A socket has no tar form: Docker's tar leaves it out too.
   }
 

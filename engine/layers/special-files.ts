@@ -5,18 +5,9 @@
 import { run } from '../base/index.js';
 import type { Span } from '../trace/index.js';
 
-export type SpecialKind = 'character-device' | 'block-device' | 'fifo';
+export { splitDev } from '../base/index.js';
 
-/**
- * Splits a Linux dev_t (stat's `rdev`) into major and minor, the way glibc's gnu_dev_major /
- * gnu_dev_minor do: the low 8 bits of the minor, then 12 bits of major, then the rest of each.
- */
-export function splitDev(rdev: number | bigint): { major: number; minor: number } {
-  const r = BigInt(rdev);
-  const major = ((r >> 8n) & 0xfffn) | ((r >> 32n) & ~0xfffn);
-  const minor = (r & 0xffn) | ((r >> 12n) & ~0xffn);
-  return { major: Number(major & 0xffffffffn), minor: Number(minor & 0xffffffffn) };
-}
+export type SpecialKind = 'character-device' | 'block-device' | 'fifo';
 
 /** Creates a device node or FIFO at `path` (which must not exist), mode as given (umask aside). */
 export async function makeSpecialFile(args: {

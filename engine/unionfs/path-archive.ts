@@ -14,7 +14,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { extract as tarExtract, pack as tarPack, type Headers, type Pack } from 'tar-stream';
-import { invalid, notFound } from '../base/index.js';
+import { invalid, notFound, splitDev } from '../base/index.js';
 import { unpackLayer } from '../layers/index.js';
 import type { Span } from '../trace/index.js';
 import { asksForContents, resolveInRoot } from './scoped-path.js';
@@ -108,8 +108,7 @@ async function writeTree(tar: Pack, host: string, top: string, st: Stats): Promi
     else if (s.isSymbolicLink()) await entry(tar, { ...header, type: 'symlink', linkname: readlinkSync(abs) });
     else if (s.isFIFO()) await entry(tar, { ...header, type: 'fifo' });
     else if (s.isCharacterDevice() || s.isBlockDevice()) {
-      const major = Math.floor(s.rdev / 256) & 0xfff;
-      const minor = (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00);
+      const { major, minor } = splitDev(s.rdev);
       await entry(tar, { ...header, type: s.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
     } else return; // sockets have no tar form
     files++;
