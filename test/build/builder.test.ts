@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { pack } from 'tar-stream';
 import { api, dockling, makeTar, type RunResult } from '../daemon/harness.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 import { tempDir } from '../tmp.js';
 import { htpasswdFile, startDockling } from '../registry/server-harness.js';
+import { tarOf } from '../registry/client-harness.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('skipping the builder tests: containers need root');
@@ -51,16 +51,6 @@ async function tracedSteps(): Promise<Array<{ keyword: string; hit: boolean | nu
     const cache = events.find((e) => e.span === st.span && e.op === 'build.cache');
     return { keyword: String(st.data.keyword), hit: cache ? Boolean(cache.data.hit) : null, image: String(end.data.image), emptyLayer: Boolean(end.data.emptyLayer) };
   });
-}
-
-/** A tar of these files, in this order. */
-async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
-  const p = pack();
-  for (const [name, body] of Object.entries(files)) p.entry({ name, mode: 0o644, mtime: new Date(0) }, body);
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 const stepLines = (r: RunResult) => r.stdout.split('\n').filter((l) => l.startsWith('Step ') || l.startsWith(' ---> '));

@@ -8,26 +8,12 @@ import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, re
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { packContext } from '../../engine/build/context.js';
 import { readContextDockerfile, unpackContext } from '../../engine/build/context-unpack.js';
 import { buildTar, type FixtureEntry } from '../layers/fixtures/tar.js';
 import { tempDir } from '../tmp.js';
+import { list } from './tar-listing.js';
 
-interface Listed { name: string; type: string; mode: number; uid: number; gid: number; mtime: number; linkname: string | null; body: string }
-
-async function list(tar: Buffer): Promise<Listed[]> {
-  const x = extract();
-  Readable.from([tar]).pipe(x);
-  const out: Listed[] = [];
-  for await (const e of x) {
-    const chunks: Buffer[] = [];
-    for await (const c of e) chunks.push(c as Buffer);
-    const h = e.header;
-    out.push({ name: h.name, type: h.type!, mode: h.mode!, uid: h.uid!, gid: h.gid!, mtime: h.mtime!.getTime(), linkname: h.linkname ?? null, body: Buffer.concat(chunks).toString() });
-  }
-  return out;
-}
 
 async function pack(opts: Omit<Parameters<typeof packContext>[0], 'out'>): Promise<{ tar: Buffer; dockerfile: string }> {
   const out = new PassThrough();

@@ -10,27 +10,13 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { extract } from 'tar-stream';
 import { resolveCopySources, type CopySourceRequest } from '../../engine/build/copy-sources.js';
 import { writeCopyTar, type CopyTarOptions } from '../../engine/build/copy-tar.js';
 import { extractToPath } from '../../engine/unionfs/path-archive.js';
 import { buildTar } from '../layers/fixtures/tar.js';
 import { tempDir } from '../tmp.js';
+import { list, type Listed } from './tar-listing.js';
 
-interface Listed { name: string; type: string; mode: number; uid: number; gid: number; mtime: number; linkname: string | null; body: string }
-
-async function list(tar: Buffer): Promise<Listed[]> {
-  const x = extract();
-  Readable.from([tar]).pipe(x);
-  const out: Listed[] = [];
-  for await (const e of x) {
-    const chunks: Buffer[] = [];
-    for await (const c of e) chunks.push(c as Buffer);
-    const h = e.header;
-    out.push({ name: h.name, type: h.type!, mode: h.mode!, uid: h.uid!, gid: h.gid!, mtime: h.mtime!.getTime(), linkname: h.linkname ?? null, body: Buffer.concat(chunks).toString() });
-  }
-  return out;
-}
 
 /** Debian's xz-utils, bzip2 and zstd: ADD uses them for those archives. */
 const hostTools = ['xz', 'bzip2', 'zstd'].every((t) => {
