@@ -31,12 +31,13 @@ function atoi(s: string): number | null {
 /** The id of `name` in a passwd- or group-style file: field 0 the name, field 2 the id. */
 function lookup(args: { root: string | undefined; file: 'passwd' | 'group'; name: string; chown: string }): number {
   const what = args.file === 'passwd' ? 'uid for user' : 'gid for group';
+  const noFile = () => chownError(args.chown, `can't find ${what} ${args.name}: open /etc/${args.file}: no such file or directory`);
+  if (args.root === undefined) throw noFile();
   let text: string;
   try {
-    if (args.root === undefined) throw new Error('no root');
     text = readFileSync(hostPath(args.root, `etc/${args.file}`).host, 'utf8');
   } catch {
-    throw chownError(args.chown, `can't find ${what} ${args.name}: open /etc/${args.file}: no such file or directory`);
+    throw noFile();
   }
   for (const raw of text.split('\n')) {
     const fields = raw.trim().split(':');

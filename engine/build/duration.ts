@@ -2,7 +2,10 @@
 // a sign, then one or more decimal numbers each with a unit — "300ms", "1.5h", "2h45m", "-1s";
 // "0" alone needs no unit. The image config keeps them as integer nanoseconds.
 
+import { invalid as invalidArgument } from '../base/index.js';
 import { goQuote } from './characters.js';
+
+const bad = (message: string) => invalidArgument('DOCKERFILE_DURATION', message, {});
 
 const UNITS: Record<string, bigint> = {
   ns: 1n,
@@ -17,10 +20,10 @@ const UNITS: Record<string, bigint> = {
 
 const MAX = (1n << 63n) - 1n;
 
-/** Nanoseconds in `text`, or an Error with Go's message (`time: invalid duration "x"`). */
+/** Nanoseconds in `text`, or DOCKERFILE_DURATION with Go's message (`time: invalid duration "x"`). */
 export function parseGoDuration(text: string): number {
   const quoted = goQuote(text);
-  const invalid = () => new Error(`time: invalid duration ${quoted}`);
+  const invalid = () => bad(`time: invalid duration ${quoted}`);
   let s = text;
   let negative = false;
   if (s.startsWith('-') || s.startsWith('+')) {
@@ -36,9 +39,9 @@ export function parseGoDuration(text: string): number {
     if (whole === '' && (fraction === undefined || fraction === '')) throw invalid();
     s = s.slice(m[0].length);
     const unitText = /^[^0-9.]*/.exec(s)![0];
-    if (unitText === '') throw new Error(`time: missing unit in duration ${quoted}`);
+    if (unitText === '') throw bad(`time: missing unit in duration ${quoted}`);
     const unit = UNITS[unitText];
-    if (unit === undefined) throw new Error(`time: unknown unit ${goQuote(unitText)} in duration ${quoted}`);
+    if (unit === undefined) throw bad(`time: unknown unit ${goQuote(unitText)} in duration ${quoted}`);
     s = s.slice(unitText.length);
     let part = BigInt(whole || '0') * unit;
     if (fraction) part += (BigInt(fraction) * unit) / 10n ** BigInt(fraction.length);
