@@ -18,13 +18,12 @@ import { join } from 'node:path';
 import { EngineError } from '../../base/index.js';
 import { BuildCache, build, readContextDockerfile, unpackContext, StepFailed, type BuilderEngine, type BuildMessage } from '../../build/index.js';
 import { familiarName, hostPlatform, parseReference } from '../../layers/index.js';
-import type { Credentials } from '../../registry/index.js';
 import { PullUnpacker } from '../../unionfs/index.js';
 import type { Route } from '../http/router.js';
 import { HttpError } from '../http/respond.js';
 import { HeldMessageStream } from '../http/json-stream.js';
 import type { DaemonEngine } from '../engine.js';
-import { registryAuth } from '../registry-auth.js';
+import { registryConfigAuth } from '../registry-auth.js';
 import { platformOf } from './registry.js';
 import { removeContainer } from './container-lifecycle.js';
 
@@ -45,27 +44,6 @@ function jsonParam(query: URLSearchParams, name: string): Record<string, string 
 }
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
-
-/**
- * X-Registry-Config: every credential the client has, keyed by registry (Docker Hub's key is
- * `https://index.docker.io/v1/`); a FROM that needs a pull takes the one for its registry.
- */
-function credentialsFor(header: string | string[] | undefined, domain: string): Credentials | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return undefined;
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const keys = domain === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io'] : [domain, `https://${domain}`, `http://${domain}`];
-  for (const k of keys) {
-    const entry = doc?.[k];
-    if (entry && typeof entry === 'object') return registryAuth(Buffer.from(JSON.stringify(entry)).toString('base64url'));
-  }
-  return undefined;
-}
 
 // #region build-route
 export const buildRoutes: Route<DaemonEngine>[] = [
@@ -105,7 +83,7 @@ export const buildRoutes: Route<DaemonEngine>[] = [
           ...options,
           pull: async (reference, out) => {
             const ref = parseReference(reference);
-            const auth = credentialsFor(req.headers['x-registry-config'], ref.domain);
+            const auth = registryConfigAuth(req.headers['x-registry-config'], ref.domain);
             await engine.registry.pull({
               reference, store: engine.images, content: engine.content, platform, ...(auth ? { auth } : {}),
               onProgress: (m) => {
