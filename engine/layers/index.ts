@@ -22,7 +22,7 @@ export { OPAQUE_MARKER, WHITEOUT_PREFIX, OVERLAY_OPAQUE_XATTR, classifyWhiteout,
 export type { WriteOptions } from './content-store.js';
 export { configMediaTypeFor } from './manifest.js';
 export type { ParsedDocument } from './manifest.js';
-export { DiffIDTap } from './image-store.js';
+export { DiffIDTap } from './diffid-tap.js';
 export { saveImages } from './archive-save.js';
 export { loadArchive } from './archive-load.js';
 export { importImage, applyChange, splitWords } from './import.js';
