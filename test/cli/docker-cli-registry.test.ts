@@ -5,39 +5,27 @@
 // temporary directory shared with `dockling`, so a login by one CLI serves the other. Every
 // output is docker's own, asserted line by line; `dockling pull` must print the same bytes, off
 // a terminal and on one (script(1) gives both CLIs a pty).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOCKER, MAIN, api, dockling, run } from '../daemon/harness.js';
 import { ptySession } from './pty-session.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
-import { call, freePort, htpasswdFile, startDistribution, startDockling, type Peer } from '../registry/server-harness.js';
-import { tempDir } from '../tmp.js';
+import { call, type Peer } from '../registry/server-harness.js';
+import { MANIFEST_TYPES, useRegistryPeers } from './registry-peers.js';
 
 const isRoot = process.getuid?.() === 0;
 const present = existsSync(DOCKER);
 if (!present) console.log(`skipping the docker CLI registry tests: ${DOCKER} is not installed`);
 const enabled = isRoot && present;
-const H = `127.0.0.1:${await freePort()}`;
-const MANIFEST_TYPES = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
-
+const peers = await useRegistryPeers({ enabled, prefix: 'dkl-dockerregistry-' });
+const { H } = peers;
 let open: Peer;
 let locked: Peer;
 let L = '';
 let dockerConfig = '';
-beforeAll(async () => {
-  if (!enabled) return;
-  open = await startDockling({ listen: H });
-  const dir = await tempDir('dkl-dockerregistry-');
-  locked = await startDistribution({ htpasswd: await htpasswdFile(dir, [{ username: 'bob', password: 'secret' }]) });
-  L = new URL(locked.url).host;
-  dockerConfig = join(dir, 'docker-config');
-});
-afterAll(async () => {
-  await open?.stop();
-  await locked?.stop();
-});
+beforeAll(() => void ({ open, locked, L, dockerConfig } = peers));
 const { daemon } = useRuntimeDaemon({ enabled, third: 92, extraArgs: ['--insecure-registry', H, '--registry-mirror', `http://${H}`] });
 
 const env = () => ({ DOCKER_HOST: daemon().host, DOCKER_CONFIG: dockerConfig });

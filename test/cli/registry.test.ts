@@ -3,37 +3,24 @@
 // --registry-mirror, and two registries on 127.0.0.1: dockling registry (open) and the CNCF
 // distribution registry behind htpasswd. Outputs are compared line for line with what the docker
 // CLI prints for the same streams off a terminal; credentials live in a temporary DOCKER_CONFIG.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAIN, api, dockling } from '../daemon/harness.js';
 import { ptySession } from './pty-session.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
-import { call, freePort, htpasswdFile, startDistribution, startDockling, type Peer } from '../registry/server-harness.js';
-import { tempDir } from '../tmp.js';
+import { call, type Peer } from '../registry/server-harness.js';
+import { MANIFEST_TYPES, useRegistryPeers } from './registry-peers.js';
 
 const isRoot = process.getuid?.() === 0;
-const OPEN_PORT = await freePort();
-const H = `127.0.0.1:${OPEN_PORT}`;
-const MANIFEST_TYPES = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
-
+const peers = await useRegistryPeers({ enabled: isRoot, prefix: 'dkl-cliregistry-' });
+const { H } = peers;
 let open: Peer;
 let locked: Peer;
 let L = '';
 let dockerConfig = '';
-beforeAll(async () => {
-  if (!isRoot) return;
-  open = await startDockling({ listen: H });
-  const dir = await tempDir('dkl-cliregistry-');
-  locked = await startDistribution({ htpasswd: await htpasswdFile(dir, [{ username: 'bob', password: 'secret' }]) });
-  L = new URL(locked.url).host;
-  dockerConfig = join(dir, 'docker-config');
-});
-afterAll(async () => {
-  await open?.stop();
-  await locked?.stop();
-});
+beforeAll(() => void ({ open, locked, L, dockerConfig } = peers));
 const { daemon } = useRuntimeDaemon({ enabled: isRoot, third: 91, extraArgs: ['--insecure-registry', H, '--registry-mirror', `http://${H}`] });
 
 const dk = (...args: string[]) => dockling(daemon().host, args, { env: { DOCKER_CONFIG: dockerConfig } });
