@@ -139,7 +139,7 @@ describe('following a daemon (live-follow.ts)', () => {
 async function renderLive(diagram: Component, events: readonly TraceEvent[], cursor = events.length): Promise<string> {
   const Live = defineComponent({
     setup(_, { slots }) {
-      provide(playerKey, { events: computed(() => events), cursor: computed(() => cursor) });
+      provide(playerKey, { events: computed(() => events), cursor: computed(() => cursor), state: computed(() => null) });
       return () => slots.default?.();
     },
   });
