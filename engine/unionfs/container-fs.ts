@@ -315,7 +315,7 @@ export class ContainerFs {
     const packing = packChanges({ snapshotter: this.snapshotter, key: c.SnapshotKey, out: tar, compression: 'none', span: args.span });
     const viewing = imageUnionView({
       images: this.images, content: this.content, ref: c.Image, tracer: this.tracer, parent: args.span,
-      extra: { label: `${c.Name.slice(1)} (read-write)`, tar },
+      extra: { label: `${c.Name.slice(1)} (read-write)`, tar, container: c.Id },
     });
     // If either side fails, end the pipe so the other does not wait on it forever.
     const [view] = await Promise.all([

@@ -324,9 +324,11 @@ export async function imageUnionView(args: {
   ref: string;
   tracer: Tracer;
   parent?: Span;
-  extra?: { label: string; tar: Readable };
+  /** `container`: the id of the container whose read-write layer `tar` is, named in the trace. */
+  extra?: { label: string; tar: Readable; container?: string };
 }): Promise<UnionView> {
-  return args.tracer.span({ chapter: 'unionfs', op: 'union.view', parent: args.parent, data: { image: args.ref } }, async (span) => {
+  const data = { image: args.ref, ...(args.extra?.container ? { container: args.extra.container } : {}) };
+  return args.tracer.span({ chapter: 'unionfs', op: 'union.view', parent: args.parent, data }, async (span) => {
     const image = await args.images.resolve(args.ref);
     const createdBy = (image.config.history ?? []).filter((h) => !h.empty_layer).map((h) => h.created_by ?? '');
     const read = await Promise.all(image.layers.map((l) => readLayerEntries(args.content.createReadStream(l.digest))));
@@ -343,11 +345,15 @@ export async function imageUnionView(args: {
   });
 }
 
-/** The facts the layer-stack diagram draws: order, per-layer counts, whiteouts, paths, totals. */
+/**
+ * The facts the layer-stack diagram draws: order, per-layer counts, whiteouts, paths, totals.
+ * Each layer names its diffID and what made it too, so a reader of the trace alone (a live
+ * follower that never saw the image made) can tell the layers apart and label them.
+ */
 function traceView(span: Span, imageId: string, view: UnionView): void {
   for (const l of view.layers) {
-    const { index, digest, label, size, files, bytes, added, modified, removed, noopWhiteouts, wastedBytes } = l;
-    span.event('union.layer', { index, digest: digest ?? null, label: label ?? null, size, files, bytes, added, modified, removed, noopWhiteouts, wastedBytes });
+    const { index, digest, diffID, label, createdBy, size, files, bytes, added, modified, removed, noopWhiteouts, wastedBytes } = l;
+    span.event('union.layer', { index, digest: digest ?? null, diffID: diffID ?? null, label: label ?? null, createdBy, size, files, bytes, added, modified, removed, noopWhiteouts, wastedBytes });
   }
   // `rm -rf` of a big tree removes thousands of paths: the event keeps the first few of each.
   const whiteouts = view.whiteouts.slice(0, TRACE_LIMIT).map((w) => ({ ...w, removed: w.removed.slice(0, 50), removedCount: w.removed.length }));
