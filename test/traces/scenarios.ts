@@ -39,7 +39,8 @@ CMD ["cat", "/app/shout.txt"]
 export const SCENARIOS: Scenario[] = [
   {
     // layer.ingest and blob writes as the base image is made, image.save, blob deletes as the
-    // image is removed, and the same layer ingested again by image.load.
+    // image is removed, and the same layer ingested again by image.load; then the union view
+    // of the loaded image (union.layer, union.paths): every path the one layer provides.
     id: 'layers-save-load',
     chapter: 'layers',
     title: 'Make a base image, save it to a tar, remove it, load it back',
@@ -50,12 +51,16 @@ export const SCENARIOS: Scenario[] = [
       await sh.dockling('save', '-o', 'busybox.tar', 'busybox');
       await sh.dockling('rmi', 'busybox', 'learn/busybox:1');
       await sh.dockling('load', '-i', 'busybox.tar');
+      await sh.dockling('image', 'layers', 'busybox');
     },
   },
   {
     // container.create (its read-write layer), a new file and a lower file copied up through
-    // cp, the changes diff finds, the layer commit packs; the container and the image removed
-    // (so that the registry scenario's pull finds the base layer nowhere and downloads it).
+    // cp, the union view of the container once written (its read-write layer on top, the
+    // copied-up /etc/passwd provided by it and hidden in busybox's layer), the changes diff
+    // finds, the layer commit packs and the committed image's union view (the old passwd now
+    // wasted bytes); the container and the image removed (so that the registry scenario's pull
+    // finds the base layer nowhere and downloads it).
     id: 'unionfs-cp-commit',
     chapter: 'unionfs',
     title: 'Create a container, write files into its read-write layer, diff and commit it',
@@ -67,8 +72,10 @@ export const SCENARIOS: Scenario[] = [
       const learner = 'learner:x:1000:1000::/home/learner:/bin/sh';
       sh.host(`echo '${learner}' >> passwd`, (dir) => appendFileSync(join(dir, 'passwd'), `${learner}\n`));
       await sh.dockling('cp', 'passwd', 'ufs-box:/etc/passwd');
+      await sh.dockling('container', 'layers', 'ufs-box');
       await sh.dockling('diff', 'ufs-box');
       await sh.dockling('commit', '-m', 'hello.txt and a learner', 'ufs-box', 'learn/hello:1');
+      await sh.dockling('image', 'layers', 'learn/hello:1');
       await sh.dockling('rm', 'ufs-box');
       await sh.dockling('rmi', 'learn/hello:1');
     },
@@ -110,7 +117,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     // build.run twice, with a build.step per instruction of both stages: the first build misses
-    // the cache on every step (RUN and COPY make layers), the second hits it on every one.
+    // the cache on every step (RUN and COPY make layers), the second hits it on every one. Then
+    // the union view of the result: busybox's layer shared with the base, the COPY's on top.
     id: 'build-multi-stage',
     chapter: 'build',
     title: 'Build a two-stage Dockerfile, then build it again from the cache',
@@ -118,6 +126,7 @@ export const SCENARIOS: Scenario[] = [
     async run(sh) {
       await sh.dockling('build', '-t', 'learn/shout:1', '.');
       await sh.dockling('build', '-t', 'learn/shout:1', '.');
+      await sh.dockling('image', 'layers', 'learn/shout:1');
     },
   },
 ];
