@@ -8,10 +8,15 @@
 // manifest that names them. Which blob is the config comes from blob.pull's `kind`, or else
 // from an image id (an image's id is its config's digest); a blob the trace never says is
 // either is drawn as a plain blob.
+//
+// A registry keeps each blob once, however many repositories link it: a push to a second
+// repository of the same registry asks it to mount the blob from the first (POST
+// …/uploads/?mount=&from=) and sends no byte. So each blob lists the repositories that hold it,
+// and a blob named by tags of two repositories is drawn as shared.
 import type { TraceEvent } from '../../engine/trace/index.js';
 
 /** How one blob went in one push or pull. */
-export type BlobMark = 'checking' | 'sending' | 'receiving' | 'pushed' | 'skipped' | 'mounted' | 'pulled' | 'failed';
+export type BlobMark = 'checking' | 'sending' | 'mounting' | 'receiving' | 'pushed' | 'skipped' | 'mounted' | 'pulled' | 'failed';
 
 export interface ManifestNode {
   digest: string;
@@ -34,8 +39,10 @@ export interface BlobNode {
   shared: boolean;
   /** In the client's content store? null until an event says. */
   local: boolean | null;
-  /** In the registry's repository? null until the registry says. */
+  /** In the registry (in any repository)? null until the registry or a push says. */
   inRegistry: boolean | null;
+  /** The registry's repositories that hold it, in the order they got it (stored once for all). */
+  repositories: string[];
 }
 
 /** One `push` or `pull`: its reference and what happened to each blob, in order. */
@@ -43,8 +50,11 @@ export interface Transfer {
   span: string;
   direction: 'push' | 'pull';
   reference: string;
+  /** The reference's repository (`learn/busybox`). */
+  repository: string;
   manifest: string | null;
-  blobs: { digest: string; mark: BlobMark }[];
+  /** `from`: the repository a mounted blob was linked from. */
+  blobs: { digest: string; mark: BlobMark; from?: string }[];
   done: boolean;
 }
 
@@ -67,6 +77,11 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 export function repoTag(reference: string): string {
   const [first, ...rest] = reference.split('/');
   return rest.length > 0 && /[.:]|^localhost$/.test(first!) ? rest.join('/') : reference;
+}
+
+/** `learn/busybox:1` → `learn/busybox`; a digest reference loses its digest. */
+export function repositoryOf(tagged: string): string {
+  return tagged.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
 }
 
 /** Which digests are configs: a fact about a blob, so read from the whole trace (it never changes). */
@@ -96,6 +111,8 @@ class GraphFold {
   private active: RegistryGraphView['active'] = null;
   /** span → the digest its start named: an end or error event often names none. */
   private spanDigests = new Map<string, string>();
+  /** span → the repository a registry.* span's start named. */
+  private spanRepositories = new Map<string, string>();
   private lastDigest: string | null = null;
 
   constructor(private configs: Set<string>) {}
@@ -104,13 +121,18 @@ class GraphFold {
     const d = e.data;
     const digest = str(d.digest) ?? str(d.expected) ?? this.spanDigests.get(e.span) ?? null;
     if (digest && e.phase === 'start') this.spanDigests.set(e.span, digest);
+    if (e.phase === 'start' && typeof d.repository === 'string') this.spanRepositories.set(e.span, d.repository);
+    const repository = this.spanRepositories.get(e.span) ?? null;
     this.lastDigest = e.op === 'image.push' || e.op === 'image.pull' ? null : digest;
     this.active = digest && e.op !== 'image.push' && e.op !== 'image.pull' ? { digest, side: e.op.startsWith('registry.') ? 'registry' : 'client' } : this.active;
     switch (`${e.op}:${e.phase}`) {
       case 'image.push:start':
       case 'image.pull:start':
-        this.transfers.set(e.span, { span: e.span, direction: e.op === 'image.push' ? 'push' : 'pull', reference: repoTag(str(d.reference) ?? ''), manifest: null, blobs: [], done: false });
+      {
+        const reference = repoTag(str(d.reference) ?? '');
+        this.transfers.set(e.span, { span: e.span, direction: e.op === 'image.push' ? 'push' : 'pull', reference, repository: repositoryOf(reference), manifest: null, blobs: [], done: false });
         return;
+      }
       case 'image.push:end':
       case 'image.pull:end':
       case 'image.push:error':
@@ -131,9 +153,11 @@ class GraphFold {
       case 'registry.blob.head:end':
       case 'registry.blob.put:end':
       case 'registry.blob.get:end':
-        return this.inRegistry(digest, true, num(d.size));
+        return this.inRegistry(digest, repository, true, num(d.size));
       case 'registry.blob.head:error':
-        return e.error?.code === 'BLOB_UNKNOWN' ? this.inRegistry(digest, false, null) : undefined;
+        return e.error?.code === 'BLOB_UNKNOWN' ? this.inRegistry(digest, repository, false, null) : undefined;
+      case 'registry.blob.put:start':
+        return d.via === 'mount' ? this.marking(digest, ['checking', 'sending'], 'mounting') : undefined;
       case 'registry.manifest.put:end':
       case 'registry.manifest.get:end':
         if (digest) this.manifest(digest).inRegistry = true;
@@ -162,7 +186,7 @@ class GraphFold {
   private blob(digest: string): BlobNode {
     let b = this.blobs.get(digest);
     if (!b) {
-      b = { digest, kind: this.configs.has(digest) ? 'config' : 'blob', size: null, manifests: [], tags: [], shared: false, local: null, inRegistry: null };
+      b = { digest, kind: this.configs.has(digest) ? 'config' : 'blob', size: null, manifests: [], tags: [], shared: false, local: null, inRegistry: null, repositories: [] };
       this.blobs.set(digest, b);
     }
     return b;
@@ -192,15 +216,24 @@ class GraphFold {
     const open = this.blobSpans.get(e.span);
     if (!open) return;
     const { t, entry: start } = open;
+    // blob.push's `mounted` is the repository it was mounted from (push.ts), else false.
+    const mounted = e.data.mounted;
     if (e.phase === 'error') start.mark = 'failed';
     else if (e.data.skipped === true) start.mark = 'skipped';
-    else if (e.data.mounted === true) start.mark = 'mounted';
-    else start.mark = t.direction === 'push' ? 'pushed' : 'pulled';
-    if (start.mark !== 'failed') {
-      const b = this.blob(start.digest);
-      if (t.direction === 'push') b.inRegistry = true;
-      else b.local = true;
-    }
+    else if (mounted === true || (typeof mounted === 'string' && mounted !== '')) {
+      start.mark = 'mounted';
+      if (typeof mounted === 'string') start.from = mounted;
+    } else start.mark = t.direction === 'push' ? 'pushed' : 'pulled';
+    if (start.mark === 'failed') return;
+    const b = this.blob(start.digest);
+    // Either way the blob is now in the transfer's repository: pushed there, or read from it.
+    this.holds(b, t.repository);
+    if (t.direction === 'pull') b.local = true;
+  }
+
+  private holds(b: BlobNode, repository: string | null): void {
+    b.inRegistry = true;
+    if (repository && !b.repositories.includes(repository)) b.repositories.push(repository);
   }
 
   private manifestMoved(e: TraceEvent): void {
@@ -216,15 +249,25 @@ class GraphFold {
     if (t) t.manifest = digest;
   }
 
-  /** What the registry answered about a blob; a HEAD that says "unknown" turns the push to sending. */
-  private inRegistry(digest: string | null, present: boolean, size: number | null): void {
+  /**
+   * What the registry answered about a blob in one repository. "Unknown" there (a HEAD's
+   * BLOB_UNKNOWN) turns the push to sending; the blob may still be in another repository.
+   */
+  private inRegistry(digest: string | null, repository: string | null, present: boolean, size: number | null): void {
     if (!digest) return;
     if (this.manifests.has(digest)) return;
     const b = this.blobs.get(digest);
     if (!b) return;
-    b.inRegistry = present;
     b.size = size ?? b.size;
-    if (!present) for (const t of this.transfers.values()) for (const x of t.blobs) if (x.digest === digest && x.mark === 'checking') x.mark = 'sending';
+    if (present) return this.holds(b, repository);
+    b.repositories = b.repositories.filter((r) => r !== repository);
+    b.inRegistry = b.repositories.length > 0;
+    this.marking(digest, ['checking'], 'sending');
+  }
+
+  /** The open push marks of a blob in `from` become `to`. */
+  private marking(digest: string | null, from: BlobMark[], to: BlobMark): void {
+    for (const t of this.transfers.values()) for (const x of t.blobs) if (x.digest === digest && !t.done && from.includes(x.mark)) x.mark = to;
   }
 
   private local(digest: string | null, present: boolean): void {

@@ -99,21 +99,24 @@ const NEEDS: Record<string, (events: TraceEvent[], entry: TraceIndexEntry) => vo
     expect(spans(events, 'container.remove')).toHaveLength(2);
   },
   'registry-push-pull': (events) => {
-    // Client side: two pushes of the same blobs, the second skipping every one; a pull that
-    // downloads each blob. Server side: the uploads, the HEADs that let the second push skip,
-    // the GETs of the pull.
+    // Client side: two pushes of the same blobs, the second skipping every one; a push to a
+    // second repository that mounts every one from the first; a pull that downloads each blob.
+    // Server side: the uploads and the mounts, the HEADs that let the second push skip, the GETs
+    // of the pull.
     const pushes = spans(events, 'image.push');
-    expect(pushes).toHaveLength(2);
-    const blobPushes = (push: { start: TraceEvent }) => spans(events, 'blob.push').filter((b) => b.start.parent === push.start.span).map((b) => b.end.data['skipped']);
-    expect(blobPushes(pushes[0]!)).toEqual([false, false]);
-    expect(blobPushes(pushes[1]!)).toEqual([true, true]);
+    expect(pushes).toHaveLength(3);
+    const blobPushes = (push: { start: TraceEvent }, fact: string) => spans(events, 'blob.push').filter((b) => b.start.parent === push.start.span).map((b) => b.end.data[fact]);
+    expect(blobPushes(pushes[0]!, 'skipped')).toEqual([false, false]);
+    expect(blobPushes(pushes[1]!, 'skipped')).toEqual([true, true]);
+    expect(blobPushes(pushes[2]!, 'mounted')).toEqual(['learn/busybox', 'learn/busybox']);
     const pulled = spans(events, 'blob.pull').map((b) => b.end.data['skipped']);
     expect(pulled).toEqual([false, false]);
     expect(spans(events, 'image.pull')).toHaveLength(1);
-    expect(spans(events, 'registry.blob.put')).toHaveLength(2);
+    const puts = spans(events, 'registry.blob.put');
+    expect(puts.map((p) => p.end.data['mounted'])).toEqual([false, false, true, true]);
     expect(spans(events, 'registry.blob.head')).toHaveLength(2); // those that failed (not yet there) are not counted
     expect(spans(events, 'registry.blob.get')).toHaveLength(2);
-    expect(spans(events, 'registry.manifest.put')).toHaveLength(2);
+    expect(spans(events, 'registry.manifest.put')).toHaveLength(3);
   },
   'build-multi-stage': (events, entry) => {
     // Two builds of one Dockerfile: a build.step per instruction in each; the first build

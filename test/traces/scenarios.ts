@@ -97,11 +97,12 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     // Both sides of the distribution API: the daemon's image.push with a blob.push per blob, a
-    // second tag's push that finds every blob there (skipped), the pull of the removed image
+    // second tag's push that finds every blob there (skipped), a push to a second repository
+    // that mounts them (cross-repository mount, no byte sent), the pull of the removed image
     // with a blob.pull per blob — and the registry's own spans (registry.blob.put, .get, .head …).
     id: 'registry-push-pull',
     chapter: 'registry',
-    title: 'Run a registry, push an image to it twice, remove the image, pull it back',
+    title: 'Run a registry, push an image to it twice and to a second repository, remove the image, pull it back',
     files: {},
     async run(sh) {
       const reg = await sh.registry();
@@ -109,7 +110,12 @@ export const SCENARIOS: Scenario[] = [
       await sh.dockling('push', `${reg}/learn/busybox:1`);
       await sh.dockling('tag', 'busybox', `${reg}/learn/busybox:2`);
       await sh.dockling('push', `${reg}/learn/busybox:2`);
-      await sh.dockling('rmi', 'busybox', `${reg}/learn/busybox:1`, `${reg}/learn/busybox:2`);
+      // Another repository of the same registry: its blobs are mounted from learn/busybox
+      // (the client remembers where it pushed them), not sent again.
+      await sh.dockling('tag', 'busybox', `${reg}/learn/copy:1`);
+      await sh.dockling('push', `${reg}/learn/copy:1`);
+      // Every name of the image, so the pull finds its layer gone and fetches it again.
+      await sh.dockling('rmi', 'busybox', `${reg}/learn/busybox:1`, `${reg}/learn/busybox:2`, `${reg}/learn/copy:1`);
       await sh.dockling('pull', `${reg}/learn/busybox:1`);
       // busybox again, for the build after this: the same image, by another name
       await sh.dockling('tag', `${reg}/learn/busybox:1`, 'busybox');

@@ -1,5 +1,5 @@
-// The registry graph drawn from the recorded push, push again and pull
-// (site/traces/registry-push-pull.jsonl, the registry's own events merged in): rendered in Node
+// The registry graph drawn from the recorded push, push again, push to a second repository
+// (mounted) and pull (site/traces/registry-push-pull.jsonl, the registry's own events merged in): rendered in Node
 // at several cursors, its manifests, blobs, edges and per-blob marks checked against the
 // client's blob.push/blob.pull spans and the registry's registry.* answers.
 import { describe, expect, it } from 'vitest';
@@ -21,8 +21,9 @@ const pull = events.find(is('image.pull', 'start'))!;
 const blobSpans = (parent: TraceEvent, op: string) =>
   events.filter((e) => e.op === op && e.phase === 'start' && e.parent === parent.span).map((start) => ({ start, end: events.find((e) => e.span === start.span && e.phase === 'end')! }));
 const kindOf = (digest: string) => events.find((e) => e.op === 'blob.pull' && e.data['digest'] === digest)!.data['kind'];
-/** The mark the diagram should give a blob.push or blob.pull end, read from its facts. */
+/** The mark the diagram should give a blob.push or blob.pull end, read from its facts (`mounted`: the source repository). */
 const markOf = (op: string, end: TraceEvent) => (end.data['skipped'] ? 'skipped' : end.data['mounted'] ? 'mounted' : op === 'blob.push' ? 'pushed' : 'pulled');
+const repositories = [...new Set(pushes.map((p) => String(p.data['reference']).replace(/^[^/]+\//, '').replace(/:[^:]*$/, '')))];
 
 describe('RegistryGraph', () => {
   it('draws nothing before the first push', async () => {
@@ -31,7 +32,7 @@ describe('RegistryGraph', () => {
     expect(attrValues(html, 'data-edge')).toEqual([]);
   });
 
-  it('ends with one manifest named by both tags, pointing to a config and a layer, both shared', async () => {
+  it('ends with one manifest named by the three tags of two repositories, pointing to a config and a layer, both shared', async () => {
     const html = diagram(await render());
     const tags = events.filter(is('manifest.push', 'event')).map((e) => String(e.data['reference']).replace(/^[^/]+\//, ''));
     expect(html).toMatch(new RegExp(`class="manifest[a-z ]*" data-digest="${manifestDigest}" data-tags="${tags.join(' ')}"`));
@@ -43,17 +44,21 @@ describe('RegistryGraph', () => {
       expect(shared).toBe('true');
     }
     expect(attrValues(html, 'data-edge').sort()).toEqual(pushed.map((d) => `${manifestDigest}&gt;${d}`).sort());
-    expect(html.match(/shared by 2 tags/g)).toHaveLength(2);
+    expect(tags).toHaveLength(3);
+    expect(repositories).toEqual(['learn/busybox', 'learn/copy']);
+    expect(html.match(/shared: 3 tags, 2 repos/g)).toHaveLength(2);
+    // Each blob stored once, linked from both repositories.
+    expect(attrValues(html, 'data-repositories')).toEqual([repositories.join(' '), repositories.join(' ')]);
   });
 
   it('marks each push and the pull blob by blob, as their blob.push / blob.pull spans ended', async () => {
     const transfers = [...pushes.map((p) => ({ parent: p, op: 'blob.push' })), { parent: pull, op: 'blob.pull' }];
     const html = diagram(await render());
-    expect(attrValues(html, 'data-direction')).toEqual(['push', 'push', 'pull']);
+    expect(attrValues(html, 'data-direction')).toEqual(['push', 'push', 'push', 'pull']);
     const marks = attrValues(html, 'data-mark');
     const want = transfers.flatMap((t) => blobSpans(t.parent, t.op).map((s) => markOf(t.op, s.end)));
     expect(marks).toEqual(want);
-    expect(want).toEqual(['pushed', 'pushed', 'skipped', 'skipped', 'pulled', 'pulled']);
+    expect(want).toEqual(['pushed', 'pushed', 'skipped', 'skipped', 'mounted', 'mounted', 'pulled', 'pulled']);
     expect(html).toContain('already there');
   });
 
@@ -63,6 +68,9 @@ describe('RegistryGraph', () => {
         const digest = start.data['digest'] as string;
         const cell = (html: string) => [...html.matchAll(new RegExp(`data-digest="${digest}" data-mark="([a-z]+)"`, 'g'))].map((m) => m[1]).at(-1);
         expect(cell(diagram(await render(at(start))))).toMatch(/^(checking|receiving)$/);
+        // Once the registry has answered and before the client's span ends, it is on its way.
+        const between = events.slice(at(start), at(end) - 1).filter((e) => e.op.startsWith('registry.blob.')).at(-1);
+        if (between && t.op === 'blob.push') expect(cell(diagram(await render(at(between))))).toMatch(/^(checking|sending|mounting|skipped)$/);
         expect(cell(diagram(await render(at(end))))).toBe(markOf(t.op, end));
       }
     }
@@ -93,12 +101,20 @@ describe('RegistryGraph', () => {
     expect(attrValues(diagram(await render()), 'data-local')).toEqual(['true', 'true']);
   });
 
-  it('marks a blob the registry mounted from another repository (not in the recording: its facts changed here)', async () => {
-    const end = blobSpans(pushes[1]!, 'blob.push')[0]!.end;
-    const changed = events.map((e) => (e === end ? { ...e, data: { ...e.data, skipped: false, mounted: true } } : e));
-    const text = changed.map((e) => JSON.stringify(e)).join('\n') + '\n';
-    const html = diagram(await renderDiagram({ trace: TRACE, text, diagram: RegistryGraph, cursor: at(end) }));
-    expect(html).toMatch(new RegExp(`data-digest="${end.data['digest']}" data-mark="mounted"`));
+  it('marks the blobs the registry mounted from the first repository into the second, no byte sent', async () => {
+    const third = blobSpans(pushes[2]!, 'blob.push');
+    for (const { start, end } of third) {
+      const digest = String(start.data['digest']);
+      const mount = events.find((e) => e.op === 'registry.blob.put' && e.phase === 'start' && e.data['digest'] === digest && e.data['via'] === 'mount')!;
+      expect(diagram(await render(at(mount)))).toMatch(new RegExp(`data-digest="${digest}" data-mark="mounting"`));
+      const html = diagram(await render(at(end)));
+      expect(html).toMatch(new RegExp(`data-digest="${digest}" data-mark="mounted" data-from="learn/busybox"`));
+      // The HEAD in learn/copy said unknown, yet the blob was in the registry all along (learn/busybox).
+      expect(html).toMatch(new RegExp(`data-digest="${digest}" data-kind="[a-z]+" data-shared="[a-z]+" data-local="true" data-registry="true"`));
+    }
+    expect(diagram(await render(at(third[0]!.end)))).toContain('→ mounted from learn/busybox');
+    // No registry.blob.put of the mount carried bytes: its start says so.
+    expect(events.filter((e) => e.op === 'registry.blob.put' && e.phase === 'start' && e.data['via'] === 'mount')).toHaveLength(2);
   });
 
   it('is the same markup at the same cursor, every time', async () => {
