@@ -255,9 +255,9 @@ async function runInstruction(e: BuilderEngine, r: BuildRequest, a: { scope: Bui
       key, config: s.config, createdBy, say,
       files: (out) => withRoot(e, s.image, undefined, (targetRoot) => writeCopyTar({
         plan: sources, dest: plan.dest, workdir: s.config.WorkingDir ?? '/', chown: plan.chown, chmod: plan.chmod, targetRoot, tmpRoot: e.tmpRoot, out, span: r.span,
-      }).then(() => undefined)),
+      }).then(() => undefined), r.span),
     });
-  });
+  }, r.span);
 }
 // #endregion instruction
 
@@ -321,7 +321,7 @@ async function copyFromImage(e: BuilderEngine, r: BuildRequest, built: Built[], 
 }
 
 /** Runs `fn` with an image's merged root mounted read-only (or `fallback`, or an empty dir). */
-async function withRoot<T>(e: BuilderEngine, image: Image | undefined, fallback: string | undefined, fn: (root: string) => Promise<T>): Promise<T> {
+async function withRoot<T>(e: BuilderEngine, image: Image | undefined, fallback: string | undefined, fn: (root: string) => Promise<T>, span?: Span): Promise<T> {
   if (!image) {
     if (fallback !== undefined) return fn(fallback);
     throw invalid('BUILD_INTERNAL', 'no root to read', {});
@@ -334,13 +334,13 @@ async function withRoot<T>(e: BuilderEngine, image: Image | undefined, fallback:
       await rm(empty, { recursive: true, force: true });
     }
   }
-  const top = await unpackImage({ image, content: e.content, snapshotter: e.snapshotter });
+  const top = await unpackImage({ image, content: e.content, snapshotter: e.snapshotter, span });
   const key = `build-view-${randomBytes(6).toString('hex')}`;
-  const plan = await e.snapshotter.view(key, top);
+  const plan = await e.snapshotter.view(key, top, { span });
   try {
     return await withMounted({ plan, tmpRoot: e.tmpRoot }, fn);
   } finally {
-    await e.snapshotter.remove(key).catch(() => {});
+    await e.snapshotter.remove(key, { span }).catch(() => {});
   }
 }
 

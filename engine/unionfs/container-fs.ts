@@ -167,7 +167,7 @@ export class ContainerFs {
           const top = await unpackImage({ image, content: this.content, snapshotter: this.snapshotter, span });
           // 4. the container's own read-write snapshot on top
           const key = `ctr-${id}`;
-          const plan = await this.snapshotter.prepare(key, top, { labels: { 'dockling.container': id } });
+          const plan = await this.snapshotter.prepare(key, top, { labels: { 'dockling.container': id }, span });
           span.event('container.snapshot', { id, key, parent: top ?? null, driver: plan.driver, layers: plan.layers, upper: plan.upper ?? null });
           return {
             Id: id, Created: new Date().toISOString(), Path: command[0]!, Args: command.slice(1),
@@ -293,7 +293,7 @@ export class ContainerFs {
         throw conflict('CONTAINER_RUNNING', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, { id: c.Id });
       }
       try {
-        await this.snapshotter.remove(c.SnapshotKey);
+        await this.snapshotter.remove(c.SnapshotKey, { span });
       } catch (err) {
         if (!(err instanceof EngineError && err.code === 'SNAPSHOT_NOT_FOUND')) throw err;
         span.event('snapshot.missing', { key: c.SnapshotKey });

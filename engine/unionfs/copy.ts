@@ -31,12 +31,13 @@ export class CopySnapshotter implements Snapshotter {
     return join(this.dir, info.id, 'fs');
   }
 
-  private trace<T>(op: string, data: Record<string, unknown>, fn: (span: Span) => Promise<T>): Promise<T> {
-    return this.tracer.span({ chapter: 'unionfs', op, data: { driver: this.driver, ...data } }, fn);
+  /** A span of its own for each operation, under the caller's when it gives one (opts.span). */
+  private trace<T>(op: string, data: Record<string, unknown>, parent: Span | undefined, fn: (span: Span) => Promise<T>): Promise<T> {
+    return this.tracer.span({ chapter: 'unionfs', op, parent, data: { driver: this.driver, ...data } }, fn);
   }
 
-  prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<MountPlan> {
-    return this.trace('snapshot.prepare', { key, parent: parent ?? null }, async (span) => {
+  prepare(key: string, parent?: string, opts: { labels?: Record<string, string>; span?: Span } = {}): Promise<MountPlan> {
+    return this.trace('snapshot.prepare', { key, parent: parent ?? null }, opts.span, async (span) => {
       const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels });
       try {
         await mkdir(join(this.dir, info.id), { recursive: true });
@@ -51,23 +52,23 @@ export class CopySnapshotter implements Snapshotter {
     });
   }
 
-  view(key: string, parent?: string): Promise<MountPlan> {
-    return this.trace('snapshot.view', { key, parent: parent ?? null }, async () => {
+  view(key: string, parent?: string, opts: { span?: Span } = {}): Promise<MountPlan> {
+    return this.trace('snapshot.view', { key, parent: parent ?? null }, opts.span, async () => {
       const info = await this.meta.create({ key, kind: 'view', parent });
       await mkdir(this.fs(info), { recursive: true });
       return this.plan(info);
     });
   }
 
-  commit(name: string, key: string, opts: { parent?: string } = {}): Promise<void> {
-    return this.trace('snapshot.commit', { name, key }, async () => {
+  commit(name: string, key: string, opts: { parent?: string; span?: Span } = {}): Promise<void> {
+    return this.trace('snapshot.commit', { name, key }, opts.span, async () => {
       if (opts.parent !== undefined) throw invalid('SNAPSHOT_PARENT_TOO_LATE', `the copy driver cannot give snapshot ${key} a parent at commit: its tree starts as a copy of the parent`, { key, parent: opts.parent });
       await this.meta.commit(name, key);
     });
   }
 
-  remove(key: string): Promise<void> {
-    return this.trace('snapshot.remove', { key }, async () => {
+  remove(key: string, opts: { span?: Span } = {}): Promise<void> {
+    return this.trace('snapshot.remove', { key }, opts.span, async () => {
       const info = await this.meta.remove(key, (i) => refuseIfMounted(i, this.fs(i)));
       await rm(join(this.dir, info.id), { recursive: true, force: true });
     });

@@ -8,7 +8,7 @@
 // 120 layers take under 1 KB of the kernel's one-page options string.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Tracer } from '../trace/index.js';
+import type { Span, Tracer } from '../trace/index.js';
 import { readOnlyBind } from './mount.js';
 import { SnapshotMeta, refuseIfMounted, requireKind } from './snapshot-meta.js';
 import type { MountPlan, SnapshotInfo, Snapshotter } from './types.js';
@@ -31,12 +31,13 @@ export class OverlaySnapshotter implements Snapshotter {
     return join(this.dir, info.id, 'fs');
   }
 
-  private trace<T>(op: string, data: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
-    return this.tracer.span({ chapter: 'unionfs', op, data: { driver: this.driver, ...data } }, fn);
+  /** A span of its own for each operation, under the caller's when it gives one (opts.span). */
+  private trace<T>(op: string, data: Record<string, unknown>, parent: Span | undefined, fn: (span: Span) => Promise<T>): Promise<T> {
+    return this.tracer.span({ chapter: 'unionfs', op, parent, data: { driver: this.driver, ...data } }, fn);
   }
 
-  prepare(key: string, parent?: string, opts: { labels?: Record<string, string> } = {}): Promise<MountPlan> {
-    return this.trace('snapshot.prepare', { key, parent: parent ?? null }, async () => {
+  prepare(key: string, parent?: string, opts: { labels?: Record<string, string>; span?: Span } = {}): Promise<MountPlan> {
+    return this.trace('snapshot.prepare', { key, parent: parent ?? null }, opts.span, async () => {
       const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels });
       try {
         await mkdir(this.fs(info), { recursive: true });
@@ -49,22 +50,22 @@ export class OverlaySnapshotter implements Snapshotter {
     });
   }
 
-  view(key: string, parent?: string): Promise<MountPlan> {
-    return this.trace('snapshot.view', { key, parent: parent ?? null }, async () => {
+  view(key: string, parent?: string, opts: { span?: Span } = {}): Promise<MountPlan> {
+    return this.trace('snapshot.view', { key, parent: parent ?? null }, opts.span, async () => {
       const info = await this.meta.create({ key, kind: 'view', parent });
       await mkdir(this.fs(info), { recursive: true });
       return this.plan(info);
     });
   }
 
-  commit(name: string, key: string, opts: { parent?: string } = {}): Promise<void> {
-    return this.trace('snapshot.commit', { name, key, ...(opts.parent ? { parent: opts.parent } : {}) }, async () => {
+  commit(name: string, key: string, opts: { parent?: string; span?: Span } = {}): Promise<void> {
+    return this.trace('snapshot.commit', { name, key, ...(opts.parent ? { parent: opts.parent } : {}) }, opts.span, async () => {
       await this.meta.commit(name, key, opts.parent);
     });
   }
 
-  remove(key: string): Promise<void> {
-    return this.trace('snapshot.remove', { key }, async () => {
+  remove(key: string, opts: { span?: Span } = {}): Promise<void> {
+    return this.trace('snapshot.remove', { key }, opts.span, async () => {
       const info = await this.meta.remove(key, (i) => refuseIfMounted(i, this.fs(i)));
       await rm(join(this.dir, info.id), { recursive: true, force: true });
     });

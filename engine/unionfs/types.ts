@@ -16,6 +16,8 @@
 //      `diff` and `commit` read only the upper dir;
 //   5. remove(containerKey) deletes the upper dir; committed layers stay while anything uses them.
 
+import type { Span } from '../trace/index.js';
+
 export type SnapshotKind = 'committed' | 'active' | 'view';
 
 export interface SnapshotInfo {
@@ -63,9 +65,9 @@ export interface MountPlan {
 export interface Snapshotter {
   readonly driver: 'overlay' | 'copy';
   /** Makes a writable snapshot on top of `parent` (a committed key) and returns how to mount it. */
-  prepare(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<MountPlan>;
+  prepare(key: string, parent?: string, opts?: { labels?: Record<string, string>; span?: Span }): Promise<MountPlan>;
   /** Makes a read-only snapshot of `parent`. */
-  view(key: string, parent?: string): Promise<MountPlan>;
+  view(key: string, parent?: string, opts?: { span?: Span }): Promise<MountPlan>;
   /**
    * Whether a layer's directory holds only that layer's own changes, so it can be unpacked before
    * the layers below it are (overlay: yes; copy: no, its directory starts as a copy of the parent).
@@ -77,9 +79,9 @@ export interface Snapshotter {
    * Turns the active snapshot `key` into the committed snapshot `name` (a chainID for layers).
    * `opts.parent` names its parent now, for one prepared without (only when `unpacksAlone`).
    */
-  commit(name: string, key: string, opts?: { parent?: string }): Promise<void>;
+  commit(name: string, key: string, opts?: { parent?: string; span?: Span }): Promise<void>;
   /** Removes a snapshot; refuses (SNAPSHOT_IN_USE, conflict) while another snapshot has it as parent. */
-  remove(key: string): Promise<void>;
+  remove(key: string, opts?: { span?: Span }): Promise<void>;
   /** The mount plan of an existing active or view snapshot. */
   mounts(key: string): Promise<MountPlan>;
   stat(key: string): Promise<SnapshotInfo>;          // SNAPSHOT_NOT_FOUND

@@ -72,7 +72,7 @@ async function unpackOne(args: { layer: LayerInfo; chainID: string; parent?: str
       return;
     }
     const key = `extract-${randomBytes(6).toString('hex')}`;
-    await s.prepare(key, args.parent);
+    await s.prepare(key, args.parent, { span });
     try {
       const target = await s.unpackTarget(key);
       const r = await unpackLayer({
@@ -83,18 +83,18 @@ async function unpackOne(args: { layer: LayerInfo; chainID: string; parent?: str
         span,
       });
       try {
-        await s.commit(chainID, key);
+        await s.commit(chainID, key, { span });
       } catch (err) {
         // Another process (a second daemon on the same root is refused, but a tool may not be)
         // committed the same chainID first: its snapshot is as good as ours.
         if ((err as { code?: string }).code !== 'SNAPSHOT_EXISTS') throw err;
-        await s.remove(key);
+        await s.remove(key, { span });
         span?.end({ chainID, skipped: true });
         return;
       }
       span?.end({ chainID, digest: layer.digest, diffID: layer.diffID, files: r.files, whiteouts: r.whiteouts, bytes: r.uncompressedSize, skipped: false });
     } catch (err) {
-      await s.remove(key).catch(() => {});
+      await s.remove(key, { span }).catch(() => {});
       throw err;
     }
   } catch (err) {
@@ -165,7 +165,7 @@ export class PullUnpacker {
       const span = this.a.span?.child('unionfs', 'snapshot.unpack', { chainID, digest: layer.digest, diffID: layer.diffID, parent: this.ids[index - 1] ?? null, streamed: true });
       // No parent yet: it is named at commit, once the layers below are committed.
       const key = `extract-${randomBytes(6).toString('hex')}`;
-      await s.prepare(key);
+      await s.prepare(key, undefined, { span });
       const target = await s.unpackTarget(key);
       const sink = new PassThrough({ highWaterMark: 1024 * 1024 });
       const unpacked = unpackLayer({ source: sink, target: target.dir, whiteouts: target.whiteouts, expected: layer, span });
@@ -194,16 +194,16 @@ export class PullUnpacker {
     try {
       const r = await st.unpacked;
       try {
-        await s.commit(chainID, st.key, parent ? { parent } : {});
+        await s.commit(chainID, st.key, { ...(parent ? { parent } : {}), span: st.span });
         st.span?.end({ chainID, digest: r.digest, diffID: r.diffID, files: r.files, whiteouts: r.whiteouts, bytes: r.uncompressedSize, skipped: false });
       } catch (err) {
         // Committed meanwhile by something outside this daemon's locks: as good as ours.
         if ((err as { code?: string }).code !== 'SNAPSHOT_EXISTS') throw err;
-        await s.remove(st.key);
+        await s.remove(st.key, { span: st.span });
         st.span?.end({ chainID, skipped: true });
       }
     } catch (err) {
-      await s.remove(st.key).catch(() => {});
+      await s.remove(st.key, { span: st.span }).catch(() => {});
       st.span?.fail(err, { chainID });
       throw err;
     } finally {
@@ -219,7 +219,7 @@ export class PullUnpacker {
     await Promise.all(left.map(async (st) => {
       st.sink.destroy(failure instanceof Error ? failure : new Error(String(failure ?? 'the pull ended first')));
       await st.unpacked.catch(() => {});
-      await this.a.snapshotter.remove(st.key).catch(() => {});
+      await this.a.snapshotter.remove(st.key, { span: st.span }).catch(() => {});
       st.span?.fail(failure);
       st.release();
     }));
@@ -248,7 +248,7 @@ export async function removeUnusedLayers(args: { snapshotter: Snapshotter; keep:
       // Under the layer's unpack lock: a pull unpacking it now finishes first, and leases it.
       const gone = await lockFor(s).run(leaf.key, async () => {
         if (!free(leaf.key)) return false;
-        return s.remove(leaf.key).then(() => true, (err: { code?: string }) => {
+        return s.remove(leaf.key, { span: args.span }).then(() => true, (err: { code?: string }) => {
           if (err.code === 'SNAPSHOT_IN_USE' || err.code === 'SNAPSHOT_NOT_FOUND') return false;
           throw err;
         });

@@ -40,6 +40,7 @@ export async function pullImage(ctx: RequestContext<DaemonEngine>): Promise<void
       onProgress: forwardTo(stream), ...(platform ? { platform } : {}),
       // Unpacked into snapshots as it is pulled, as dockerd extracts: the first run starts at once.
       unpack: (layers) => new PullUnpacker({ layers, content: engine.content, snapshotter: engine.snapshotter, span: ctx.span }),
+      span: ctx.span,
     });
   } catch (err) {
     if (!stream.opened) throw err; // the router answers with the error's status
@@ -86,7 +87,7 @@ function abortedWhenGone(req: IncomingMessage, res: ServerResponse): AbortSignal
 const messageOf = (err: unknown) => String((err as Error)?.message ?? err);
 
 /** `POST /images/{name}/push?tag=…`: the image must be here first (404 in dockerd's words, before any stream). */
-async function pushImage({ req, res, params, query, engine }: RequestContext<DaemonEngine>): Promise<void> {
+async function pushImage({ req, res, params, query, engine, span }: RequestContext<DaemonEngine>): Promise<void> {
   const tag = query.get('tag');
   const reference = tag ? `${params[0]!}:${tag}` : params[0]!;
   const ref = parseReference(reference);
@@ -99,7 +100,7 @@ async function pushImage({ req, res, params, query, engine }: RequestContext<Dae
   const stream = new HeldMessageStream(res, 0);
   const signal = abortedWhenGone(req, res);
   try {
-    await engine.registry.push({ reference, store: engine.images, content: engine.content, auth: registryAuth(req.headers['x-registry-auth']), signal, onProgress: forwardTo(stream) });
+    await engine.registry.push({ reference, store: engine.images, content: engine.content, auth: registryAuth(req.headers['x-registry-auth']), signal, onProgress: forwardTo(stream), span });
   } catch (err) {
     if (!stream.opened) throw err;
     stream.fail(messageOf(err));

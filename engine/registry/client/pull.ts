@@ -36,7 +36,7 @@ export async function pull(ctx: ClientContext, opts: PullOptions): Promise<PullR
   const progress = new Progress(opts.onProgress);
   try {
     const ref = parseReference(opts.reference);
-    return await ctx.tracer.span({ chapter: 'registry', op: 'image.pull', data: { reference: fullName(ref), platform: opts.platform ? platformString(opts.platform) : null } }, async (span) => {
+    return await ctx.tracer.span({ chapter: 'registry', op: 'image.pull', parent: opts.span, data: { reference: fullName(ref), platform: opts.platform ? platformString(opts.platform) : null } }, async (span) => {
       progress.status(`Pulling from ${ref.path}`, ref.digest ?? ref.tag);
       const endpoints = pullEndpoints(ref.domain, ctx);
       for (const [i, endpoint] of endpoints.entries()) {

@@ -26,7 +26,7 @@ export async function push(ctx: ClientContext, opts: PushOptions): Promise<PushR
     const ref = parseReference(opts.reference);
     if (ref.digest) throw invalid('INVALID_REFERENCE', `cannot push a digest reference (${opts.reference}): push a tag`, { value: opts.reference });
     const tag = ref.tag ?? 'latest';
-    return await ctx.tracer.span({ chapter: 'registry', op: 'image.push', data: { reference: fullName(ref) } }, async (span) => {
+    return await ctx.tracer.span({ chapter: 'registry', op: 'image.push', parent: opts.span, data: { reference: fullName(ref) } }, async (span) => {
       // 1. the image, and where it goes
       const image = await localImage(opts, ref);
       progress.status(`The push refers to repository [${repositoryOf(ref)}]`);

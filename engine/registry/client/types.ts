@@ -17,7 +17,7 @@
 // the same registry when one is known to have it, upload the rest, PUT the manifest last.
 import type { Writable } from 'node:stream';
 import type { Compression, ContentStore, Digest, ImageStore, LayerDigests, LayerInfo, Platform } from '../../layers/index.js';
-import type { Tracer } from '../../trace/index.js';
+import type { Span, Tracer } from '../../trace/index.js';
 import type { CredentialStore } from './credentials.js';
 
 /** A user name and a password (or a personal access token), as `docker login` takes them. */
@@ -91,6 +91,8 @@ export interface PullOptions {
    * config names each layer's diffID. Without it the layers are only stored.
    */
   unpack?: (layers: Array<{ digest: Digest; diffID: Digest }>) => PullUnpack;
+  /** The span the pull runs under (the daemon's request), so the trace nests it there. */
+  span?: Span;
 }
 
 /** What a pull asks of whoever unpacks its layers. */
@@ -129,6 +131,8 @@ export interface PushOptions {
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   auth?: Credentials;
+  /** The span the push runs under (the daemon's request), so the trace nests it there. */
+  span?: Span;
 }
 
 export interface PushResult {
