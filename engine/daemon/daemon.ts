@@ -225,7 +225,7 @@ async function openEngine(opts: DaemonOptions, registrySettings: RegistrySetting
     userAgent: `dockling/${version} (daemon; like docker/28)`,
   });
   const engine: DaemonEngine = {
-    content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime), registry, registrySettings,
+    content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime, tracer), registry, registrySettings,
     tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime,
   };
   // --rm: the daemon removes the container once its exit is recorded (and its attach drained).

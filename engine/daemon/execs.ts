@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { EngineError, conflict } from '../base/index.js';
 import { startExec, type ExecConfig, type ExecProcess, type Runtime, type TerminalSize } from '../namespaces/index.js';
 import type { ContainerRecord } from '../unionfs/index.js';
-import type { Span } from '../trace/index.js';
+import type { Span, Tracer } from '../trace/index.js';
 
 /** One exec: what was asked, and what happened (Docker's ExecInspect, less what it cannot know). */
 export interface ExecInstance {
@@ -32,7 +32,8 @@ export class Execs {
   /** The running ones' processes, for resize. */
   private readonly processes = new Map<string, ExecProcess>();
 
-  constructor(private readonly runtime: Runtime) {
+  /** `tracer`: each exec is traced as container.exec (its pids, its exit) even when no request span is given. */
+  constructor(private readonly runtime: Runtime, private readonly tracer?: Tracer) {
     runtime.on((e) => {
       if (e.action !== 'remove') return;
       for (const [id, x] of this.all) if (x.containerId === e.id) this.all.delete(id);
@@ -62,7 +63,7 @@ export class Execs {
     const target = await this.runtime.target(c);
     x.started = true;
     const tty = x.tty ? (x.size ?? { rows: 0, cols: 0 }) : undefined;
-    const p = await startExec({ bundle: target.bundle, pid: target.pid, cgroup: target.cgroup, config: x.config, stdin: x.attachStdin, tty, span });
+    const p = await startExec({ bundle: target.bundle, pid: target.pid, cgroup: target.cgroup, config: x.config, stdin: x.attachStdin, tty, span, tracer: this.tracer, id: c.Id });
     Object.assign(x, { running: true, pid: p.pid });
     this.processes.set(x.id, p);
     void p.exited.then((code) => {

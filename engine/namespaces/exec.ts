@@ -23,13 +23,14 @@
 // pipe on fd 5 turned into the terminal's size.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { EngineError } from '../base/index.js';
-import type { Span } from '../trace/index.js';
+import type { Span, Tracer } from '../trace/index.js';
 import type { CgroupPlan } from './cgroup-plan.js';
+import { containerPidOf, traceUsage } from './container-facts.js';
 import { findInitHelper } from './init-helper.js';
 import { NAMESPACE_FLAGS, quote } from './planner.js';
 import type { TerminalSize } from './shim.js';
@@ -136,11 +137,14 @@ function openHelpers(tty: boolean): number[] {
  * config.json, resolves `-u` in the container's own /etc/passwd (/proc/<pid>/root), spawns.
  * `tty` gives the process a terminal of that size (0 × 0: the kernel's default).
  */
-export async function startExec(a: { bundle: string; pid: number; cgroup: CgroupPlan; config: ExecConfig; stdin: boolean; tty?: TerminalSize; span?: Span }): Promise<ExecProcess> {
+export async function startExec(a: { bundle: string; pid: number; cgroup: CgroupPlan; config: ExecConfig; stdin: boolean; tty?: TerminalSize; span?: Span; tracer?: Tracer; id?: string }): Promise<ExecProcess> {
   const spec = JSON.parse(await readFile(join(a.bundle, 'config.json'), 'utf8')) as Spec;
   const user = a.config.user ? await resolveUser({ rootfs: `/proc/${a.pid}/root`, user: a.config.user }) : spec.process.user;
   const plan = planExec({ spec, pid: a.pid, cgroupProcs: a.cgroup.procsFiles, user, config: a.config, tty: a.tty });
-  const span = a.span?.child('namespaces', 'container.exec', { pid: a.pid, argv: plan.argv });
+  // container.exec: under the caller's span, or (an exec started over a hijacked connection,
+  // which has no request span) a span of its own. `pid` is the container's pid 1 it joins.
+  const data = { ...(a.id ? { id: a.id } : {}), pid: a.pid, cmd: a.config.cmd, argv: plan.argv };
+  const span = a.span?.child('namespaces', 'container.exec', data) ?? a.tracer?.start('namespaces', 'container.exec', data);
   const helpers = openHelpers(a.tty !== undefined);
   let child: ChildProcess;
   try {
@@ -152,6 +156,9 @@ export async function startExec(a: { bundle: string; pid: number; cgroup: Cgroup
   }
   const resizes = a.tty ? (child.stdio.at(EXEC_RESIZE_FD) as Writable | undefined) : undefined;
   resizes?.on('error', () => undefined); // a resize racing the exit has nowhere to go
+  // The exec'd process's pids (host and container) and the cgroup's usage with it running,
+  // traced before its exit is (exec.exit waits for them).
+  const traced = span && child.pid ? traceExecProcess({ span, nsenterPid: child.pid, pid1: a.pid, tty: a.tty !== undefined, cmd: a.config.cmd, cgroup: a.cgroup, id: a.id }) : Promise.resolve();
   const exited = new Promise<number>((resolve) => {
     child.on('error', (err) => {
       span?.fail(err);
@@ -159,8 +166,10 @@ export async function startExec(a: { bundle: string; pid: number; cgroup: Cgroup
     });
     child.on('close', (code, signal) => {
       const status = code ?? 128 + (signal ? constants.signals[signal] : 0);
-      span?.event('exec.exit', { status });
-      span?.end();
+      void traced.then(() => {
+        span?.event('exec.exit', { status });
+        span?.end();
+      });
       resolve(status);
     });
   });
@@ -169,3 +178,38 @@ export async function startExec(a: { bundle: string; pid: number; cgroup: Cgroup
   };
   return { pid: child.pid ?? 0, stdin: child.stdin, stdout: child.stdout!, stderr: child.stderr!, exited, resize };
 }
+
+// #region exec-process
+/**
+ * The exec'd process, found from the nsenter we spawned: joining a pid namespace only applies
+ * to children, so nsenter forks, and its child (the first process of the chain inside the
+ * container's pid namespace; with -t, dockling-pty's child) becomes the command. Traced as
+ * `exec.process` with its pid on the host and in the container, then the cgroup's usage. A
+ * command that is over before it is found (a quick `ps`) is not traced: no guess.
+ */
+async function traceExecProcess(a: { span: Span; nsenterPid: number; pid1: number; tty: boolean; cmd: string[]; cgroup: CgroupPlan; id?: string }): Promise<void> {
+  const pid = await execPid(a).catch(() => undefined);
+  if (pid === undefined) return;
+  const containerPid = await containerPidOf(pid).catch(() => undefined);
+  if (containerPid === undefined) return;
+  a.span.event('exec.process', { pid, containerPid, argv: a.cmd });
+  await traceUsage({ cgroup: a.cgroup, id: a.id ?? '', parent: a.span });
+}
+
+async function execPid(a: { nsenterPid: number; pid1: number; tty: boolean }): Promise<number | undefined> {
+  const inside = await readlink(`/proc/${a.pid1}/ns/pid`);
+  const firstChild = async (pid: number) => Number((await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/)[0] || 0) || undefined;
+  let pid = a.nsenterPid;
+  let skip = a.tty ? 1 : 0; // dockling-pty stands between nsenter and the command
+  for (let tries = 0; tries < 200; tries++) {
+    if ((await readlink(`/proc/${pid}/ns/pid`)) === inside) {
+      if (skip === 0) return pid;
+      skip--;
+    }
+    const next = await firstChild(pid);
+    if (next !== undefined) pid = next;
+    else await new Promise((r) => setTimeout(r, 5));
+  }
+  return undefined;
+}
+// #endregion exec-process

@@ -22,6 +22,9 @@ export type { LogEntry, LogStream, ReadLogOptions } from './json-log.js';
 export { planCgroup, cgroupName, resolveLimits, CPU_PERIOD_US, MIN_MEMORY_BYTES } from './cgroup-plan.js';
 export type { CgroupVersion, CgroupLimits, CgroupPlan, CgroupWrite, DetectedCgroups, CgroupStats } from './cgroup-plan.js';
 export { detectCgroups, applyCgroup, removeCgroup, freezeCgroup, cgroupStats, oomKilled, cgroupPids } from './cgroups.js';
+// A running container as the kernel shows it (/proc, its cgroup): read for the trace and for /state.
+export { NAMESPACE_TYPES, namespacesOf, processesOf, processOf, containerPidOf, mountsOf, traceInit, traceUsage, TRACED_MOUNTS } from './container-facts.js';
+export type { ProcessView, NamespaceView } from './container-facts.js';
 // Networking: bridges, veth pairs and network namespaces as plans; networks by name; ports.
 export { connectContainer, disconnectContainer } from './network-connect.js';
 export type { ConnectResult } from './network-connect.js';

@@ -3,8 +3,8 @@
 // only puts them in order, registers each acquisition for release, and folds the exit back into
 // the record (ExitCode, OOMKilled, FinishedAt) once the shim reports it.
 //
-//   start  1 rootfs  2 user  3 network  4 cgroup  5 bundle  6 ports  7 process (shim)
-//   exit   ports closed, cgroup removed, network disconnected, rootfs unmounted, record updated
+//   start  1 rootfs  2 user  3 network  4 cgroup  5 bundle  6 ports  7 process (shim)  8 traced
+//   exit   usage traced, ports closed, cgroup removed, network disconnected, rootfs unmounted, record updated
 //
 // (Over 500 lines: start, exit, adopt, wait and the signals share the live-state table and the
 // waiters, and are read together; the process helpers at the end are the part to move out next.)
@@ -26,6 +26,7 @@ import { publishPorts, type PublishedPorts } from './port-proxy.js';
 import { initCommand } from './recipe.js';
 import { ociCgroupName, ociDelete, ociKill, ociRunArgv, ociRuntime, ociSpec, ociWaitStarted, runtimeOf, type OciRuntime } from './oci-runtime.js';
 import { findInitHelper } from './init-helper.js';
+import { traceInit, traceUsage } from './container-facts.js';
 import { lookupCommand } from './lookup-command.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
 import { readExit, resizeTerminal } from './shim.js';
@@ -187,6 +188,9 @@ export class Runtime {
       undo.push(async () => this.live.delete(id));
       const state = await supervisor.start(id, argv, { stdin: record.Config.OpenStdin, tty: terminalOf(record), ready: !oci, unmountAtExit: rootfs, cwd: bundle, span });
       if (oci) await ociWaitStarted(oci, { id, gone: async () => (await readExit(dir)) !== undefined });
+      // 8. what the kernel now says about pid 1 (its pids, namespaces, mounts), for the trace:
+      //    dockling-init has exec'd the command (its readiness), so pid 1 is the user's command
+      if (!oci && !state.notStarted) await traceInit({ span, id, pid: state.pid, argv: spec.process.args });
       await Promise.all([
         this.saveState(id, (s) => ({
           ...s, Status: 'running', Running: true, Pid: state.pid, ExitCode: 0, Error: '', OOMKilled: false,
@@ -254,6 +258,8 @@ export class Runtime {
     this.live.delete(id);
     const oom = await oomKilled(live.cgroup).catch(() => false);
     const code = this.exitCodeOf({ code: state.exitCode, oom });
+    // What the container used, read while its cgroup still exists (removed just below).
+    await traceUsage({ cgroup: live.cgroup, id, tracer: this.deps.tracer });
     // Release what start acquired — ports, cgroup (or runc's state and cgroup), network, rootfs —
     // side by side: the process is gone, and none of them depends on another any more.
     await Promise.all([
@@ -370,19 +376,25 @@ export class Runtime {
     return { pid, cgroup: live.cgroup, bundle };
   }
 
-  /** `docker pause`: every process of the container frozen by its cgroup (freezer). */
+  /**
+   * `docker pause`: every process of the container frozen by its cgroup (freezer). Traced as
+   * container.pause, its cgroup.freeze inside, and what the frozen processes hold (cgroup.usage).
+   */
   async pause(record: ContainerRecord): Promise<void> {
     if (record.State.Paused) throw conflict('CONTAINER_PAUSED', `Container ${record.Id} is already paused`, { id: record.Id });
     const { cgroup } = await this.target(record);
-    await freezeCgroup({ plan: cgroup, frozen: true });
+    await this.deps.tracer.span({ chapter: 'namespaces', op: 'container.pause', data: { id: record.Id } }, async (span) => {
+      await freezeCgroup({ plan: cgroup, frozen: true, span });
+      await traceUsage({ cgroup, id: record.Id, parent: span });
+    });
     await this.saveState(record.Id, (s) => ({ ...s, Status: 'paused', Paused: true }));
   }
 
-  /** `docker unpause`: thawed, running again. */
+  /** `docker unpause`: thawed, running again (container.unpause, its cgroup.freeze inside). */
   async unpause(record: ContainerRecord): Promise<void> {
     if (!record.State.Paused) throw conflict('CONTAINER_NOT_PAUSED', `Container ${record.Id} is not paused`, { id: record.Id });
     const { cgroup } = await this.target(record);
-    await freezeCgroup({ plan: cgroup, frozen: false });
+    await this.deps.tracer.span({ chapter: 'namespaces', op: 'container.unpause', data: { id: record.Id } }, (span) => freezeCgroup({ plan: cgroup, frozen: false, span }));
     await this.saveState(record.Id, (s) => ({ ...s, Status: s.Running ? 'running' : s.Status, Paused: false }));
   }
 
