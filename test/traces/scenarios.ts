@@ -82,15 +82,22 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     // Namespaces, cgroup limits (memory, pids), the process's host pid and its exit; a detached
-    // container, a process exec'd into it, stopped (its signal and exit) and removed.
+    // container (pid 1's pids, namespaces and mounts: container.init) that fills 8 MiB of its
+    // memory, a process exec'd into it in the background and one in the foreground (their pids:
+    // exec.process), top, paused and unpaused (the freezer, the usage of the frozen processes),
+    // stopped (its signal, its exit, its last usage) and removed.
     id: 'namespaces-run-limits',
     chapter: 'namespaces',
-    title: 'Run a process with memory and pids limits; run one detached, exec into it, stop it',
+    title: 'Run a process with memory and pids limits; run one detached, exec into it, pause it, stop it',
     files: {},
     async run(sh) {
       await sh.dockling('run', '--rm', '-m', '64m', '--pids-limit', '50', '--hostname', 'learn', 'busybox', 'sh', '-c', 'echo "pid $$ on $(hostname)"');
-      await sh.dockling('run', '-d', '--name', 'ns-sleeper', '-m', '32m', 'busybox', 'sleep', '600');
+      await sh.dockling('run', '-d', '--name', 'ns-sleeper', '-m', '32m', 'busybox', 'sh', '-c', 'head -c 8m /dev/zero > /tmp/fill; sleep 600');
+      await sh.dockling('exec', '-d', 'ns-sleeper', 'sleep', '600');
       await sh.dockling('exec', 'ns-sleeper', 'ps');
+      await sh.dockling('top', 'ns-sleeper');
+      await sh.dockling('pause', 'ns-sleeper');
+      await sh.dockling('unpause', 'ns-sleeper');
       await sh.dockling('stop', '-t', '1', 'ns-sleeper');
       await sh.dockling('rm', 'ns-sleeper');
     },
