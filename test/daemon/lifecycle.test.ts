@@ -5,7 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { api, startDaemon, type RunningDaemon } from './harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from './runtime-leftovers.js';
 
@@ -125,6 +127,27 @@ describe.skipIf(!isRoot)('container lifecycle API', () => {
     const text = got.toString('latin1');
     expect(text.startsWith('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n')).toBe(true);
     expect(frames(got.subarray(text.indexOf('\r\n\r\n') + 4))).toEqual([[1, 'piped\n']]);
+    // The attach never reaches the router, yet the trace has it as a request, answered 101 at close.
+    const attachPath = `/containers/${id}/attach`;
+    const events = () => readFileSync(join(d.dataRoot, 'trace', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { span: string; op: string; phase: string; data: Record<string, unknown> });
+    const start = events().find((e) => e.op === 'http.request' && e.phase === 'start' && e.data['path'] === attachPath);
+    expect(start?.data).toEqual({ method: 'POST', path: attachPath, upgrade: true });
+    await expect.poll(() => events().find((e) => e.span === start!.span && e.phase === 'end')?.data).toEqual({ status: 101 });
+  });
+
+  it('attach to a container that does not exist: a 404 on the socket, and the trace says why', async () => {
+    const socket = connect(d.sock);
+    let got = '';
+    socket.on('data', (b) => (got += b.toString('latin1')));
+    const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.write('POST /v1.50/containers/no-such-box/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    await closed;
+    expect(got).toMatch(/^HTTP\/1\.1 404 /);
+    const lines = readFileSync(join(d.dataRoot, 'trace', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { span: string; op: string; phase: string; data: Record<string, unknown> });
+    const start = lines.find((e) => e.op === 'http.request' && e.phase === 'start' && e.data['path'] === '/containers/no-such-box/attach')!;
+    const mine = lines.filter((e) => e.span === start.span).map((e) => `${e.op}:${e.phase}`);
+    expect(mine).toEqual(['http.request:start', 'http.error:event', 'http.request:end']);
+    expect(lines.find((e) => e.span === start.span && e.phase === 'end')!.data).toEqual({ status: 404 });
   });
 
   it('ps: Up / Exited (N) … ago / Created, all and status filter', async () => {

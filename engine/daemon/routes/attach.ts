@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex, Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { DaemonEngine } from '../engine.js';
-import { errorStatus } from '../http/respond.js';
+import { HttpError, errorStatus } from '../http/respond.js';
 import { splitVersion } from '../api-version.js';
 import { formatLogEntry, openStdin, readLog } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
@@ -26,21 +26,25 @@ export function upgradeHandler(engine: DaemonEngine): (req: IncomingMessage, soc
     const url = new URL(req.url ?? '/', 'http://dockling');
     const { path } = splitVersion(url.pathname);
     const m = ATTACH.exec(path);
+    // Traced as any request is (the router's http.request), though it never reaches the router:
+    // answered when the socket closes — 101 once it became a pipe, else the error's status.
+    const span = engine.tracer.start('daemon', 'http.request', { method: req.method ?? 'GET', path, upgrade: true });
+    socket.once('close', () => span.end({ status: 101 }));
+    const refuse = (err: unknown) => {
+      const { status, message } = errorStatus(err);
+      span.event('http.error', { message });
+      span.end({ status });
+      rawError(socket, status, message);
+    };
     socket.on('error', () => socket.destroy());
     const exec = EXEC_START.exec(path);
     if (req.method === 'POST' && exec) {
-      return void execUpgrade({ engine, id: decodeURIComponent(exec[1]!), req, socket, head }).catch((err: unknown) => {
-        const { status, message } = errorStatus(err);
-        rawError(socket, status, message);
-      });
+      return void execUpgrade({ engine, id: decodeURIComponent(exec[1]!), req, socket, head }).catch(refuse);
     }
-    if (req.method !== 'POST' || !m) return rawError(socket, 404, 'page not found');
+    if (req.method !== 'POST' || !m) return refuse(new HttpError(404, 'page not found'));
     engine.containers.get(decodeURIComponent(m[1]!)).then((c) => engine.runtime.refresh(c)).then(
       (c) => attach({ engine, c, socket, head, query: url.searchParams }),
-      (err: unknown) => {
-        const { status, message } = errorStatus(err);
-        rawError(socket, status, message);
-      },
+      refuse,
     );
   };
 }
