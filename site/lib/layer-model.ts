@@ -4,7 +4,13 @@
 // each layer holds. Everything comes from the events' facts — layer.stored (diffID, sizes),
 // layer.packed (files, bytes), image.added/tagged/remove, container.create/snapshot/committed,
 // cp.in/cp.out, snapshot.changes — so a layer the trace says nothing about has no label.
+// The union views `dockling image layers` / `container layers` traced (layer-union.ts) add each
+// stack's files, merged tree, wasted bytes and copy-ups; in live mode the daemon's image
+// snapshot (layer-seed.ts) is the starting point and only the events after it are replayed.
 import type { TraceEvent } from '../../engine/trace/types.js';
+import type { LiveState } from './live-state.js';
+import { seedImages } from './layer-seed.js';
+import { unionViewsAt, type UnionViewFacts } from './layer-union.js';
 import { ancestry, shortDigest, spanTree, type SpanTree } from './span-tree.js';
 
 export interface LayerInfo {
@@ -25,6 +31,8 @@ export interface ImageStack {
   names: string[];
   /** diffIDs, bottom-up. */
   layers: string[];
+  /** The image's latest union view in the trace (`dockling image layers`), if any. */
+  view: UnionViewFacts | null;
 }
 
 export interface ContainerLayer {
@@ -36,6 +44,8 @@ export interface ContainerLayer {
   lower: string[];
   /** What the trace says was written into the read-write layer. */
   facts: string[];
+  /** Its latest union view (`dockling container layers`): the read-write layer is the top one. */
+  view: UnionViewFacts | null;
 }
 
 export interface LayerStackState {
@@ -79,30 +89,82 @@ function originOf(tree: SpanTree, e: TraceEvent): string {
   return '';
 }
 
+/**
+ * Hands each union view to its stack: a container's to the container (met here first when the
+ * trace never showed its create: a live trace), an image's to the image with that id (added
+ * when the trace never showed it made). Each view also names what made every layer and its
+ * size, for layers the rest of the trace left unlabelled.
+ */
+function placeViews(args: { views: UnionViewFacts[]; images: ImageStack[]; layers: Record<string, LayerInfo>; gone: Set<string>; container: ContainerLayer | null }): ContainerLayer | null {
+  const { images, layers, gone } = args;
+  let container = args.container;
+  for (const view of args.views) {
+    const diffIDs = view.layers.filter((l) => l.label === null && l.diffID).map((l) => l.diffID!);
+    for (const l of view.layers) {
+      if (l.label !== null || !l.diffID) continue;
+      const info = (layers[l.diffID] ??= { diffID: l.diffID, index: Object.keys(layers).length, size: l.size, createdBy: '', facts: [] });
+      info.size ??= l.size;
+      if (!info.createdBy) info.createdBy = l.createdBy;
+    }
+    if (view.container !== null) {
+      if (gone.has(view.container)) continue;
+      if (container?.id !== view.container) {
+        const label = view.layers[view.layers.length - 1]?.label ?? '';
+        container = { id: view.container, name: label.replace(/ \(read-write\)$/, '') || shortDigest(view.container), image: view.imageId, lower: diffIDs, facts: [], view: null };
+      }
+      container.view = view;
+      continue;
+    }
+    if (gone.has(view.imageId)) continue;
+    const stack = images.find((i) => i.id === view.imageId);
+    if (stack) stack.view = view;
+    else images.push({ id: view.imageId, names: [normalizeRef(view.image)], layers: diffIDs, view });
+  }
+  return container;
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
 
-/** The layers, images and container as they stand once `cursor` events have happened. */
-export function layerStackAt(events: readonly TraceEvent[], cursor: number): LayerStackState {
+/**
+ * The layers, images and container as they stand once `cursor` events have happened. With a
+ * live `seed` (the daemon's images when the page connected), those images come first and only
+ * the events after the snapshot (`seed.cursor`) are replayed on top of them.
+ */
+export function layerStackAt(events: readonly TraceEvent[], cursor: number, options: { seed?: LiveState | null } = {}): LayerStackState {
+  const from = options.seed ? Math.min(options.seed.cursor, cursor) : 0;
   const seen = events.slice(0, cursor);
   const tree = spanTree(seen);
   const layers: Record<string, LayerInfo> = {};
   const images: ImageStack[] = [];
+  for (const img of seedImages(options.seed ?? null, normalizeRef)) {
+    for (const l of img.layers) {
+      layers[l.diffID] ??= { diffID: l.diffID, index: Object.keys(layers).length, size: l.size, createdBy: l.createdBy, facts: ['in the daemon when this page connected'] };
+    }
+    images.push({ id: img.id, names: img.names, layers: img.layers.map((l) => l.diffID), view: null });
+  }
+  // Containers and images the trace has seen go: a later union view must not bring them back.
+  const gone = new Set<string>();
   const stored: string[] = [];
   let container: ContainerLayer | null = null;
   let unpacked: string[] = [];
   // The base plan comes before the layer it describes is packed: its fact waits here.
   let pendingBase: string | null = null;
 
-  const layer = (diffID: string, e: TraceEvent): LayerInfo =>
-    (layers[diffID] ??= { diffID, index: Object.keys(layers).length, size: null, createdBy: originOf(tree, e), facts: [] });
+  // A layer first met with no origin (the read-write layer packed for `container layers`) takes
+  // the origin of the next event that names it (the commit that stores the same tar).
+  const layer = (diffID: string, e: TraceEvent): LayerInfo => {
+    const l = (layers[diffID] ??= { diffID, index: Object.keys(layers).length, size: null, createdBy: '', facts: [] });
+    l.createdBy ||= originOf(tree, e);
+    return l;
+  };
   const imageOf = (id: unknown) => images.find((i) => i.id === id);
   const addFact = (l: LayerInfo, fact: string) => { if (!l.facts.includes(fact)) l.facts.push(fact); };
 
-  for (const e of seen) {
+  for (const e of seen.slice(from)) {
     const d = e.data;
     switch (e.op) {
       case 'layer.packed': {
@@ -134,7 +196,8 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number): Lay
         const parent = imageOf(d['parent']);
         const base = parent ? parent.layers : [];
         const own = stored.slice(Math.max(0, stored.length - (n - base.length)));
-        images.push({ id: text(d['id']), names: [...((d['names'] as string[]) ?? [])], layers: [...base, ...own].slice(-n) });
+        if (imageOf(d['id'])) break; // already in the live seed
+        images.push({ id: text(d['id']), names: [...((d['names'] as string[]) ?? [])], layers: [...base, ...own].slice(-n), view: null });
         break;
       }
       case 'image.tagged':
@@ -149,6 +212,7 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number): Lay
       case 'blob.deleted': {
         const at = images.findIndex((i) => i.id === d['digest']);
         if (at >= 0) images.splice(at, 1);
+        gone.add(text(d['digest']));
         break;
       }
       case 'container.create':
@@ -157,9 +221,9 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number): Lay
       case 'container.snapshot': {
         const create = ancestry(tree, e.span).find((s) => s.op === 'container.create');
         const image = text(create?.data['image']);
-        container = { id: text(d['id']), name: text(create?.data['name']) || shortDigest(d['id']), image, lower: [...unpacked], facts: [] };
+        container = { id: text(d['id']), name: text(create?.data['name']) || shortDigest(d['id']), image, lower: [...unpacked], facts: [], view: null };
         const known = images.some((i) => i.id === image || i.names.includes(normalizeRef(image)));
-        if (!known) images.push({ id: null, names: [normalizeRef(image)], layers: [...unpacked] });
+        if (!known) images.push({ id: null, names: [normalizeRef(image)], layers: [...unpacked], view: null });
         break;
       }
       case 'cp.in':
@@ -180,10 +244,12 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number): Lay
         break;
       }
       case 'container.removed':
+        gone.add(text(d['id']));
         if (container?.id === d['id']) container = null;
         break;
     }
   }
+  container = placeViews({ views: unionViewsAt(events, cursor), images, layers, gone, container });
   const count = new Map<string, number>();
   for (const i of images) for (const l of new Set(i.layers)) count.set(l, (count.get(l) ?? 0) + 1);
   const shared = [...count].filter(([, n]) => n > 1).map(([l]) => l);
