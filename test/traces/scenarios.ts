@@ -142,4 +142,19 @@ export const SCENARIOS: Scenario[] = [
       await sh.dockling('image', 'layers', 'learn/shout:1');
     },
   },
+  {
+    // The daemon's side of what the other chapters did: every command is requests to the Engine
+    // API (http.request spans), each with the engine's work under it. `run --rm` is a create, an
+    // attach and a wait opened before the start, then the daemon removing the container on its
+    // own once the process exits; ps and images are reads that touch no chapter.
+    id: 'daemon-api-run',
+    chapter: 'daemon',
+    title: 'Run a container and list what is there: the requests the CLI sends the daemon',
+    files: {},
+    async run(sh) {
+      await sh.dockling('run', '--rm', '--name', 'api-box', 'busybox', 'echo', 'hello from the daemon chapter');
+      await sh.dockling('ps', '-a');
+      await sh.dockling('images');
+    },
+  },
 ];
