@@ -36,6 +36,11 @@ const CLOSED = 2; // EventSource.CLOSED
 
 /** `127.0.0.1:7357/` or `http://localhost:7357` → the stream's URL; an unusable address throws. */
 export function streamUrl(address: string): string {
+  return `${daemonOrigin(address)}/trace/stream`;
+}
+
+/** `127.0.0.1:7357/` → `http://127.0.0.1:7357`: where the stream and the /state documents are. */
+export function daemonOrigin(address: string): string {
   const text = address.trim();
   let url: URL;
   try {
@@ -45,7 +50,7 @@ export function streamUrl(address: string): string {
     throw new Error(`"${address}" is not an address: write the daemon's as http://127.0.0.1:7357`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${address}": the daemon is read over HTTP, not ${url.protocol}`);
-  return `${url.origin}/trace/stream`;
+  return url.origin;
 }
 
 /** What the status line says. `pageOrigin`: this page's, for the --trace-origin hint. */
