@@ -46,7 +46,7 @@ describe('site/traces/index.json', () => {
   });
 
   it('has a trace for every chapter the site draws', () => {
-    expect(new Set(index.traces.map((t) => t.chapter))).toEqual(new Set(['layers', 'unionfs', 'namespaces', 'registry', 'build']));
+    expect(new Set(index.traces.map((t) => t.chapter))).toEqual(new Set(['layers', 'unionfs', 'namespaces', 'registry', 'build', 'daemon']));
   });
 });
 
@@ -134,6 +134,31 @@ const NEEDS: Record<string, (events: TraceEvent[], entry: TraceIndexEntry) => vo
       images.push(ofRun.map((s) => String(s.end.data['image'])));
     }
     expect(images[1]).toEqual(images[0]);
+  },
+  'daemon-api-run': (events) => {
+    // The requests of `run --rm`: a create with the read-write layer made under it, an attach
+    // (upgraded: 101) and a wait opened before the start, the start with the namespaces work
+    // under it; the exit and the removal done by the daemon with no request above them.
+    const requests = spans(events, 'http.request');
+    const named = (re: RegExp) => requests.filter((r) => re.test(`${String(r.start.data['method'])} ${String(r.start.data['path'])}`));
+    const [create] = named(/^POST \/containers\/create$/);
+    const [attach] = named(/^POST \/containers\/[0-9a-f]{64}\/attach$/);
+    const [wait] = named(/^POST \/containers\/[0-9a-f]{64}\/wait$/);
+    const [start] = named(/^POST \/containers\/[0-9a-f]{64}\/start$/);
+    expect(create?.end.data['status']).toBe(201);
+    expect(attach?.end.data['status']).toBe(101);
+    expect(start?.end.data['status']).toBe(204);
+    expect(wait?.end.data['status']).toBe(200);
+    expect(attach!.start.t).toBeLessThan(start!.start.t);
+    expect(wait!.start.t).toBeLessThan(start!.start.t);
+    const under = (r: { start: TraceEvent }, op: string) => spans(events, op).some((s) => s.start.parent === r.start.span);
+    expect(under(create!, 'container.create')).toBe(true);
+    expect(spans(events, 'snapshot.prepare').some((s) => spans(events, 'container.create').some((c) => c.start.span === s.start.parent))).toBe(true);
+    expect(under(start!, 'container.start')).toBe(true);
+    expect(spans(events, 'process.exit')[0]?.start.parent).toBeNull();
+    expect(spans(events, 'container.remove')[0]?.start.parent).toBeNull();
+    expect(named(/^GET \/containers\/json$/)).toHaveLength(1);
+    expect(named(/^GET \/images\/json$/)).toHaveLength(1);
   },
 };
 
