@@ -9,6 +9,7 @@ import BuildDiagram from './components/BuildDiagram.vue';
 import LayerStack from './components/LayerStack.vue';
 import ContainerState from './components/ContainerState.vue';
 import RegistryGraph from './components/RegistryGraph.vue';
+import ApiCalls from './components/ApiCalls.vue';
 import './diagrams.css';
 
 export default {
@@ -19,5 +20,6 @@ export default {
     app.component('LayerStack', LayerStack);
     app.component('ContainerState', ContainerState);
     app.component('RegistryGraph', RegistryGraph);
+    app.component('ApiCalls', ApiCalls);
   },
 } satisfies Theme;
