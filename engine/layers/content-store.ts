@@ -156,9 +156,10 @@ export class ContentStore {
     return { digest: hasher.digest(), size: hasher.bytes };
   }
 
-  async delete(d: Digest): Promise<void> {
+  /** Removes a blob; `span`: the operation it is part of (an image's removal), for the trace. */
+  async delete(d: Digest, span?: Span): Promise<void> {
     await rm(this.path(d), { force: true });
-    this.tracer.start('layers', 'blob.delete', { digest: d }).end();
+    this.tracer.start('layers', 'blob.delete', { digest: d }, span?.id ?? null).end();
   }
 
   async list(): Promise<Digest[]> {

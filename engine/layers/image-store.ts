@@ -370,7 +370,7 @@ export class ImageStore {
         span.event('blob.kept', { digest: d, reason: 'used by another image' });
         continue;
       }
-      await this.content.delete(d);
+      await this.content.delete(d, span);
       await rm(this.layerInfoPath(d), { force: true });
       span.event('blob.deleted', { digest: d });
     }
