@@ -33,6 +33,8 @@ export interface ImageStack {
   layers: string[];
   /** The image's latest union view in the trace (`dockling image layers`), if any. */
   view: UnionViewFacts | null;
+  /** The image it was built on, when the trace says (a build step's, a commit's). */
+  parent: string | null;
 }
 
 export interface ContainerLayer {
@@ -78,8 +80,15 @@ export function shortRef(name: string): string {
 
 /** What made a layer, from the spans around the event that first names it. */
 function originOf(tree: SpanTree, e: TraceEvent): string {
+  // Unpacked for a container: made elsewhere, by whatever the image's history says (a union view's).
+  if (e.op === 'snapshot.unpack') {
+    const image = text(ancestry(tree, e.span).find((s) => s.op === 'container.create')?.data['image']);
+    return image && !image.startsWith('sha256:') ? `image ${image}, unpacked` : '';
+  }
+  // A build step commits its RUN through a container: the instruction is the better name.
+  const step = ancestry(tree, e.span).find((s) => s.op === 'build.step');
+  if (step) return text(step.data['instruction']);
   for (const s of ancestry(tree, e.span)) {
-    if (s.op === 'build.step') return text(s.data['instruction']);
     if (s.op === 'container.commit') return `commit → ${text(s.data['repo'])}${s.data['tag'] ? ':' + text(s.data['tag']) : ''}`;
     if (s.op === 'image.base') return 'dockling base-image';
     if (s.op === 'image.load') return 'dockling load (from an archive)';
@@ -118,7 +127,7 @@ function placeViews(args: { views: UnionViewFacts[]; images: ImageStack[]; layer
     if (gone.has(view.imageId)) continue;
     const stack = images.find((i) => i.id === view.imageId);
     if (stack) stack.view = view;
-    else images.push({ id: view.imageId, names: [normalizeRef(view.image)], layers: diffIDs, view });
+    else images.push({ id: view.imageId, names: view.image.startsWith('sha256:') ? [] : [normalizeRef(view.image)], layers: diffIDs, view, parent: null });
   }
   return container;
 }
@@ -144,10 +153,11 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
     for (const l of img.layers) {
       layers[l.diffID] ??= { diffID: l.diffID, index: Object.keys(layers).length, size: l.size, createdBy: l.createdBy, facts: ['in the daemon when this page connected'] };
     }
-    images.push({ id: img.id, names: img.names, layers: img.layers.map((l) => l.diffID), view: null });
+    images.push({ id: img.id, names: img.names, layers: img.layers.map((l) => l.diffID), view: null, parent: null });
   }
   // Containers and images the trace has seen go: a later union view must not bring them back.
   const gone = new Set<string>();
+  const added = new Set<string>();
   const stored: string[] = [];
   let container: ContainerLayer | null = null;
   let unpacked: string[] = [];
@@ -185,9 +195,10 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
       }
       case 'snapshot.unpack':
         if (e.phase === 'end') {
-          const l = layer(text(d['diffID']), e);
+          // A layer already unpacked ends `skipped`, naming only its chainID: the start names it.
+          const l = layer(text(d['diffID']) || text(tree.starts.get(e.span)?.data['diffID']), e);
           l.size ??= num(d['bytes']);
-          addFact(l, `unpacked: ${d['files']} files, ${d['whiteouts']} whiteouts`);
+          if (d['skipped'] !== true) addFact(l, `unpacked: ${d['files']} files, ${d['whiteouts']} whiteouts`);
           unpacked.push(l.diffID);
         }
         break;
@@ -197,12 +208,16 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
         const base = parent ? parent.layers : [];
         const own = stored.slice(Math.max(0, stored.length - (n - base.length)));
         if (imageOf(d['id'])) break; // already in the live seed
-        images.push({ id: text(d['id']), names: [...((d['names'] as string[]) ?? [])], layers: [...base, ...own].slice(-n), view: null });
+        added.add(text(d['id']));
+        gone.delete(text(d['id'])); // loaded back after an rmi
+        images.push({ id: text(d['id']), names: [...((d['names'] as string[]) ?? [])], layers: [...base, ...own].slice(-n), view: null, parent: text(d['parent']) || null });
         break;
       }
-      case 'image.tagged':
-        imageOf(d['id'])?.names.push(text(d['name']));
+      case 'image.tagged': {
+        const img = imageOf(d['id']);
+        if (img && !img.names.includes(text(d['name']))) img.names.push(text(d['name']));
         break;
+      }
       case 'image.remove':
         if (e.phase === 'start') {
           const ref = normalizeRef(text(d['ref']));
@@ -223,7 +238,9 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
         const image = text(create?.data['image']);
         container = { id: text(d['id']), name: text(create?.data['name']) || shortDigest(d['id']), image, lower: [...unpacked], facts: [], view: null };
         const known = images.some((i) => i.id === image || i.names.includes(normalizeRef(image)));
-        if (!known) images.push({ id: null, names: [normalizeRef(image)], layers: [...unpacked], view: null });
+        // Named by its id (a build's FROM resolved it): an image known by id, its names unknown.
+        const byId = image.startsWith('sha256:');
+        if (!known) images.push({ id: byId ? image : null, names: byId ? [] : [normalizeRef(image)], layers: [...unpacked], view: null, parent: null });
         break;
       }
       case 'cp.in':
@@ -250,6 +267,11 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
     }
   }
   container = placeViews({ views: unionViewsAt(events, cursor), images, layers, gone, container });
+  // A build's intermediate images (no name, and another image built on them) are left out,
+  // as `docker images` leaves them out: the named result shows the same layers.
+  const parents = new Set(images.map((i) => i.parent));
+  const shownImages = images.filter((i) => i.names.length > 0 || !parents.has(i.id) || !added.has(i.id ?? ''));
+  images.splice(0, images.length, ...shownImages);
   const count = new Map<string, number>();
   for (const i of images) for (const l of new Set(i.layers)) count.set(l, (count.get(l) ?? 0) + 1);
   const shared = [...count].filter(([, n]) => n > 1).map(([l]) => l);
