@@ -1,11 +1,15 @@
 // What a container is at a point of a trace (issue 7, chapter 3): its lifecycle state, its
-// processes, its namespaces, its cgroup limits and its mounts — folded from the events that
-// happened (the first `cursor` of them, as site/lib/player.ts counts). Only what the trace says:
-// a fact the engine did not record (a container pid, a host namespace inode, cgroup usage) is
-// left null, and ContainerState.vue draws nothing for it rather than a guess. A live trace may
-// start mid-way (the player followed a daemon whose container already existed): a container
-// first met by its id is drawn from there on, its state unknown until an event says one.
+// processes, its namespaces, its cgroup limits and usage, and its mounts — folded from the events
+// that happened (the first `cursor` of them, as site/lib/player.ts counts). Only what the trace
+// says: a fact the engine did not record (the pids of an exec that was over before the engine
+// looked, a command that exited before its /proc could be read) is left null, and
+// ContainerState.vue draws nothing for it rather than a guess. A live trace may start mid-way
+// (the player followed a daemon whose container already existed): a container first met by its
+// id is drawn from there on, its state unknown until an event says one — unless the daemon's
+// /state snapshot (live-state.ts) drew it first (container-seed.ts).
 import type { TraceEvent } from '../../engine/trace/index.js';
+import type { LiveState } from './live-state.js';
+import { seedContainers } from './container-seed.js';
 
 /** The lifecycle `docker ps -a` walks through, in the order the diagram draws it. */
 export const LIFECYCLE = ['created', 'running', 'paused', 'exited', 'removed'] as const;
@@ -23,22 +27,26 @@ export const TRANSITIONS: readonly { from: LifecycleState; to: LifecycleState; l
 ];
 
 export interface ContainerProcess {
-  /** shim: the supervisor that outlives the daemon; init: the container's first process; exec: `docker exec`. */
-  role: 'shim' | 'init' | 'exec';
-  /** The pid on the host, when the trace records it (an exec's is not yet). */
+  /**
+   * shim: the supervisor that outlives the daemon; init: the container's pid 1; exec: a
+   * `docker exec`; process: another process in the container (a snapshot lists them all).
+   */
+  role: 'shim' | 'init' | 'exec' | 'process';
+  /** The pid on the host, when the trace records it. */
   hostPid: number | null;
-  /** The pid inside the container's pid namespace, when the trace records it. */
+  /** The pid inside the container's pid namespace, when the trace records it (1 for init). */
   containerPid: number | null;
+  /** The command: the user's (container.init, exec's cmd), or the runtime's until then. */
   argv: readonly string[];
   exit: { code: number; signal: number } | null;
 }
 
 export interface NamespaceFact {
   kind: string;
-  /** The file the namespace is kept open by (a bind mount of /proc/<pid>/ns/<kind>). */
+  /** The file the namespace is kept open by (a bind mount of /proc/<pid>/ns/<kind>), if any. */
   path: string | null;
   inode: number | null;
-  /** Compared with the host's inode when the trace has it; null when it does not. */
+  /** The host's (the daemon's) namespace of that kind has the same inode; null until traced. */
   sharedWithHost: boolean | null;
 }
 
@@ -48,10 +56,20 @@ export interface CgroupLimit {
   resource: 'memory' | 'memory+swap' | 'pids' | 'cpu' | 'other';
   /** The number written, or null for "max" (no limit). */
   limit: number | null;
-  /** What is in use, when the trace records it. */
+  /** What is in use, at the last cgroup.usage (or snapshot); null when never sampled. */
   usage: number | null;
 }
 
+/** The cgroup's counters at one moment (a cgroup.usage span's end, or a /state snapshot). */
+export interface CgroupUsage {
+  memory: number;
+  cpuNs: number;
+  pids: number;
+  /** When it was read: at an exec, a pause, the exit, or the snapshot the page fetched. */
+  when: 'exec' | 'pause' | 'exit' | 'snapshot' | 'other';
+}
+
+/** The root filesystem as the engine mounted it on the host (overlay.mount). */
 export interface MountFact {
   target: string;
   type: string;
@@ -59,6 +77,13 @@ export interface MountFact {
   upper: string | null;
   readonly: boolean;
   mounted: boolean;
+}
+
+/** One line of pid 1's mount table, as it sees it from inside. */
+export interface SeenMount {
+  target: string;
+  type: string;
+  source: string;
 }
 
 export interface ContainerView {
@@ -69,14 +94,18 @@ export interface ContainerView {
   state: LifecycleState | null;
   /** First met mid-way, by its id (its create is not in the trace): what came before is unknown. */
   joined: boolean;
+  /** Drawn from the daemon's /state snapshot (it existed before the page connected). */
+  seeded: boolean;
   /** The states it went through, in order (a state may repeat: exited → running → exited). */
   visited: LifecycleState[];
   /** The transition that led to `state`, if any. */
   lastTransition: { from: LifecycleState; to: LifecycleState } | null;
   processes: ContainerProcess[];
   namespaces: NamespaceFact[];
-  cgroup: { name: string; version: number | null; limits: CgroupLimit[] } | null;
+  cgroup: { name: string; version: number | null; limits: CgroupLimit[]; usage: CgroupUsage | null } | null;
   mounts: MountFact[];
+  /** pid 1's mount table (container.init or a snapshot): the first lines, and how many were left out. */
+  mountTable: { mounts: SeenMount[]; left: number } | null;
   network: { ip: string | null; mac: string | null; hostVeth: string | null; bridge: string | null } | null;
   signals: string[];
   exit: { code: number; signal: number } | null;
@@ -90,17 +119,36 @@ export interface ContainerStateView {
   event: TraceEvent | null;
 }
 
-/** The containers of a trace after its first `cursor` events. */
-export function containerStateAt(events: readonly TraceEvent[], cursor: number): ContainerStateView {
+/**
+ * The containers of a trace after its first `cursor` events. With a live `state` (the daemon's
+ * snapshot, read when `state.cursor` events had arrived), a cursor at or after it starts from
+ * the snapshot's containers and folds only the events after it on top; a cursor before it is
+ * the events alone (the snapshot says nothing about that earlier moment).
+ */
+export function containerStateAt(events: readonly TraceEvent[], cursor: number, state: LiveState | null = null): ContainerStateView {
   const fold = new ContainerFold();
-  const happened = events.slice(0, Math.max(0, cursor));
+  const upTo = Math.max(0, Math.min(cursor, events.length));
+  let from = 0;
+  if (state?.containers && upTo >= state.cursor) {
+    fold.containers = seedContainers(state.containers);
+    fold.focus = Math.max(0, fold.containers.findIndex((c) => c.state === 'running'));
+    if (fold.containers.length === 0) fold.focus = -1;
+    from = state.cursor;
+  }
+  const happened = events.slice(from, upTo);
   for (const e of happened) fold.apply(e);
   return { containers: fold.containers, focus: fold.focus, event: happened.at(-1) ?? null };
+}
+
+/** A container with nothing known yet. */
+export function blankContainer(image: string | null, name: string | null): ContainerView {
+  return { id: null, name, image, state: null, joined: false, seeded: false, visited: [], lastTransition: null, processes: [], namespaces: [], cgroup: null, mounts: [], mountTable: null, network: null, signals: [], exit: null };
 }
 
 const ID = /^[0-9a-f]{64}$/;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** The container id an event names itself, in the field its chapter puts it in. */
 function idNamed(e: TraceEvent): string | null {
@@ -121,15 +169,34 @@ function resourceOf(file: string): CgroupLimit['resource'] {
   return 'other';
 }
 
+/**
+ * The usage put beside the limits: memory against the memory limit, pids against pids.max (a
+ * row with no limit when none was set: the count is still worth seeing). memory+swap is left
+ * without usage: the trace's memory figure does not include swap.
+ */
+export function withUsage(limits: CgroupLimit[], usage: CgroupUsage): CgroupLimit[] {
+  const out = limits.map((l) => ({ ...l, usage: l.resource === 'memory' ? usage.memory : l.resource === 'pids' ? usage.pids : l.usage }));
+  if (!out.some((l) => l.resource === 'memory')) out.push({ file: 'memory.usage', resource: 'memory', limit: null, usage: usage.memory });
+  if (!out.some((l) => l.resource === 'pids')) out.push({ file: 'pids.current', resource: 'pids', limit: null, usage: usage.pids });
+  return out;
+}
+
+const WHEN: Record<string, CgroupUsage['when']> = { 'container.exec': 'exec', 'container.pause': 'pause' };
+
 class ContainerFold {
   containers: ContainerView[] = [];
   focus = -1;
   /** span id → the container it works on (children inherit their parent's). */
   private owner = new Map<string, ContainerView>();
+  /** span id → its op, to tell what a child span (cgroup.usage) was read for. */
+  private ops = new Map<string, string>();
   /** cgroup.freeze span → frozen (pause) or not (unpause), as its start said. */
   private freezing = new Map<string, boolean>();
+  /** container.exec span → the process it started. */
+  private execs = new Map<string, ContainerProcess>();
 
   apply(e: TraceEvent): void {
+    if (e.phase === 'start') this.ops.set(e.span, e.op);
     const c = this.containerOf(e);
     if (!c) return;
     this.focus = this.containers.indexOf(c);
@@ -144,11 +211,14 @@ class ContainerFold {
       case 'container.removed:event': c.name ??= str(d.name)?.replace(/^\//, '') ?? null; return this.move(c, 'removed');
       case 'container.remove:end': return c.state === 'removed' ? undefined : this.move(c, 'removed');
       case 'shim.started:event': return this.shim(c, e);
+      case 'container.init:event': return this.init(c, e);
       case 'container.exec:start': return this.exec(c, e);
+      case 'exec.process:event': return this.execProcess(e);
       case 'exec.exit:event': return this.execExit(c, e);
       case 'container.signal:start': c.signals.push(str(d.signal) ?? '?'); return;
-      case 'cgroup.create:start': c.cgroup = { name: str(d.name) ?? '', version: num(d.version), limits: [] }; return;
+      case 'cgroup.create:start': c.cgroup = { name: str(d.name) ?? '', version: num(d.version), limits: [], usage: null }; return;
       case 'cgroup.set:event': return this.limit(c, e);
+      case 'cgroup.usage:end': return this.usage(c, e);
       case 'net.netns:event': return this.netns(c, e);
       case 'net.endpoint:event': return this.endpoint(c, e);
       case 'net.veth:event': return this.veth(c, e);
@@ -162,7 +232,7 @@ class ContainerFold {
   private containerOf(e: TraceEvent): ContainerView | null {
     let c: ContainerView | null = null;
     if (e.op === 'container.create' && e.phase === 'start') {
-      c = this.blank(str(e.data.image), str(e.data.name));
+      c = blankContainer(str(e.data.image), str(e.data.name));
       this.containers.push(c);
     } else {
       const id = idNamed(e);
@@ -188,13 +258,9 @@ class ContainerFold {
   private joinMidway(id: string): ContainerView {
     const pending = this.containers.filter((x) => x.id === null);
     if (pending.length === 1) return Object.assign(pending[0]!, { id });
-    const c = { ...this.blank(null, null), id, joined: true };
+    const c = { ...blankContainer(null, null), id, joined: true };
     this.containers.push(c);
     return c;
-  }
-
-  private blank(image: string | null, name: string | null): ContainerView {
-    return { id: null, name, image, state: null, joined: false, visited: [], lastTransition: null, processes: [], namespaces: [], cgroup: null, mounts: [], network: null, signals: [], exit: null };
   }
 
   private move(c: ContainerView, to: LifecycleState): void {
@@ -214,25 +280,56 @@ class ContainerFold {
 
   private shim(c: ContainerView, e: TraceEvent): void {
     const d = e.data;
-    const argv = Array.isArray(d.argv) ? (d.argv as string[]) : [];
     const shimPid = num(d.shimPid);
     const pid = num(d.pid);
-    // A restart starts a new shim and init: the old pair is gone.
+    // A restart starts a new shim and init: the old pair is gone (a snapshot's rows too).
     c.processes = c.processes.filter((p) => p.role === 'exec' && p.exit === null);
     if (shimPid !== null) c.processes.push({ role: 'shim', hostPid: shimPid, containerPid: null, argv: [], exit: null });
-    // The trace has no pid as the container sees it (its pid namespace's numbering) yet.
-    if (pid !== null) c.processes.push({ role: 'init', hostPid: pid, containerPid: null, argv, exit: null });
+    // The runtime's command (dockling-init --plan …) until container.init names the user's.
+    if (pid !== null) c.processes.push({ role: 'init', hostPid: pid, containerPid: null, argv: strings(d.argv), exit: null });
+  }
+
+  /** pid 1 as the kernel showed it once it ran: both pids, the command, namespaces, mounts. */
+  private init(c: ContainerView, e: TraceEvent): void {
+    const d = e.data;
+    const pid = num(d.pid);
+    let p = c.processes.find((x) => x.role === 'init' && x.hostPid === pid);
+    if (!p) c.processes.push((p = { role: 'init', hostPid: pid, containerPid: null, argv: [], exit: null }));
+    p.containerPid = num(d.containerPid);
+    p.argv = strings(d.argv);
+    const namespaces = (d.namespaces ?? {}) as Record<string, { Inode?: unknown; SharedWithHost?: unknown }>;
+    for (const [kind, n] of Object.entries(namespaces)) {
+      let ns = c.namespaces.find((x) => x.kind === kind);
+      if (!ns) c.namespaces.push((ns = { kind, path: null, inode: null, sharedWithHost: null }));
+      ns.inode = num(n.Inode) ?? ns.inode;
+      ns.sharedWithHost = typeof n.SharedWithHost === 'boolean' ? n.SharedWithHost : ns.sharedWithHost;
+    }
+    const mounts = Array.isArray(d.mounts) ? (d.mounts as Record<string, unknown>[]) : [];
+    c.mountTable = {
+      mounts: mounts.map((m) => ({ target: str(m.target) ?? '', type: str(m.type) ?? '', source: str(m.source) ?? '' })),
+      left: num(d.mountsLeft) ?? 0,
+    };
   }
 
   private exec(c: ContainerView, e: TraceEvent): void {
-    const argv = Array.isArray(e.data.argv) ? (e.data.argv as string[]) : [];
-    // data.pid is the container's pid 1 it joins, not the exec's own pid (not traced yet).
-    c.processes.push({ role: 'exec', hostPid: null, containerPid: null, argv, exit: null });
+    // data.pid is the container's pid 1 it joins; its own pids come with exec.process.
+    const p: ContainerProcess = { role: 'exec', hostPid: null, containerPid: null, argv: strings(e.data.cmd ?? e.data.argv), exit: null };
+    c.processes.push(p);
+    this.execs.set(e.span, p);
+  }
+
+  private execProcess(e: TraceEvent): void {
+    const p = this.execs.get(e.span);
+    if (!p) return;
+    p.hostPid = num(e.data.pid);
+    p.containerPid = num(e.data.containerPid);
   }
 
   private execExit(c: ContainerView, e: TraceEvent): void {
-    const p = c.processes.find((x) => x.role === 'exec' && x.exit === null);
-    if (p) p.exit = { code: num(e.data.status) ?? 0, signal: 0 };
+    // the exec of this span; in a trace sliced after its start, the first still running
+    const p = this.execs.get(e.span) ?? c.processes.find((x) => x.role === 'exec' && x.exit === null);
+    const status = num(e.data.status) ?? 0;
+    if (p) p.exit = { code: status, signal: status > 128 ? status - 128 : 0 };
   }
 
   private limit(c: ContainerView, e: TraceEvent): void {
@@ -248,11 +345,23 @@ class ContainerFold {
     else c.cgroup.limits.push(entry);
   }
 
+  private usage(c: ContainerView, e: TraceEvent): void {
+    const [memory, cpuNs, pids] = [num(e.data.memory), num(e.data.cpuNs), num(e.data.pids)];
+    if (memory === null || pids === null) return;
+    const parentOp = e.parent ? this.ops.get(e.parent) : undefined;
+    // a cgroup.usage of its own (no parent) is the one read at the exit, before the cgroup goes
+    const when = parentOp ? (WHEN[parentOp] ?? 'other') : c.state === 'exited' ? 'exit' : 'other';
+    const usage: CgroupUsage = { memory, cpuNs: cpuNs ?? 0, pids, when };
+    c.cgroup ??= { name: '', version: null, limits: [], usage: null };
+    c.cgroup.usage = usage;
+    c.cgroup.limits = withUsage(c.cgroup.limits, usage);
+  }
+
   private netns(c: ContainerView, e: TraceEvent): void {
     const path = str(e.data.path);
-    let ns = c.namespaces.find((n) => n.kind === 'net' && n.path === path);
+    let ns = c.namespaces.find((n) => n.kind === 'net');
     if (!ns) c.namespaces.push((ns = { kind: 'net', path, inode: null, sharedWithHost: null }));
-    // The host's own inode is not in the trace, so sharedWithHost stays null (not drawn).
+    ns.path = path ?? ns.path;
     ns.inode = num(e.data.inode) ?? ns.inode;
   }
 
@@ -271,7 +380,7 @@ class ContainerFold {
     c.mounts.push({
       target: str(d.target) ?? '',
       type: str(d.driver) ?? 'overlay',
-      lower: Array.isArray(d.layers) ? (d.layers as string[]) : [],
+      lower: strings(d.layers),
       upper: str(d.upper),
       readonly: d.readonly === true,
       mounted: false,
