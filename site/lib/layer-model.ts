@@ -266,7 +266,9 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
         break;
     }
   }
-  container = placeViews({ views: unionViewsAt(events, cursor), images, layers, gone, container });
+  // Views from before a live snapshot are left out with the rest: the snapshot is the truth then.
+  const views = unionViewsAt(events, cursor).filter((v) => v.at > from);
+  container = placeViews({ views, images, layers, gone, container });
   // A build's intermediate images (no name, and another image built on them) are left out,
   // as `docker images` leaves them out: the named result shows the same layers.
   const parents = new Set(images.map((i) => i.parent));
