@@ -97,6 +97,17 @@ const NEEDS: Record<string, (events: TraceEvent[], entry: TraceIndexEntry) => vo
     expect(facts(events, 'net.netns').some((e) => typeof e.data['inode'] === 'number')).toBe(true);
     expect(spans(events, 'container.signal').length).toBeGreaterThan(0);
     expect(spans(events, 'container.remove')).toHaveLength(2);
+    // The detached container's pid 1 (both pids, namespaces, mounts), a background exec with its
+    // pids (not pid 1), a pause and an unpause (the freezer), usage read at the exec, the pause
+    // and the exit.
+    const init = facts(events, 'container.init')[0]?.data;
+    expect(init).toMatchObject({ containerPid: 1, pid: expect.any(Number), namespaces: { pid: { SharedWithHost: false }, net: { SharedWithHost: false } }, mounts: expect.arrayContaining([expect.objectContaining({ target: '/' })]) });
+    const execs = facts(events, 'exec.process');
+    expect(execs.length).toBeGreaterThan(0);
+    for (const e of execs) expect(e.data['containerPid']).not.toBe(1);
+    expect(spans(events, 'container.pause')).toHaveLength(1);
+    expect(spans(events, 'container.unpause')).toHaveLength(1);
+    expect(spans(events, 'cgroup.usage').length).toBeGreaterThanOrEqual(3);
   },
   'registry-push-pull': (events) => {
     // Client side: two pushes of the same blobs, the second skipping every one; a push to a
