@@ -158,6 +158,9 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
   // Containers and images the trace has seen go: a later union view must not bring them back.
   const gone = new Set<string>();
   const added = new Set<string>();
+  // A build's `FROM busybox` resolves a name to an image id (its step's end): the id's name.
+  const fromNames = new Map<string, string>();
+  const stages = new Set<string>();
   const stored: string[] = [];
   let container: ContainerLayer | null = null;
   let unpacked: string[] = [];
@@ -233,6 +236,13 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
       case 'container.create':
         if (e.phase === 'start') unpacked = [];
         break;
+      case 'build.step': {
+        const words = text(tree.starts.get(e.span)?.data['instruction']).split(/\s+/);
+        if (e.phase !== 'end' || words[0]?.toUpperCase() !== 'FROM' || !words[1]) break;
+        if (!stages.has(words[1]) && words[1] !== 'scratch') fromNames.set(text(d['image']), normalizeRef(words[1]));
+        if (words[2]?.toUpperCase() === 'AS' && words[3]) stages.add(words[3]);
+        break;
+      }
       case 'container.snapshot': {
         const create = ancestry(tree, e.span).find((s) => s.op === 'container.create');
         const image = text(create?.data['image']);
@@ -240,7 +250,8 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
         const known = images.some((i) => i.id === image || i.names.includes(normalizeRef(image)));
         // Named by its id (a build's FROM resolved it): an image known by id, its names unknown.
         const byId = image.startsWith('sha256:');
-        if (!known) images.push({ id: byId ? image : null, names: byId ? [] : [normalizeRef(image)], layers: [...unpacked], view: null, parent: null });
+        const names = byId ? [fromNames.get(image)].filter((n): n is string => !!n) : [normalizeRef(image)];
+        if (!known) images.push({ id: byId ? image : null, names, layers: [...unpacked], view: null, parent: null });
         break;
       }
       case 'cp.in':

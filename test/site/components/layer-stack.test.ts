@@ -252,8 +252,10 @@ describe('LayerStack, chapter 5 (build-multi-stage)', () => {
     const html = await renderDiagram({ trace: TRACE, diagram: LayerStack });
     const layers = view.layers.map((l) => short(l['diffID']));
     const stacks = attrValues(html, 'data-stack');
-    const at = stacks.indexOf('learn/shout:1');
-    expect(at).toBeGreaterThanOrEqual(0);
+    // busybox named as the FROM step named it, the first stage's result (nameless), the named result.
+    const from = events.find((e) => e.op === 'build.step' && e.data['keyword'] === 'FROM')!.data['instruction'] as string;
+    const firstStage = events.filter((e) => e.op === 'build.step' && e.phase === 'end').map((e) => e.data['image'])[3];
+    expect(stacks).toEqual([`${from.split(' ')[1]}:latest`, `&lt;none&gt; ${short(firstStage)}`, 'learn/shout:1']);
     expect(attrValues(html, 'data-tree-of')).toEqual(['learn/shout:1']);
     expect(html).toContain('COPY --from=build /src/sh');
     const shared = withClass(html, 'dl-shared').map((t) => t.match(/data-layer="([^"]*)"/)![1]);
