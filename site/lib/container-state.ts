@@ -122,18 +122,21 @@ export interface ContainerStateView {
 /**
  * The containers of a trace after its first `cursor` events. With a live `state` (the daemon's
  * snapshot, read when `state.cursor` events had arrived), a cursor at or after it starts from
- * the snapshot's containers and folds only the events after it on top; a cursor before it is
- * the events alone (the snapshot says nothing about that earlier moment).
+ * the snapshot's containers and folds only the events after it on top. A cursor before it
+ * folds the events from the start, over only the snapshot's containers that no event before
+ * the snapshot names: those were there all along, as the snapshot shows them; the others are
+ * what their events say at that moment.
  */
 export function containerStateAt(events: readonly TraceEvent[], cursor: number, state: LiveState | null = null): ContainerStateView {
   const fold = new ContainerFold();
   const upTo = Math.max(0, Math.min(cursor, events.length));
   let from = 0;
-  if (state?.containers && upTo >= state.cursor) {
-    fold.containers = seedContainers(state.containers);
-    fold.focus = Math.max(0, fold.containers.findIndex((c) => c.state === 'running'));
-    if (fold.containers.length === 0) fold.focus = -1;
-    from = state.cursor;
+  if (state?.containers) {
+    const before = upTo >= state.cursor ? [] : events.slice(0, state.cursor);
+    const named = new Set(before.map(idNamed));
+    fold.containers = seedContainers(state.containers.filter((c) => !named.has(c.Id)));
+    fold.focus = fold.containers.length ? Math.max(0, fold.containers.findIndex((c) => c.state === 'running')) : -1;
+    if (upTo >= state.cursor) from = state.cursor;
   }
   const happened = events.slice(from, upTo);
   for (const e of happened) fold.apply(e);
@@ -236,11 +239,25 @@ class ContainerFold {
       this.containers.push(c);
     } else {
       const id = idNamed(e);
-      c = (id && (this.containers.find((x) => x.id === id) ?? this.adoptPending(e, id))) || this.owner.get(e.span) || (e.parent ? this.owner.get(e.parent) ?? null : null);
+      const known = id ? this.containers.find((x) => x.id === id) : undefined;
+      if (known) this.mergePending(e, known);
+      c = (id && (known ?? this.adoptPending(e, id))) || this.owner.get(e.span) || (e.parent ? this.owner.get(e.parent) ?? null : null);
       if (!c && id) c = this.joinMidway(id);
     }
     if (c && !this.owner.has(e.span)) this.owner.set(e.span, c);
     return c;
+  }
+
+  /**
+   * A create whose id turns out to be a container already drawn — the live snapshot was read
+   * while it was being made, so it is in the snapshot and its events came after — is that
+   * container: the blank one its create started is dropped, its spans point to the known one.
+   */
+  private mergePending(e: TraceEvent, known: ContainerView): void {
+    const pending = this.owner.get(e.span) ?? (e.parent ? this.owner.get(e.parent) : undefined);
+    if (!pending || pending === known || pending.id !== null) return;
+    this.containers.splice(this.containers.indexOf(pending), 1);
+    for (const [span, c] of this.owner) if (c === pending) this.owner.set(span, known);
   }
 
   /** `create` learns the id it gave only from its container.snapshot event. */

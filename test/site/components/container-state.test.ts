@@ -231,9 +231,24 @@ describe('ContainerState in live mode: the daemon’s /state snapshot first, eve
     expect(attrValues(await live(state), 'data-container')).toEqual([sleeper]); // one container, not a second met by its id
   });
 
-  it('a cursor before the snapshot was read is the events alone', async () => {
+  it('a cursor before the snapshot was read: the events, over the containers no event before it names', async () => {
+    // the sleeper is named by the events before the snapshot: drawn from them alone
     const html = await live({ images: null, containers: [snapshot], cursor: 5 }, 3);
     expect(html).not.toContain('data-seeded="true"');
     expect(await live(null, 3)).toBe(html);
+    // one no event names was there all along, as the snapshot shows it
+    const other: StateContainer = { ...snapshot, Id: 'f'.repeat(64), Inspect: { Name: '/idle', State: { Status: 'exited', ExitCode: 3 } }, Pid: null, Processes: null, Namespaces: null, Mounts: null, Cgroup: null };
+    const both = await live({ images: null, containers: [snapshot, other], cursor: 5 }, 3);
+    expect(both).toMatch(new RegExp(`data-container="${other.Id}" data-state="exited" data-seeded="true"`));
+    expect(both).not.toMatch(new RegExp(`data-container="${sleeper}"[^>]*data-seeded="true"`));
+  });
+
+  it('a container the snapshot already holds, whose create comes after it, is drawn once', async () => {
+    const create = events.filter(is('container.create', 'start')).find((e) => e.data['name'] === 'ns-sleeper')!;
+    const fromCreate = events.slice(events.indexOf(create));
+    const made: StateContainer = { ...snapshot, Inspect: { ...snapshot.Inspect, State: { Status: 'created' } }, Pid: null, Processes: null, Namespaces: null, Mounts: null, Cgroup: null };
+    const html = diagram(await renderToString(createSSRApp({ render: () => h(ContainerState, { events: fromCreate, cursor: fromCreate.length, state: { images: null, containers: [made], cursor: 0 } }) })));
+    expect(attrValues(html, 'data-container')).toEqual([sleeper]);
+    expect(current(html)).toEqual(['removed']);
   });
 });
