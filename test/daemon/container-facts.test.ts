@@ -62,6 +62,9 @@ describe.skipIf(!isRoot)('the trace of a container: pid 1, exec, pause, usage', 
     expect((await api(daemon().sock, 'POST', `/v1.50/exec/${execId}/start`, json({ Detach: true }))).status).toBe(200);
     const started = await traced((e) => e.op === 'container.exec' && e.phase === 'start' && e.data['id'] === id);
     expect(started.data).toMatchObject({ pid, cmd: ['sleep', '1'] });
+    // under the request that started it (a hijacked start, which has no request span, has none)
+    const request = await traced((e) => e.op === 'http.request' && e.phase === 'start' && String(e.data['path']).endsWith(`/exec/${execId}/start`));
+    expect(started.parent).toBe(request.span);
     const proc = await traced((e) => e.op === 'exec.process' && e.span === started.span);
     const execPid = proc.data['pid'] as number;
     // while it runs: in the container's pid namespace, where it has the pid the trace says

@@ -12,6 +12,7 @@ import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import type { ExecInstance } from '../execs.js';
 import type { ExecProcess, TerminalSize } from '../../namespaces/index.js';
+import type { Span } from '../../trace/index.js';
 import { stdcopyFrame } from './container-lifecycle.js';
 
 export const EXEC_START = /^\/exec\/([^/]+)\/start$/;
@@ -76,8 +77,11 @@ function detach(p: ExecProcess): void {
   p.stdin?.end();
 }
 
-/** The exec, and how to start it: with the start's ConsoleSize when it has one, else the create's. */
-async function startFor(engine: DaemonEngine, id: string, body: ExecStartBody): Promise<{ x: ExecInstance; start: () => Promise<ExecProcess> }> {
+/**
+ * The exec, and how to start it: with the start's ConsoleSize when it has one, else the create's.
+ * `span`: the request's, when it has one (a hijacked start has none: the exec traces itself).
+ */
+async function startFor(engine: DaemonEngine, id: string, body: ExecStartBody, span?: Span): Promise<{ x: ExecInstance; start: () => Promise<ExecProcess> }> {
   const x = engine.execs.get(id);
   const c = await engine.runtime.refresh(await engine.containers.get(x.containerId));
   const size = sizeOf(body.ConsoleSize);
@@ -85,7 +89,7 @@ async function startFor(engine: DaemonEngine, id: string, body: ExecStartBody): 
     x,
     start: () => {
       if (size && !x.started) engine.execs.resize(x, size);
-      return engine.execs.start(x, c);
+      return engine.execs.start(x, c, span);
     },
   };
 }
@@ -110,9 +114,9 @@ export const execRoutes: Route<DaemonEngine>[] = [
     // is the response body, framed the same way.
     method: 'POST',
     pattern: EXEC_START,
-    handler: async ({ req, res, params, engine }) => {
+    handler: async ({ req, res, params, engine, span }) => {
       const body = parseJSON<ExecStartBody>(await readBody(req));
-      const { x, start } = await startFor(engine, params[0]!, body);
+      const { x, start } = await startFor(engine, params[0]!, body, span);
       const p = await start();
       if (body.Detach) {
         detach(p);
