@@ -4,7 +4,7 @@
 // before the page connected has no events in the live trace; the snapshot gives what the kernel
 // said when it was read — its state, its processes with both pids, its namespaces' inodes, its
 // mounts and its cgroup's usage — and the events after it are folded on top.
-import { blankContainer, withUsage, type ContainerProcess, type ContainerView, type LifecycleState } from './container-state.js';
+import { blankContainer, withUsage, type ContainerProcess, type ContainerView, type LifecycleState } from './container-view.js';
 import type { StateContainer } from './live-state.js';
 
 /** How many of pid 1's mounts are listed (the rest counted), as the engine's trace does. */
