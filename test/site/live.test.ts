@@ -3,6 +3,8 @@
 // loopback that allows the static server's origin, and the reader's commands run through the
 // CLI. The container-state diagram must show each state as the command that makes it returns
 // (create, start, stop, rm), and a `run --rm` go through created → running → exited → removed;
+// the daemon's /state snapshot must arrive (its images, then the container made); paused while
+// following, the cursor must stay put as the next command's events arrive, until "Jump to latest";
 // an address where nothing listens is answered with the command that starts the daemon;
 // no request may leave localhost (the daemon is on 127.0.0.1: allowed). Everything started is
 // stopped and the host left as found (no container, mount, cgroup, bridge or shim).
@@ -81,7 +83,7 @@ describe.skipIf(skipReason !== undefined)('following a live daemon in Chromium',
     removeCgroupParents(parentsBefore);
   });
 
-  it("chapter 3's diagram follows create, start, stop, rm and a run --rm as they happen", async () => {
+  it("chapter 3's diagram follows create, start, stop, rm and a run --rm as they happen, with the daemon's state, and stays put when paused", async () => {
     let attempt = 0;
     await withPage(chromium!.browser, `${server!.origin}/3-namespaces.html`, async ({ page, record, status }) => {
       expect(status).toBe(200);
@@ -103,6 +105,11 @@ describe.skipIf(skipReason !== undefined)('following a live daemon in Chromium',
       });
       expect(await player.getAttribute('data-mode')).toBe('live');
       expect(await page.evaluate(() => localStorage.getItem('dockling.follow.address'))).toBe(`http://127.0.0.1:${livePort}`);
+      // The daemon's state, read on connecting: the base image made before the page connected.
+      const snapshot = player.locator('.dl-live-state');
+      await snapshot.waitFor({ timeout: 10_000 });
+      expect(await snapshot.getAttribute('data-state-error'), (await snapshot.textContent()) ?? '').toBe('false');
+      expect(Number(await snapshot.getAttribute('data-images'))).toBeGreaterThanOrEqual(1);
       await recordStates(page);
 
       // One command at a time: each state is drawn once the command that makes it returns.
@@ -112,6 +119,9 @@ describe.skipIf(skipReason !== undefined)('following a live daemon in Chromium',
       const id = created.stdout.trim();
       made.push(id);
       await shows(page, id, 'created');
+      // Read again after the create's events: the snapshot has the container, read at or after them.
+      await player.locator('.dl-live-state[data-containers="1"]').waitFor({ timeout: 10_000 });
+      expect(Number(await snapshot.getAttribute('data-state-cursor'))).toBeGreaterThan(0);
       expect((await dockling(d!.host, ['start', name])).code).toBe(0);
       await shows(page, id, 'running');
       expect(await player.locator('.process.init').count(), 'the init process, with its host pid').toBe(1);
@@ -139,12 +149,38 @@ describe.skipIf(skipReason !== undefined)('following a live daemon in Chromium',
       const events = Number(await player.getAttribute('data-cursor'));
       expect(await player.locator('.dl-live-status').textContent()).toMatch(new RegExp(`^following ${events} events from the daemon at http://127\\.0\\.0\\.1:${livePort}`));
 
+      // Paused while following: the next command's events arrive, the cursor stays where it was
+      // put (a step back too), the diagram with it; "Jump to latest" follows the end again.
+      await player.locator('button.dl-play[aria-label="Pause"]').click();
+      expect(await player.getAttribute('data-following')).toBe('false');
+      await player.focus();
+      await page.keyboard.press('ArrowLeft');
+      const pausedAt = events - 1;
+      expect(Number(await player.getAttribute('data-cursor'))).toBe(pausedAt);
+      const later = await dockling(d!.host, ['create', '--name', `${name}-later`, '--network', 'none', 'busybox', 'true']);
+      expect(later.code, later.stderr).toBe(0);
+      const laterId = later.stdout.trim();
+      made.push(laterId);
+      await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel as string)!.getAttribute('data-length')) > (n as number), [PLAYER, events] as const, { timeout: 10_000 });
+      await page.waitForTimeout(300);
+      expect(Number(await player.getAttribute('data-cursor')), 'the cursor moved while paused').toBe(pausedAt);
+      expect(await page.locator(`${PLAYER} .containers text[data-container="${laterId}"]`).count(), 'a container made after the pause is drawn').toBe(0);
+      expect(await player.locator('.dl-position').textContent()).toMatch(new RegExp(`^event ${pausedAt} of \\d+$`));
+      await player.locator('button.dl-latest').click();
+      expect(await player.getAttribute('data-following')).toBe('true');
+      await shows(page, laterId, 'created');
+      expect(await player.getAttribute('data-cursor')).toBe(await player.getAttribute('data-length'));
+      expect((await dockling(d!.host, ['rm', laterId])).code).toBe(0);
+      await shows(page, laterId, 'removed');
+
       // Back to the recording: the replay's controls and the recorded trace again.
       await player.locator('.dl-back-to-recording').click();
       await player.locator('button.dl-forward').waitFor();
       expect(await player.getAttribute('data-mode')).toBe('replay');
 
       expect(record.requests).toContain(`http://127.0.0.1:${livePort}/trace/stream`);
+      expect(record.requests).toContain(`http://127.0.0.1:${livePort}/state/images`);
+      expect(record.requests).toContain(`http://127.0.0.1:${livePort}/state/containers`);
       expect(record.offHost, `requests for another host:\n${record.offHost.join('\n')}`).toEqual([]);
       // Chromium itself logs the refused connection to the address where nothing listened.
       const errors = record.errors.filter((e) => !e.includes(`net::ERR_CONNECTION_REFUSED (http://127.0.0.1:${nowhere}/trace/stream)`));
