@@ -209,13 +209,14 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
     });
   });
 
-  it('presentation mode: a class on <html>, larger type, higher contrast, remembered after a reload', async () => {
+  it('presentation mode: a class on <html>, larger type, higher contrast, the player filling the window, remembered after a reload', async () => {
     const { page, nth } = PLAYERS[0]!;
     await withPage(browser, origin + pageUrl(page), async ({ page: tab, record }) => {
       const player = playerOf(tab, nth);
       await player.locator('button.dl-present').waitFor({ timeout: 10_000 });
       const text = player.locator('.dl-position');
-      const before = { size: await fontPx(text), contrast: await contrastOf(text), html: await tab.evaluate(() => document.documentElement.className) };
+      const svgWidth = () => player.locator('.dl-player-diagram svg').first().evaluate((el) => el.getBoundingClientRect().width);
+      const before = { size: await fontPx(text), contrast: await contrastOf(text), html: await tab.evaluate(() => document.documentElement.className), svg: await svgWidth() };
       expect(before.html).not.toContain('dl-presentation');
       await player.locator('button.dl-present').click();
       expect(await tab.evaluate(() => document.documentElement.classList.contains('dl-presentation'))).toBe(true);
@@ -224,8 +225,13 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
       expect(after.size, 'presentation type').toBeGreaterThan(before.size * 1.2);
       expect(after.contrast, 'presentation contrast').toBeGreaterThan(before.contrast);
       expect(after.contrast).toBeGreaterThanOrEqual(15); // black on white is 21
-      const svgFont = await fontPx(player.locator('.dl-player-diagram svg').first());
-      expect(svgFont).toBeGreaterThanOrEqual(16);
+      // The player fills the window, its diagram scaled up with it.
+      const box = await player.boundingBox();
+      expect(box, 'the presenting player fills the window').toMatchObject({ x: 0, y: 0, width: 1280, height: 800 });
+      expect(await svgWidth(), 'the diagram drawn larger').toBeGreaterThan(before.svg * 1.3);
+      await key(player, 'Escape');
+      expect(await tab.evaluate(() => document.documentElement.classList.contains('dl-presentation'))).toBe(false);
+      await player.locator('button.dl-present').click();
 
       await tab.reload({ waitUntil: 'networkidle' });
       await player.locator('button.dl-present[aria-pressed="true"]').waitFor({ timeout: 10_000 });

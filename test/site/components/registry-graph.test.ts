@@ -47,6 +47,7 @@ describe('RegistryGraph', () => {
     expect(tags).toHaveLength(3);
     expect(repositories).toEqual(['learn/busybox', 'learn/copy']);
     expect(html.match(/shared: 3 tags, 2 repos/g)).toHaveLength(2);
+    expect(html).toContain('>learn/busybox:1,2 · learn/copy:1</text>'); // the tags, by repository
     // Each blob stored once, linked from both repositories.
     expect(attrValues(html, 'data-repositories')).toEqual([repositories.join(' '), repositories.join(' ')]);
   });
