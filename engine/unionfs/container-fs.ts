@@ -2,12 +2,13 @@
 // one empty read-write snapshot on top, and a record saying so. Every verb of the chapter is a
 // short recipe over the snapshotter (which describes mounts), the mount executor, and chapter
 // 1's stores:
-//   create  image → unpack its layers as committed snapshots → prepare(rw, top) → record
+//   create  image → unpack its layers as committed snapshots → the init layer (init-layer.ts)
+//           → prepare(rw, init) → record
 //   diff    what the rw snapshot holds, as Docker's A/C/D list
 //   commit  the rw snapshot packed as a layer → the image's config + overrides + history → image
 //   export  the merged root, mounted for a moment, as one tar
 //   cp      one path of the merged root out as a tar, or a tar into a directory of it
-//   rm      remove the rw snapshot and the record (committed layers stay for other containers)
+//   rm      remove the rw and init snapshots and the record (the image's layers stay for others)
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { applyChange, familiarName, packLayer, parseReference, type ContainerConfig, type ContentStore, type Digest, type HistoryEntry, type Image, type ImageConfig, type ImageStore, type LayerInfo } from '../layers/index.js';
 import { EngineError, conflict, invalid, notFound } from '../base/index.js';
@@ -19,6 +20,7 @@ import { unpackImage } from './unpack-image.js';
 import { changes } from './changes.js';
 import { packChanges } from './pack-changes.js';
 import { withMounted } from './mount.js';
+import { initSnapshotName, prepareInitLayer } from './init-layer.js';
 import { imageUnionView, type UnionView } from './union-view.js';
 
 /** Docker's Kind numbers for `GET /containers/{id}/changes`. */
@@ -165,15 +167,21 @@ export class ContainerFs {
           if (command.length === 0) throw invalid('CONTAINER_NO_COMMAND', 'no command specified', { image: image.id });
           // 3. the layers as committed snapshots (shared with every other container of the image)
           const top = await unpackImage({ image, content: this.content, snapshotter: this.snapshotter, span });
-          // 4. the container's own read-write snapshot on top
+          // 4. the init layer: the runtime's mount points, kept out of what the container changes
+          const labels = { 'dockling.container': id };
+          const init = await prepareInitLayer({ snapshotter: this.snapshotter, id, parent: top, tmpRoot: this.tmpRoot, labels, span });
+          // 5. the container's own read-write snapshot on top
           const key = `ctr-${id}`;
-          const plan = await this.snapshotter.prepare(key, top, { labels: { 'dockling.container': id }, span });
-          span.event('container.snapshot', { id, key, parent: top ?? null, driver: plan.driver, layers: plan.layers, upper: plan.upper ?? null });
+          const plan = await this.snapshotter.prepare(key, init, { labels, span }).catch(async (err: unknown) => {
+            await this.snapshotter.remove(init, { span }).catch(() => {});
+            throw err;
+          });
+          span.event('container.snapshot', { id, key, parent: top ?? null, init, driver: plan.driver, layers: plan.layers, upper: plan.upper ?? null });
           return {
             Id: id, Created: new Date().toISOString(), Path: command[0]!, Args: command.slice(1),
             State: { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
             Image: image.id, Name: name, Driver: this.snapshotter.driver, Platform: 'linux',
-            Config: config, HostConfig: req.HostConfig ?? {}, SnapshotKey: key, ...(top ? { SnapshotParent: top } : {}),
+            Config: config, HostConfig: req.HostConfig ?? {}, SnapshotKey: key, SnapshotParent: init,
           };
         },
       });
@@ -292,11 +300,14 @@ export class ContainerFs {
       if (c.State.Running && !args.force) {
         throw conflict('CONTAINER_RUNNING', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, { id: c.Id });
       }
-      try {
-        await this.snapshotter.remove(c.SnapshotKey, { span });
-      } catch (err) {
-        if (!(err instanceof EngineError && err.code === 'SNAPSHOT_NOT_FOUND')) throw err;
-        span.event('snapshot.missing', { key: c.SnapshotKey });
+      // The read-write snapshot, then the init one under it (a container made before init layers has none).
+      for (const key of [c.SnapshotKey, initSnapshotName(c.Id)]) {
+        try {
+          await this.snapshotter.remove(key, { span });
+        } catch (err) {
+          if (!(err instanceof EngineError && err.code === 'SNAPSHOT_NOT_FOUND')) throw err;
+          if (key === c.SnapshotKey) span.event('snapshot.missing', { key });
+        }
       }
       await this.store.delete(c.Id);
       span.event('container.removed', { id: c.Id, name: c.Name });

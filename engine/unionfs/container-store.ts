@@ -59,7 +59,8 @@ export interface ContainerRecord {
   HostConfig: Record<string, unknown>;
   /** The snapshot key of the container's read-write layer. */
   SnapshotKey: string;
-  /** The committed snapshot (top chainID) it sits on; absent for an image with no layers. */
+  /** The committed snapshot it sits on: its init layer (init-layer.ts), on the image's top chainID;
+   *  a container made before init layers existed names the top chainID, or nothing. */
   SnapshotParent?: string;
 }
 

@@ -143,11 +143,14 @@ describe.skipIf(!isRoot)('container lifecycle API', () => {
     socket.write('POST /v1.50/containers/no-such-box/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     await closed;
     expect(got).toMatch(/^HTTP\/1\.1 404 /);
-    const lines = readFileSync(join(d.dataRoot, 'trace', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { span: string; op: string; phase: string; data: Record<string, unknown> });
-    const start = lines.find((e) => e.op === 'http.request' && e.phase === 'start' && e.data['path'] === '/containers/no-such-box/attach')!;
-    const mine = lines.filter((e) => e.span === start.span).map((e) => `${e.op}:${e.phase}`);
-    expect(mine).toEqual(['http.request:start', 'http.error:event', 'http.request:end']);
-    expect(lines.find((e) => e.span === start.span && e.phase === 'end')!.data).toEqual({ status: 404 });
+    // The trace file is written as events come: read it until the request's end is there.
+    const lines = () => readFileSync(join(d.dataRoot, 'trace', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { span: string; op: string; phase: string; data: Record<string, unknown> });
+    const mine = () => {
+      const start = lines().find((e) => e.op === 'http.request' && e.phase === 'start' && e.data['path'] === '/containers/no-such-box/attach');
+      return start ? lines().filter((e) => e.span === start.span) : [];
+    };
+    await expect.poll(() => mine().map((e) => `${e.op}:${e.phase}`)).toEqual(['http.request:start', 'http.error:event', 'http.request:end']);
+    expect(mine().at(-1)!.data).toEqual({ status: 404 });
   });
 
   it('ps: Up / Exited (N) … ago / Created, all and status filter', async () => {
