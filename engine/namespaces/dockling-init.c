@@ -174,7 +174,8 @@ static int become(int argc, char **argv) {
  *   mount SRC DST TYPE FLAGS DATA   mount -t TYPE -o ... SRC DST   (FLAGS: MS_* as a number)
  *   remount DST FLAGS    mount -o remount,bind,ro DST  (keeping the flags DST has)
  *   mkdir PATH           mkdir -p PATH
- *   touch PATH           touch PATH
+ *   touch PATH           [ -e PATH ] || : > PATH  (never opened when there: on overlay, opening
+ *                        a lower file for writing copies it up into the container's layer)
  *   mknod PATH MODE T MAJ MIN       mknod -m MODE PATH T MAJ MIN
  *   symlink TARGET PATH  ln -s TARGET PATH
  *   hostname NAME        hostname NAME
@@ -289,9 +290,12 @@ static void do_step(const char *op, char **a, int n) {
 	} else if (!strcmp(op, "mkdir") && n == 1) {
 		mkdir_p(a[0]);
 	} else if (!strcmp(op, "touch") && n == 1) {
-		int fd = open(a[0], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0) step_fail(125, "touch", a[0]);
-		close(fd);
+		struct stat st;
+		if (lstat(a[0], &st) != 0) {
+			int fd = open(a[0], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (fd < 0 && errno != EEXIST) step_fail(125, "touch", a[0]);
+			if (fd >= 0) close(fd);
+		}
 	} else if (!strcmp(op, "mknod") && n == 5) {
 		mode_t mode = (mode_t)strtoul(a[1], NULL, 8);
 		mode_t type = a[2][0] == 'b' ? S_IFBLK : a[2][0] == 'p' ? S_IFIFO : S_IFCHR;

@@ -153,6 +153,20 @@ describe.skipIf(!isRoot)('container lifecycle API', () => {
     expect(mine().at(-1)!.data).toEqual({ status: 404 });
   });
 
+  it('changes after a run are only what the process did: the runtime\'s mount points live in the init layer', async () => {
+    const run = async (cmd: string[]) => {
+      const id = await create(cmd);
+      const w = waitRequest(d.sock, `/v1.50/containers/${id}/wait?condition=next-exit`);
+      await w.headers;
+      await api(d.sock, 'POST', `/v1.50/containers/${id}/start`);
+      expect(JSON.parse(await w.body)).toMatchObject({ StatusCode: 0 });
+      return (await api(d.sock, 'GET', `/v1.50/containers/${id}/changes`)).json() as Array<{ Path: string; Kind: number }> | null;
+    };
+    // busybox (the base image) has no /proc, /sys, /etc/hostname …: the runtime mounts over them all.
+    expect(await run(['true']) ?? []).toEqual([]);
+    expect(await run(['rm', '/etc/group'])).toEqual([{ Path: '/etc', Kind: 0 }, { Path: '/etc/group', Kind: 2 }]);
+  });
+
   it('ps: Up / Exited (N) … ago / Created, all and status filter', async () => {
     const up = await create(['sleep', '100']);
     const done = await create(['true']);
