@@ -132,6 +132,8 @@ function placeViews(args: { views: UnionViewFacts[]; images: ImageStack[]; layer
   return container;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
@@ -182,7 +184,7 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
     switch (e.op) {
       case 'layer.packed': {
         const l = layer(text(d['diffID']), e);
-        addFact(l, `packed: ${d['files']} files, ${formatBytes(num(d['bytes']) ?? 0)}, ${d['whiteouts']} whiteouts`);
+        addFact(l, `packed: ${d['files']} files, ${formatBytes(num(d['bytes']) ?? 0)}, ${plural(num(d['whiteouts']) ?? 0, 'whiteout')}`);
         break;
       }
       case 'base.plan':
@@ -201,7 +203,7 @@ export function layerStackAt(events: readonly TraceEvent[], cursor: number, opti
           // A layer already unpacked ends `skipped`, naming only its chainID: the start names it.
           const l = layer(text(d['diffID']) || text(tree.starts.get(e.span)?.data['diffID']), e);
           l.size ??= num(d['bytes']);
-          if (d['skipped'] !== true) addFact(l, `unpacked: ${d['files']} files, ${d['whiteouts']} whiteouts`);
+          if (d['skipped'] !== true) addFact(l, `unpacked: ${d['files']} files, ${plural(num(d['whiteouts']) ?? 0, 'whiteout')}`);
           unpacked.push(l.diffID);
         }
         break;

@@ -73,12 +73,14 @@ const NEEDS: Record<string, (events: TraceEvent[], entry: TraceIndexEntry) => vo
     expect(spans(events, 'blob.delete').length).toBeGreaterThan(0);
   },
   'unionfs-cp-commit': (events) => {
-    // The container's read-write layer over the image's: created, written twice, its changes
-    // (one added, the copied-up lower file among the changed), committed as a layer, removed.
+    // The container's read-write layer over the image's: created, a lower file deleted by its
+    // process (a whiteout), written twice, its changes (one added, one deleted, the copied-up
+    // lower file among the changed), committed as a layer with the whiteout in it, removed.
     expect(spans(events, 'container.create')).toHaveLength(1);
     expect(spans(events, 'container.cp.in')).toHaveLength(2);
     expect(spans(events, 'overlay.mount').length).toBeGreaterThan(0);
-    expect(spans(events, 'snapshot.changes')[0]?.end.data).toMatchObject({ added: 1, deleted: 0 });
+    expect(spans(events, 'snapshot.changes')[0]?.end.data).toMatchObject({ added: 1, deleted: 1 });
+    expect(facts(events, 'layer.packed').some((e) => e.data['whiteouts'] === 1)).toBe(true);
     const committed = facts(events, 'container.committed')[0]?.data;
     expect(committed).toMatchObject({ image: expect.stringMatching(/^sha256:/), diffID: expect.stringMatching(/^sha256:/) });
     expect(spans(events, 'container.remove')).toHaveLength(1);

@@ -63,10 +63,12 @@ export const SCENARIOS: Scenario[] = [
     // finds the base layer nowhere and downloads it).
     id: 'unionfs-cp-commit',
     chapter: 'unionfs',
-    title: 'Create a container, write files into its read-write layer, diff and commit it',
+    title: 'Create a container, delete and write files in its read-write layer, diff and commit it',
     files: { 'hello.txt': 'hello from the host\n' },
     async run(sh) {
-      await sh.dockling('create', '--name', 'ufs-box', 'busybox', 'sh');
+      // Its process deletes a file of the image: the lower layer cannot change, so a whiteout hides it.
+      await sh.dockling('create', '--name', 'ufs-box', 'busybox', 'rm', '/etc/group');
+      await sh.dockling('start', '-a', 'ufs-box');
       await sh.dockling('cp', 'hello.txt', 'ufs-box:/root/hello.txt');
       await sh.dockling('cp', 'ufs-box:/etc/passwd', 'passwd');
       const learner = 'learner:x:1000:1000::/home/learner:/bin/sh';
