@@ -87,6 +87,29 @@ function contrastOf(l: Locator): Promise<number> {
   });
 }
 
+/** The lowest contrast of the diagram's SVG text (its fill) on the player's background, and that text. */
+function lowestTextContrast(player: Locator): Promise<{ ratio: number; text: string }> {
+  return player.evaluate((el) => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = (c: number[]) => {
+      const [r, g, b] = c.slice(0, 3).map((v) => {
+        const x = v / 255;
+        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const bg = lum(rgb(getComputedStyle(el).backgroundColor));
+    let lowest = { ratio: 21, text: '' };
+    for (const t of el.querySelectorAll('.dl-player-diagram svg text')) {
+      if (!t.textContent?.trim()) continue;
+      const [a, b] = [lum(rgb(getComputedStyle(t).fill)), bg].sort((x, y) => y - x);
+      const ratio = (a! + 0.05) / (b! + 0.05);
+      if (ratio < lowest.ratio) lowest = { ratio, text: `${t.textContent.trim()} (${getComputedStyle(t).fill})` };
+    }
+    return lowest;
+  });
+}
+
 const fontPx = (l: Locator) => l.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
 
 describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => {
@@ -239,6 +262,21 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
       await player.locator('button.dl-present').click();
       expect(await tab.evaluate(() => document.documentElement.classList.contains('dl-presentation'))).toBe(false);
       expect(await tab.evaluate(() => localStorage.getItem('dockling.presentation'))).toBe('off');
+      expectClean(page, record);
+    });
+  });
+
+  it("presentation mode: the registry graph's text is dark on white even when the site is in dark mode", async () => {
+    const { page, nth } = PLAYERS.find((p) => p.diagram === 'RegistryGraph')!;
+    await withPage(browser, origin + pageUrl(page), async ({ page: tab, record }) => {
+      const player = playerOf(tab, nth);
+      await player.locator('button.dl-present').waitFor({ timeout: 10_000 });
+      await tab.evaluate(() => document.documentElement.classList.add('dark'));
+      await player.locator('button.dl-present').click();
+      // WCAG's AAA level for text is 7:1; dark mode's own colours (light green, light blue) on
+      // the presenting player's white would be under 2.
+      const presenting = await lowestTextContrast(player);
+      expect(presenting.ratio, `in presentation mode, the faintest text: ${presenting.text}`).toBeGreaterThanOrEqual(7);
       expectClean(page, record);
     });
   });
