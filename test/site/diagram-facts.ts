@@ -8,6 +8,7 @@
 // every layer the model puts in an image or under the container, each drawn at least once.
 import type { Locator } from 'playwright-core';
 import type { TraceEvent } from '../../engine/trace/index.js';
+import { apiCallsAt } from '../../site/lib/api-model.js';
 import { buildAt } from '../../site/lib/build-model.js';
 import { containerStateAt } from '../../site/lib/container-state.js';
 import { layerStackAt } from '../../site/lib/layer-model.js';
@@ -71,6 +72,16 @@ export const DIAGRAM_FACTS: Record<string, DiagramFacts> = {
     },
     expected(events, cursor) {
       return { containers: containerStateAt(events, cursor).containers.map((c) => [c.id ?? '', c.state ?? '']) };
+    },
+  },
+  ApiCalls: {
+    queries: {
+      requests: { selector: '[data-request]', attrs: ['data-request', 'data-method', 'data-path', 'data-status'] },
+      background: { selector: '[data-background]', attrs: ['data-background'] },
+    },
+    expected(events, cursor) {
+      const st = apiCallsAt(events, cursor);
+      return { requests: st.calls.map((c) => [s(c.n), c.method, c.path, s(c.status ?? 'open')]), background: [[s(st.background.length)]] };
     },
   },
   LayerStack: {

@@ -141,6 +141,7 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
   describe.each(PLAYERS)('$page: <$diagram> replaying $trace', ({ page, nth, trace, diagram }) => {
     const events = traceEvents(trace);
     const facts = DIAGRAM_FACTS[diagram];
+    if (!facts) console.warn(`player.test.ts: <${diagram}> has no entry in diagram-facts.ts: stepped, its drawing not checked against its model`);
     /** The drawing at the player's cursor against the model's at that cursor. */
     async function matchesModel(player: Locator, cursor: number): Promise<void> {
       await cursorIs(player, cursor);
