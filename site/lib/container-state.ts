@@ -106,6 +106,8 @@ class ContainerFold {
       case 'net.veth:event': return this.veth(c, e);
       case 'overlay.mount:start': return this.mountStart(c, e);
       case 'overlay.mount:end': c.mounts.forEach((m) => (m.mounted = true)); return;
+      // A mount made for a moment (the init layer's, a cp's) is gone once unmounted.
+      case 'unmount:start': c.mounts = c.mounts.filter((m) => m.target !== str(d.target)); return;
       case 'snapshot.remove:end': c.mounts = []; return;
     }
   }
