@@ -101,6 +101,7 @@ function lookup(archive: Archive, path: string): ArchiveFile {
   throw invalid('ARCHIVE_MISSING_FILE', `the archive has no file ${JSON.stringify(path)}`, { path });
 }
 
+// #region named-digest
 /** Files named after a digest (blobs/sha256/<hex>, <hex>.tar, <hex>.json) must hash to it. */
 function checkNamedDigest(path: string, f: ArchiveFile): void {
   const m = /(?:^|\/)(?:sha256\/)?([a-f0-9]{64})(?:\.tar|\.json)?$/.exec(path);
@@ -108,6 +109,7 @@ function checkNamedDigest(path: string, f: ArchiveFile): void {
     throw invalid('DIGEST_MISMATCH', `archive file ${path} should have digest sha256:${m[1]}, has ${f.digest}`, { path, expected: `sha256:${m[1]}`, digest: f.digest });
   }
 }
+// #endregion named-digest
 
 async function diffIDOf(f: ArchiveFile): Promise<Digest> {
   const tap = new DiffIDTap();

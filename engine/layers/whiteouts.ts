@@ -17,6 +17,7 @@
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { parentOf } from './tar-safety.js';
 
+// #region markers
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
@@ -33,6 +34,7 @@ export type WhiteoutEntry =
 function baseOf(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
+// #endregion markers
 
 function join(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;

@@ -101,6 +101,7 @@ static int become(int argc, char **argv) {
 	char **command = argv + i + 1;
 	if (pivot) find_ready_fd();
 
+	// #region pivot-root
 	/* 1. pivot_root(".", "."): the new root (our cwd, a mount point) becomes "/", and the old
 	 *    root is stacked on top of it at the same place. No put_old directory is needed inside the
 	 *    image. umount2(".", MNT_DETACH) then takes the old root off the top (lazily: parts of
@@ -121,6 +122,7 @@ static int become(int argc, char **argv) {
 		for (int fd = 3; fd < 1024; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	if (chdir("/") != 0) die("chdir", "/", 125);
+	// #endregion pivot-root
 
 	/* 2. the bounding set limits what any later exec can have; dropping needs CAP_SETPCAP,
 	 *    which we still hold. Stop at the first number this kernel does not know (EINVAL). */

@@ -96,6 +96,7 @@ export class OverlaySnapshotter implements Snapshotter {
     return { form: 'overlay', upper: this.fs(info), lowers: chain.map((c) => this.fs(c)) };
   }
 
+  // #region mount-plan
   /** How to mount an active snapshot or a view: the recipe this chapter is about. */
   private async plan(info: SnapshotInfo): Promise<MountPlan> {
     requireKind(info, ['active', 'view'], 'a mount plan');
@@ -117,4 +118,5 @@ export class OverlaySnapshotter implements Snapshotter {
     if (chain.length === 1) return { ...base, mounts: readOnlyBind(layers[0]!), readonly: true };
     return { ...base, mounts: [{ type: 'overlay', source: 'overlay', options: [lowerdir] }], cwd: this.dir, readonly: true };
   }
+  // #endregion mount-plan
 }
