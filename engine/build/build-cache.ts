@@ -30,6 +30,7 @@ export class BuildCache {
     this.dir = join(contentRoot, 'dockling', 'build-cache');
   }
 
+  // #region cache-key
   private path(key: CacheKey): string {
     const text = JSON.stringify(['dockling build cache v1', key.parent, key.createdBy, key.platform, key.sources ?? '']);
     return join(this.dir, hexOf(sha256(text)));
@@ -45,4 +46,5 @@ export class BuildCache {
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomic(this.path(key), `${image}\n`);
   }
+  // #endregion cache-key
 }

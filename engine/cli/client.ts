@@ -27,6 +27,7 @@ export class ApiClient {
     this.socketPath = socketPathOf(host);
   }
 
+  // #region request
   /** Sends a request; resolves with the response whatever its status. */
   request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
     const qs = new URLSearchParams();
@@ -48,6 +49,7 @@ export class ApiClient {
       }
     });
   }
+  // #endregion request
 
   /**
    * `POST …/attach` with `Connection: Upgrade`: resolves with the raw socket once the daemon

@@ -93,6 +93,7 @@ export class Daemon {
     private readonly lock: PidLock,
   ) {}
 
+  // #region start
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const socketPaths = opts.hosts.map(parseHost); // refuse bad -H before touching anything
     const live = liveSettings(opts); // and a --trace-listen off loopback
@@ -119,6 +120,7 @@ export class Daemon {
       throw err;
     }
   }
+  // #endregion start
 
   get socketPaths(): string[] {
     return this.servers.map((s) => s.path);

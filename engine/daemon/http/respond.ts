@@ -35,6 +35,7 @@ export function sendEmpty(res: ServerResponse, status: number): void {
   res.end();
 }
 
+// #region send-error
 /** Status for anything thrown: HttpError as is, EngineError through the ERROR_KINDS table. */
 export function errorStatus(err: unknown): { status: number; message: string } {
   if (err instanceof HttpError) return { status: err.status, message: err.message };
@@ -52,6 +53,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
   }
   sendJSON(res, status, { message });
 }
+// #endregion send-error
 
 /** Reads a small request body (JSON options); streams are read by their handlers instead. */
 export async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {

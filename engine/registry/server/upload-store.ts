@@ -74,6 +74,7 @@ export class UploadStore {
     });
   }
 
+  // #region finish
   /**
    * Closes the upload: checks the whole content against `digest`, and hands the verified file
    * to `commit` (which moves it into the blob store). A mismatch removes the upload and
@@ -94,6 +95,7 @@ export class UploadStore {
       return s.offset;
     });
   }
+  // #endregion finish
 
   async cancel(uuid: string, repository: string): Promise<void> {
     await this.mutex.run(uuid, async () => {
