@@ -75,11 +75,13 @@ function readDirectives(lines: string[]): Directives {
  * treats `\\\` the same way.
  */
 export function continued(line: string, escape: EscapeChar): string | null {
+  // #region exercise-5-continuation
   const trimmed = line.replace(/[ \t]+$/, '');
   if (!trimmed.endsWith(escape)) return null;
   const before = trimmed.slice(0, -1);
   if (before.endsWith(escape)) return null;
   return before;
+  // #endregion exercise-5-continuation
 }
 
 /** The directives and the logical lines of a Dockerfile's text. */

@@ -42,6 +42,7 @@ function join(dir: string, name: string): string {
 
 /** Classifies a cleaned entry name; null when it is an ordinary entry. */
 export function classifyWhiteout(name: string): WhiteoutEntry | null {
+  // #region exercise-1-whiteouts
   const base = baseOf(name);
   const dir = parentOf(name);
   // Anything inside an AUFS metadata directory (`.wh..wh.plnk/…`) is bookkeeping too.
@@ -52,6 +53,7 @@ export function classifyWhiteout(name: string): WhiteoutEntry | null {
   const target = base.slice(WHITEOUT_PREFIX.length);
   if (target === '' || target === '.' || target === '..') return { kind: 'meta' };
   return { kind: 'whiteout', target: join(dir, target) };
+  // #endregion exercise-1-whiteouts
 }
 
 /** The tar entry name that deletes `path` (cleaned, relative): `a/b` → `a/.wh.b`. */

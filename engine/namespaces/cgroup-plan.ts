@@ -147,6 +147,7 @@ function checkName(name: string): void {
 }
 
 export function resolveLimits(l: CgroupLimits): ResolvedLimits {
+  // #region exercise-3-limits
   const out: ResolvedLimits = {};
   if (l.memoryBytes !== undefined) {
     wholeNumber('memoryBytes', l.memoryBytes);
@@ -189,6 +190,7 @@ export function resolveLimits(l: CgroupLimits): ResolvedLimits {
     throw invalid('CGROUP_BAD_LIMIT', `pids limit ${l.pidsLimit} must be positive, or 0 or -1 for unlimited`, { pidsLimit: l.pidsLimit });
   }
   return out;
+  // #endregion exercise-3-limits
 }
 
 function wholeNumber(field: string, n: number): void {

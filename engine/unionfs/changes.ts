@@ -116,10 +116,12 @@ async function overlayChanges(upper: string, lowers: string[], span?: Span): Pro
 
 /** Docker's naive comparison of one path's two lstats. */
 function statDifferent(a: BigIntStats, b: BigIntStats, pa: string, pb: string): boolean {
+  // #region exercise-2-stat-compare
   if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.rdev !== b.rdev) return true;
   if (b.isDirectory()) return false;
   if (a.size !== b.size || a.mtimeNs !== b.mtimeNs) return true;
   return b.isSymbolicLink() && readlinkSync(pa) !== readlinkSync(pb);
+  // #endregion exercise-2-stat-compare
 }
 
 function copyChanges(dir: string, parentDir: string | undefined): Change[] {

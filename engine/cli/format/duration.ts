@@ -8,6 +8,7 @@ const HOUR = 60 * MINUTE;
 
 /** HumanDuration of `ms` milliseconds (negative durations count as zero, as in Go's int cast). */
 export function humanDuration(ms: number): string {
+  // #region exercise-6-human-duration
   const seconds = Math.trunc(ms / SECOND);
   if (seconds < 1) return 'Less than a second';
   if (seconds === 1) return '1 second';
@@ -23,6 +24,7 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
   if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
   return `${Math.trunc(Math.trunc(ms / HOUR) / 24 / 365)} years`;
+  // #endregion exercise-6-human-duration
 }
 
 /** `docker images`' CREATED: the duration since a unix time, plus " ago". */

@@ -19,6 +19,7 @@ export interface Challenge {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/;
 
 export function parseChallenges(header: string | string[] | undefined): Challenge[] {
+  // #region exercise-4-challenges
   const text = Array.isArray(header) ? header.join(', ') : header ?? '';
   const out: Challenge[] = [];
   let rest = text;
@@ -52,4 +53,5 @@ export function parseChallenges(header: string | string[] | undefined): Challeng
     rest = rest.slice(i + 1);
     return v;
   }
+  // #endregion exercise-4-challenges
 }
