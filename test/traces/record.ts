@@ -43,6 +43,16 @@ function checkInterrupted(): void {
   if (interrupted) throw new Error(`interrupted (${interrupted})`);
 }
 
+/** Where a reader's registry listens, as the chapters write it. */
+const READERS_REGISTRY = 'localhost:5000';
+
+/** `cat > NAME <<'EOF'` … `EOF`: the command that writes `text` into NAME (a terminator the text does not hold). */
+function heredoc(name: string, text: string): string {
+  let end = 'EOF';
+  while (text.split('\n').includes(end)) end += '_';
+  return `cat > ${shown(name)} <<'${end}'\n${text.endsWith('\n') ? text : `${text}\n`}${end}`;
+}
+
 /** An argument as a shell line shows it: quoted only when it has to be. */
 const shown = (arg: string) => (/^[\w./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
 
@@ -106,7 +116,17 @@ async function record(s: Scenario, daemon: Daemon, runDir: string): Promise<{ en
   const from = await quietSize(daemon.traceFile);
   const commands: string[] = [];
   let transcript = '';
+  // The files come first, as the heredocs a reader types to make them (a chapter's try-it block
+  // is these commands, exactly: test/chapters/try-it.test.ts compares them).
+  for (const [name, text] of Object.entries(s.files)) {
+    const line = heredoc(name, text);
+    commands.push(line);
+    transcript += `$ ${line}\n`;
+  }
   const extraTraces: string[] = [];
+  // A registry runs on a free port; the commands and the transcript name it as a reader's would
+  // be named, localhost:5000 (the try-it runner maps that back to a free port of its own).
+  const registries: string[] = [];
   const ends = new Cleanup();
   const sh: Shell = {
     async dockling(...args) {
@@ -131,6 +151,7 @@ async function record(s: Scenario, daemon: Daemon, runDir: string): Promise<{ en
       commands.push(line);
       transcript += `$ ${line}\n`;
       extraTraces.push(reg.traceFile);
+      registries.push(reg.address);
       return reg.address;
     },
   };
@@ -149,7 +170,11 @@ async function record(s: Scenario, daemon: Daemon, runDir: string): Promise<{ en
   validateTrace(text, { complete: true });
   const file = `${s.id}.jsonl`;
   console.log(`  ${file}: ${events.length} events, ${(text.length / 1024).toFixed(1)} KiB`);
-  const entry = { id: s.id, chapter: s.chapter, title: s.title, file, commands, files: s.files, transcript, dataRoot: daemon.dataRoot, events: events.length, bytes: Buffer.byteLength(text) };
+  const asReaders = (line: string) => registries.reduce((l, address) => l.replaceAll(address, READERS_REGISTRY), line);
+  const entry = {
+    id: s.id, chapter: s.chapter, title: s.title, file, commands: commands.map(asReaders), files: s.files, transcript: asReaders(transcript),
+    dataRoot: daemon.dataRoot, events: events.length, bytes: Buffer.byteLength(text),
+  };
   return { entry, text };
 }
 
