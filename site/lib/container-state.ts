@@ -30,7 +30,10 @@ export function containerStateAt(events: readonly TraceEvent[], cursor: number, 
   if (state?.containers) {
     const before = upTo >= state.cursor ? [] : events.slice(0, state.cursor);
     const named = new Set(before.map(idNamed));
-    fold.containers = seedContainers(state.containers.filter((c) => !named.has(c.Id)));
+    // Made while the page followed (its create is among the events, before the snapshot or after
+    // it): not there all along, whatever moment the snapshot was read at — drawn by its events.
+    const made = new Set(upTo >= state.cursor ? [] : events.filter((e) => e.op === 'container.snapshot').map((e) => str(e.data.id)));
+    fold.containers = seedContainers(state.containers.filter((c) => !named.has(c.Id) && !made.has(c.Id)));
     fold.focus = fold.containers.length ? Math.max(0, fold.containers.findIndex((c) => c.state === 'running')) : -1;
     if (upTo >= state.cursor) from = state.cursor;
   }

@@ -251,4 +251,17 @@ describe('ContainerState in live mode: the daemon’s /state snapshot first, eve
     expect(attrValues(html, 'data-container')).toEqual([sleeper]);
     expect(current(html)).toEqual(['removed']);
   });
+
+  it('scrubbed back before a create, the container it made is not drawn, whenever the snapshot was read', async () => {
+    // A snapshot read while the create's first events had arrived, but before any named the id:
+    // the container is in it, yet it was made while the page followed.
+    const create = events.filter(is('container.create', 'start')).find((e) => e.data['name'] === 'ns-sleeper')!;
+    const fromBefore = events.slice(events.indexOf(create) - 2);
+    const named = fromBefore.findIndex((e) => JSON.stringify(e.data).includes(sleeper));
+    expect(named).toBeGreaterThan(2);
+    const made: StateContainer = { ...snapshot, Inspect: { ...snapshot.Inspect, State: { Status: 'created' } }, Pid: null, Processes: null, Namespaces: null, Mounts: null, Cgroup: null };
+    const at = (cursor: number) => renderToString(createSSRApp({ render: () => h(ContainerState, { events: fromBefore, cursor, state: { images: null, containers: [made], cursor: named } }) })).then(diagram);
+    expect(attrValues(await at(1), 'data-container')).not.toContain(sleeper);
+    expect(attrValues(await at(fromBefore.length), 'data-container')).toEqual([sleeper]);
+  });
 });
