@@ -22,6 +22,7 @@ const KEYS: Record<string, keyof DaemonFileConfig> = {
   'registry-mirrors': 'registryMirrors',
 };
 
+// #region read-config
 /** The file's settings; a missing file is no settings unless `required` (a path the user named). */
 export async function readDaemonConfig(path: string, opts: { required: boolean }): Promise<DaemonFileConfig> {
   let text: string;
@@ -51,6 +52,7 @@ export async function readDaemonConfig(path: string, opts: { required: boolean }
   }
   return config;
 }
+// #endregion read-config
 
 /** Flags and file together; the same setting in both is an error naming both values. */
 export function mergeDaemonConfig(flags: Required<DaemonFileConfig>, file: DaemonFileConfig, path: string): Required<DaemonFileConfig> {

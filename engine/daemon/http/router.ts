@@ -34,7 +34,6 @@ export interface RouterOptions<E> {
   startSpan: (method: string, path: string) => Span;
 }
 
-// #region create-router
 /** Builds the request listener for http.createServer. */
 export function createRouter<E>(opts: RouterOptions<E>): (req: IncomingMessage, res: ServerResponse) => void {
   const headers = standardHeaders(opts.serverVersion);
@@ -60,7 +59,6 @@ export function createRouter<E>(opts: RouterOptions<E>): (req: IncomingMessage, 
     });
   };
 }
-// #endregion create-router
 
 function match<E>(routes: Route<E>[], method: string, path: string): { route: Route<E>; params: string[] } | null {
   for (const route of routes) {

@@ -9,6 +9,7 @@ import { goArch, hostFacts } from '../host-info.js';
 import { DEFAULT_RUNTIME, availableRuntimes } from '../../namespaces/index.js';
 import { registryConfigView } from '../registry-settings.js';
 
+// #region system-routes
 export const systemRoutes: Route<DaemonEngine>[] = [
   {
     method: ['GET', 'HEAD'],
@@ -27,6 +28,7 @@ export const systemRoutes: Route<DaemonEngine>[] = [
   { method: 'GET', pattern: /^\/version$/, handler: ({ res, engine }) => sendJSON(res, 200, versionDocument(engine)) },
   { method: 'GET', pattern: /^\/info$/, handler: async ({ res, engine }) => sendJSON(res, 200, await infoDocument(engine)) },
 ];
+// #endregion system-routes
 
 export function versionDocument(engine: DaemonEngine) {
   const host = hostFacts();
