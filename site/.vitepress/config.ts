@@ -2,7 +2,7 @@
 // the tutorial's text lives — with a sidebar in chapter order and a search index built into the
 // site. Nothing is loaded from elsewhere (no web font, no CDN script, no hosted search): the site
 // must work in a workshop room with no network, and test/site/build.test.ts checks it.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type DefaultTheme } from 'vitepress';
 
@@ -23,7 +23,9 @@ function chapterSidebar(): DefaultTheme.SidebarItem[] {
     text: prefix + headingOf(file),
     link: '/' + file.replace(/(index)?\.md$/, ''),
   });
-  return [item('index.md', '0. '), ...numbered.map((c) => item(c.file, `${c.n}. `))];
+  // The teacher's guide (chapters/teaching.md) closes the list: it is for the workshop, not a chapter.
+  const guide = existsSync(CHAPTERS + 'teaching.md') ? [item('teaching.md', '')] : [];
+  return [item('index.md', '0. '), ...numbered.map((c) => item(c.file, `${c.n}. `)), ...guide];
 }
 
 function headingOf(file: string): string {
