@@ -22,6 +22,19 @@ export function chapterPage(n: number): string {
   return page;
 }
 
+/** `text` cut into lines of at most `width` characters, at spaces. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return line === '' ? lines : [...lines, line];
+}
+
 /** A single-quoted TypeScript string literal. */
 const quoted = (s: string) => `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 
@@ -36,7 +49,7 @@ export function stubRegion(text: string, e: Exercise): string {
   const stub = [
     comment(`EXERCISE ${e.id} — ${e.title}.`),
     comment('What to write:'),
-    ...e.task.map((t) => comment(`  ${t}`)),
+    ...e.task.flatMap((t) => wrap(t, 90).map((l, i) => comment(`${i === 0 ? '  - ' : '    '}${l}`))),
     comment(`Checked by ${e.tests.join(', ')}; \`npm run check -- ${e.chapter}\` runs the whole chapter.`),
     `${indent}throw new Error(${quoted(notWrittenMessage(e, chapterPage(e.chapter)))});`,
   ];
