@@ -25,7 +25,9 @@ function chapterSidebar(): DefaultTheme.SidebarItem[] {
   });
   // The teacher's guide (chapters/teaching.md) closes the list: it is for the workshop, not a chapter.
   const guide = existsSync(CHAPTERS + 'teaching.md') ? [item('teaching.md', '')] : [];
-  return [item('index.md', '0. '), ...numbered.map((c) => item(c.file, `${c.n}. `)), ...guide];
+  // 'Your tour' (chapters/tour.md) replays the trace `npm run tour` leaves in the built site.
+  const tour = existsSync(CHAPTERS + 'tour.md') ? [item('tour.md', '')] : [];
+  return [item('index.md', '0. '), ...tour, ...numbered.map((c) => item(c.file, `${c.n}. `)), ...guide];
 }
 
 function headingOf(file: string): string {
