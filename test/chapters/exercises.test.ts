@@ -81,6 +81,9 @@ describe('the chapter pages', () => {
     expect(block).toContain('## How to check your work');
     expect(block).toContain(`npm run check -- ${n}`);
     expect(block).toContain(`npm run workshop -- --chapter ${n}`);
+    // The expected last lines count the chapter's test files: the page follows the list.
+    const files = CHAPTER_GROUPS.find((g) => g.id === String(n))!.files.length;
+    expect(block).toContain(`Test Files  ${files} passed (${files})`);
     for (const e of EXERCISES.filter((x) => x.chapter === n)) {
       expect(block).toContain(e.id);
       expect(block).toContain(e.file);
