@@ -7,8 +7,9 @@
 //   - group 0, "base": what every chapter stands on (engine/trace, engine/base, and the test of
 //     the import rules between chapters);
 //   - test/cli goes with chapter 6: the `dockling` command is a client of the daemon;
-//   - group "tutorial": the site, the recorded traces it replays, and the checks of the chapter
-//     pages and of this workshop. It is no chapter of the engine, so no chapter waits for it.
+//   - group "tutorial": the site, the recorded traces it replays, the checks of the chapter pages
+//     (their "Try it" blocks), the guided tour (which walks every chapter) and this workshop. It
+//     is no chapter of the engine, so no chapter waits for it.
 // This file only holds data: check.ts, workshop.ts and the tests read it.
 
 export interface ChapterGroup {
@@ -185,6 +186,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
     files: [
       'test/chapters/chapter-tests.test.ts',
       'test/chapters/exercises.test.ts',
+      'test/chapters/tour.test.ts',
       'test/chapters/try-it.test.ts',
       'test/chapters/workshop.test.ts',
       'test/site/browser.test.ts',
