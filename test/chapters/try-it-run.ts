@@ -6,8 +6,11 @@
 // what it made (mounts, cgroups, the bridge) are taken away.
 //
 //   node dist/test/chapters/try-it-run.js chapters/2-union-fs.md [more pages…]   (as root)
+//
+// Runs on this machine take turns (a lock in the temporary directory): each page's daemon uses
+// the same subnet.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,6 +80,33 @@ function runCommand(command: string, env: NodeJS.ProcessEnv, cwd: string): Promi
       resolvePromise({ output, status: code });
     });
   });
+}
+
+/**
+ * One page at a time on this machine: two daemons on one subnet would fight over its routes. A
+ * directory made with mkdir (atomic) holds the owner's pid; one whose owner is gone is taken over.
+ */
+async function takeOctetLock(): Promise<() => void> {
+  const dir = join(tmpdir(), `dockling-try-it-${TRY_IT_OCTET}.lock`);
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'pid'), String(process.pid));
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // Its pid, once written (a lock a moment old may not have it yet: alive until shown otherwise).
+      const owner = Number(readFileSync(join(dir, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
+      let alive = owner > 0 || Date.now() - statSync(dir).mtimeMs < 5000;
+      try {
+        if (owner > 0) process.kill(owner, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) rmSync(dir, { recursive: true, force: true });
+      else await sleep(200);
+    }
+  }
 }
 
 /** What one page needs while it runs: its daemon, its scratch directory, its background jobs. */
@@ -162,7 +192,14 @@ export async function runPage(path: string, onResult: (r: CommandResult) => void
   const blocks = parseTryIt(basename(path), readFileSync(path, 'utf8'));
   const results: CommandResult[] = [];
   if (blocks.length === 0) return results;
-  const page = await PageRun.start();
+  const unlock = await takeOctetLock();
+  let page: PageRun;
+  try {
+    page = await PageRun.start();
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   try {
     for (const block of blocks) {
       for (const c of block.commands) {
@@ -173,7 +210,7 @@ export async function runPage(path: string, onResult: (r: CommandResult) => void
       }
     }
   } finally {
-    await page.stop();
+    await page.stop().finally(unlock);
   }
   return results;
 }
