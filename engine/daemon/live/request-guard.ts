@@ -34,6 +34,7 @@ export type Verdict =
   | { allowed: false; status: 403 | 405; code: string; message: string };
 
 export function checkRequest(r: RequestFacts, policy: GuardPolicy): Verdict {
+  // #region exercise-6-request-guard
   const refuse = (status: 403 | 405, code: string, message: string): Verdict => ({ allowed: false, status, code, message });
   const host = (r.host ?? '').toLowerCase();
   if (!policy.hosts.includes(host)) {
@@ -52,6 +53,7 @@ export function checkRequest(r: RequestFacts, policy: GuardPolicy): Verdict {
     return refuse(405, 'LIVE_READ_ONLY', `this listener is read-only, GET only (${what} refused); the Engine API, which changes things, is on the daemon's unix socket`);
   }
   return { allowed: true, origin: r.origin ?? null, preflight: false };
+  // #endregion exercise-6-request-guard
 }
 
 /** The CORS answer for an allowed origin: that origin exactly, never `*`, never credentials. */
