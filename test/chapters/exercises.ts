@@ -119,6 +119,23 @@ export const EXERCISES: Exercise[] = [
     ],
     tests: ['test/cli/format.test.ts'],
   },
+  {
+    id: '6-request-guard',
+    chapter: 6,
+    file: 'engine/daemon/live/request-guard.ts',
+    fn: 'checkRequest',
+    title: 'Guard the read-only live listener',
+    task: [
+      'Decide from the headers alone whether the live listener answers a request. The comment at the top of the file gives the four rules; check them in that order.',
+      'Host: lowercase it; it must be one of policy.hosts, else 403 LIVE_HOST_REFUSED (a missing Host is refused too).',
+      'Origin: when there is one, it must be one of policy.origins exactly, else 403 LIVE_ORIGIN_REFUSED.',
+      'No Origin, but a fetchSite other than "same-origin" or "none": an embed from another page, 403 LIVE_EMBED_REFUSED.',
+      'An OPTIONS with an Origin and a preflightMethod is a CORS preflight: for GET answer { allowed: true, origin, preflight: true }.',
+      'Any other method than GET: 405 LIVE_READ_ONLY. A GET: { allowed: true, origin: the Origin or null, preflight: false }.',
+      'A refusal is { allowed: false, status, code, message }. The tests check the code and the status.',
+    ],
+    tests: ['test/daemon/live-settings.test.ts'],
+  },
 ];
 
 /** The region's name in the engine file. */
