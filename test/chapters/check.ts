@@ -4,8 +4,9 @@
 // chapter-tests.ts. vitest runs them with the project's config (test/vitest.config.ts), and its
 // exit status is ours. Tests that need root say so and are skipped when you are not root.
 //
-// package.json builds first (`npm run build`, then this folder's tsconfig.json), as `npm test`
-// does, so the engine's helpers in dist/ are fresh.
+// package.json compiles this folder (its tsconfig.json) and runs this program, which checks the
+// chapter's name first — a wrong one is refused at once — then builds the engine (`npm run
+// build`, as `npm test` does, so the helpers in dist/ are fresh), then runs vitest.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -43,6 +44,11 @@ export function check(args: string[], root?: string): number {
   const label = /^\d$/.test(group.id) ? `chapter ${group.id}, ${group.title}` : group.title;
   console.log(`check: ${label} — ${group.files.length} test files`);
   if (process.getuid?.() !== 0) console.log('check: not root — the tests that need root will be skipped (each says why)');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error(`check: the build failed${build.error ? `: ${build.error.message}` : ''}; the tests were not run`);
+    return build.status || 1;
+  }
   const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
   const run = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/vitest.config.ts', ...group.files], { cwd: root, stdio: 'inherit' });
   if (run.error) {
