@@ -61,6 +61,7 @@ export function parseReference(s: string, opts: { defaultTag?: boolean } = {}): 
  * name lives on Docker Hub, and a one-component Hub name is an official image under `library/`.
  */
 function splitDomain(name: string, original: string): { domain: string; path: string } {
+  // #region exercise-1-split-domain
   const slash = name.indexOf('/');
   let domain = DEFAULT_DOMAIN;
   let path = name;
@@ -76,6 +77,7 @@ function splitDomain(name: string, original: string): { domain: string; path: st
   if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
   if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = OFFICIAL_PREFIX + path;
   return { domain, path };
+  // #endregion exercise-1-split-domain
 }
 
 function suffix(ref: Reference): string {

@@ -45,6 +45,21 @@ export const EXERCISES: Exercise[] = [
     tests: ['test/layers/whiteouts.test.ts'],
   },
   {
+    id: '1-split-domain',
+    chapter: 1,
+    file: 'engine/layers/reference.ts',
+    fn: 'splitDomain',
+    title: 'Find the registry in an image name',
+    task: [
+      'Split a name without tag or digest (`localhost:5000/app`, `busybox`) into { domain, path }.',
+      'The part before the first `/` is a registry host when it contains a `.` or a `:`, is `localhost`, or has an uppercase letter. Then check it against DOMAIN, else refuse it with bad(original, …).',
+      'Otherwise the domain is DEFAULT_DOMAIN (docker.io) and the path is the whole name. An empty path is refused.',
+      'LEGACY_DEFAULT_DOMAIN (index.docker.io) becomes DEFAULT_DOMAIN.',
+      'On Docker Hub, a path of one component is an official image: put OFFICIAL_PREFIX (`library/`) before it.',
+    ],
+    tests: ['test/layers/reference.test.ts'],
+  },
+  {
     id: '2-stat-compare',
     chapter: 2,
     file: 'engine/unionfs/changes.ts',
