@@ -3,5 +3,5 @@
 // entry beside index.ts so that the CLI loads the packer alone, not the whole builder (and with
 // it the union filesystem, the runtime and the registry client): a command's start-up time is
 // the user's waiting time.
-export { packContext, resolveContext } from './context.js';
+export { contextDockerfileName, packContext, resolveContext } from './context.js';
 export type { PackContextOptions, PackedContext } from './context.js';

@@ -42,6 +42,11 @@ export interface PackContextOptions {
   compression?: 'none' | 'gzip';
   /** The mtime of a Dockerfile added from stdin or from outside the context. */
   now?: Date;
+  /**
+   * The name such an added Dockerfile gets in the tar (default: a random one): a client that
+   * streams the tar as it is made names it in its request first (contextDockerfileName).
+   */
+  addedName?: string;
   span?: Span;
 }
 
@@ -93,12 +98,27 @@ export function resolveContext(opts: Pick<PackContextOptions, 'dir' | 'dockerfil
 /** `.dockerfile.` and 20 random hex digits, the name the CLI gives a Dockerfile it adds. */
 const randomDockerfileName = () => `.dockerfile.${randomBytes(10).toString('hex')}`;
 
+/** A Dockerfile from stdin or from outside the context travels as a file added to the tar. */
+const addedToTar = (dockerfile: string) => dockerfile === '-' || dockerfile.startsWith('../') || isAbsolute(dockerfile);
+
+/**
+ * The Dockerfile's name inside the tar packContext will write — known before packing, so that a
+ * client can send its request (which names it) while the tar is still being made. Pass the
+ * `addedName` it returns to packContext.
+ */
+export function contextDockerfileName(opts: Pick<PackContextOptions, 'dir' | 'dockerfile' | 'dockerfileContent' | 'cwd'>): { dockerfile: string; addedName?: string } {
+  const { dockerfile } = resolveContext(opts);
+  if (!addedToTar(dockerfile)) return { dockerfile };
+  const addedName = randomDockerfileName();
+  return { dockerfile: addedName, addedName };
+}
+
 // #region pack-context
 /** Walks the context into a tar on `out` (steps 1–5 above). */
 export async function packContext(opts: PackContextOptions): Promise<PackedContext> {
   const { dir, dockerfile, dockerfilePath } = resolveContext(opts);
-  const outside = dockerfile === '-' || dockerfile.startsWith('../') || isAbsolute(dockerfile);
-  const added = outside ? { name: randomDockerfileName(), body: opts.dockerfileContent ?? readFileSync(dockerfilePath) } : null;
+  const outside = addedToTar(dockerfile);
+  const added = outside ? { name: opts.addedName ?? randomDockerfileName(), body: opts.dockerfileContent ?? readFileSync(dockerfilePath) } : null;
   const ignoreFile = join(dir, '.dockerignore');
   const patterns = lstatSync(ignoreFile, { throwIfNoEntry: false }) ? parseDockerignore(readFileSync(ignoreFile, 'utf8')) : [];
   const rules = compileIgnore(keepBuildFiles(patterns, dockerfile, dockerfile === '-'));

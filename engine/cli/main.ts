@@ -32,7 +32,16 @@ async function main(argv: string[]): Promise<number> {
   return runVerb({ name, argv: argv.slice(i + 1), host });
 }
 
-main(process.argv.slice(2)).then(
+// A command that ends neither way, yet leaves Node nothing to wait for (a promise no event will
+// ever settle, a stream stuck on a full pipe), would otherwise exit 0 with nothing said.
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('dockling: internal error: the command stopped before it finished (it waited for something that can no longer happen)\n');
+  process.exitCode = 70;
+});
+
+main(process.argv.slice(2)).finally(() => (settled = true)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -153,6 +153,24 @@ describe.skipIf(!isRoot)('dockling build', () => {
     expect((await api(daemon().sock, 'GET', '/v1.50/containers/json?all=1')).json()).toEqual([]);
   });
 
+  it('a context of megabytes is streamed while packed: built, its bytes all there (a full pipe once ended the CLI silently)', async () => {
+    const dir = await context({ Dockerfile: 'FROM busybox\nCOPY big.bin /big.bin\n' });
+    const big = Buffer.alloc(3 << 20);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i); // not all zeros, not compressible to nothing
+    await writeFile(join(dir, 'big.bin'), big);
+    const r = await build(dir, '-t', 'bigctx:1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Sending build context to Docker daemon {2}3\.\d+MB\n/);
+    expect(r.stdout).toContain('Successfully tagged bigctx:1\n');
+    const sum = await dockling(daemon().host, ['run', '--rm', '--network', 'none', 'bigctx:1', 'sha256sum', '/big.bin']);
+    expect(sum.stdout.split(' ')[0]).toBe(createHash('sha256').update(big).digest('hex'));
+    // -f from outside the context: the added Dockerfile's name is chosen before the tar is made.
+    const outside = await context({ 'Dockerfile.other': 'FROM busybox\nCOPY big.bin /again.bin\n' });
+    const r2 = await dockling(daemon().host, ['build', '-f', join(outside, 'Dockerfile.other'), '-t', 'bigctx:2', dir]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.stdout).toContain('Successfully tagged bigctx:2\n');
+  });
+
   it('refuses a malformed Dockerfile naming the line, before any step', async () => {
     const dir = await context({ Dockerfile: 'FROM busybox\nRUNN echo typo\n' });
     const r = await build(dir);

@@ -10,7 +10,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pack } from 'tar-stream';
 
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The checkout: the first folder above this file that holds package.json (this file runs from
+ *  test/daemon/ under vitest, and from dist/test/daemon/ when compiled, as the try-it runner is). */
+export const ROOT = (() => {
+  for (let dir = resolve(fileURLToPath(new URL('.', import.meta.url))); ; dir = resolve(dir, '..')) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dir === resolve(dir, '..')) throw new Error('no package.json above the test harness');
+  }
+})();
 export const MAIN = join(ROOT, 'dist/engine/cli/main.js');
 export const DOCKER = '/usr/local/bin/docker';
 

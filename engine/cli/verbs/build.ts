@@ -1,7 +1,9 @@
 // `dockling build [OPTIONS] PATH`: the classic builder's client side (chapter 5). As the docker
 // CLI does, it packs the context directory into a tar itself — leaving out what .dockerignore
 // names, keeping the Dockerfile — streams it to `POST /build` while counting the bytes, and
-// draws the JSON messages that come back:
+// draws the JSON messages that come back. The tar is sent while it is made — the request goes
+// out first, naming the Dockerfile, and the packer writes into its body at the pace the daemon
+// reads: a context of any size takes no more memory than a few chunks.
 //
 //   $ dockling build -t myapp:1 .
 //   Sending build context to Docker daemon  3.072kB
@@ -17,7 +19,7 @@ import { CliError } from '../errors.js';
 import { jsonMessages } from '../client.js';
 import { displayMessages, type JSONMessage } from '../messages.js';
 import { humanSize } from '../format/size.js';
-import { packContext } from '../../build/client.js';
+import { contextDockerfileName, packContext } from '../../build/client.js';
 import { registryConfigHeader } from '../registry-auth.js';
 
 /** `--build-arg K=V` → {K: V}; a bare `K` takes K from this environment (null when unset: the daemon then ignores it). */
@@ -61,24 +63,17 @@ export const verb: Verb = {
       },
     });
     counter.pipe(body);
-    const packing = packContext({ dir: ctx.args[0]!, ...(f.file ? { dockerfile: f.file as string } : {}), cwd: process.cwd(), out: counter }).then(
-      (packed) => {
-        counter.end();
-        return packed;
-      },
-      (err: unknown) => {
-        counter.destroy(err as Error);
-        throw new CliError(`${(err as Error).message}`);
-      },
-    );
-    const packed = await Promise.race([packing, new Promise<never>((_r, reject) => counter.once('error', reject))]).catch((err: unknown) => {
-      throw err instanceof CliError ? err : new CliError(String((err as Error).message));
-    });
-    if (!quiet) ctx.stdout.write(`Sending build context to Docker daemon  ${humanSize(sent)}\n`);
-    // 2. the build, its messages drawn as they come
-    const res = await ctx.client().ok('POST', '/build', {
+    const where = { dir: ctx.args[0]!, ...(f.file ? { dockerfile: f.file as string } : {}), cwd: process.cwd() };
+    let named: ReturnType<typeof contextDockerfileName>;
+    try {
+      named = contextDockerfileName(where);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    // 2. the request, its body the tar as it is packed (step 3 reads the answer)
+    const request = ctx.client().ok('POST', '/build', {
       query: {
-        dockerfile: packed.dockerfile,
+        dockerfile: named.dockerfile,
         t: (f.tag as string[] | undefined) ?? [],
         q: quiet,
         nocache: f['no-cache'] === true,
@@ -93,6 +88,27 @@ export const verb: Verb = {
       body,
       headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked', 'X-Registry-Config': await registryConfigHeader() },
     });
+    // A daemon that refuses at once (a bad flag) stops the packing: its error is the one to show.
+    const refused = request.then(() => new Promise<never>(() => {}));
+    refused.catch(() => {});
+    const packing = packContext({ ...where, ...(named.addedName ? { addedName: named.addedName } : {}), out: counter }).then(
+      (packed) => {
+        counter.end();
+        return packed;
+      },
+      (err: unknown) => {
+        counter.destroy(err as Error);
+        throw new CliError(`${(err as Error).message}`);
+      },
+    );
+    packing.catch(() => {});
+    await Promise.race([packing, refused, new Promise<never>((_r, reject) => counter.once('error', reject))]).catch((err: unknown) => {
+      body.destroy();
+      throw err instanceof CliError ? err : new CliError(String((err as Error).message));
+    });
+    if (!quiet) ctx.stdout.write(`Sending build context to Docker daemon  ${humanSize(sent)}\n`);
+    // 3. the build, its messages drawn as they come
+    const res = await request;
     let failure: { message: string; code?: number } | undefined;
     let id: string | undefined;
     async function* watched(): AsyncGenerator<JSONMessage> {
