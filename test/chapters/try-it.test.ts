@@ -86,6 +86,16 @@ describe('the chapters\' try-it blocks', () => {
       }
     }
   });
+
+  it('every diagram of a page replays a trace whose commands the page shows as a try-it block', () => {
+    for (const page of pages) {
+      const text = readFileSync(join(CHAPTERS, page), 'utf8');
+      const shown = new Set(parseTryIt(page, text).map((b) => b.trace));
+      for (const m of text.matchAll(/<TracePlayer\b[^>]*\btrace="([^"]+)"/g)) {
+        expect(shown.has(m[1]!), `${page}: its diagram replays ${m[1]}, but no <!-- try-it trace=${m[1]} --> block shows those commands`).toBe(true);
+      }
+    }
+  });
 });
 
 describe.skipIf(!isRoot)('every try-it block, run against a daemon of its own', () => {
