@@ -4,7 +4,7 @@
 // it); a file asking meanwhile waits for the build's marker. The claim is a mkdir, which only
 // one process can win, since vitest runs test files in separate workers.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -19,6 +19,20 @@ declare module 'vitest' {
 const ROOT = resolve(import.meta.dirname, '../..');
 const VITEPRESS = join(ROOT, 'node_modules/vitepress/bin/vitepress.js');
 const BUILD_TIMEOUT_MS = 100_000;
+
+/**
+ * What `npm run tour` adds to the site it builds: its trace, at /tour/trace.jsonl, which the
+ * "Your tour" page replays. Here the committed traces stand in for a tour, one after the other
+ * as the recorder made them (their times do not overlap, so together they are one valid trace).
+ */
+function putTourTrace(out: string): void {
+  const traces = join(ROOT, 'site/traces');
+  const files = readdirSync(traces).filter((n) => n.endsWith('.jsonl'));
+  const lines = files.flatMap((n) => readFileSync(join(traces, n), 'utf8').split('\n').filter(Boolean));
+  const events = lines.map((l) => ({ l, t: (JSON.parse(l) as { t: number }).t })).sort((a, b) => a.t - b.t);
+  mkdirSync(join(out, 'tour'), { recursive: true });
+  writeFileSync(join(out, 'tour', 'trace.jsonl'), events.map((e) => e.l).join('\n') + '\n');
+}
 
 /** The built site's folder (what site/.vitepress/dist would hold), built on the first call of the run. */
 export async function builtSite(): Promise<string> {
@@ -44,6 +58,7 @@ export async function builtSite(): Promise<string> {
       writeFileSync(failed, (err as Error).message);
       throw err;
     }
+    putTourTrace(out);
     writeFileSync(done, '');
     // Kept in the report: the build must stay well inside the suite's time budget.
     console.log(`vitepress build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
