@@ -35,7 +35,7 @@ describe('the per-chapter test lists', () => {
   });
 
   it('have chapters 0 to 6 and the tutorial, each with its page, and names that do not clash', () => {
-    expect(CHAPTER_GROUPS.map((g) => g.id)).toEqual(['0', '1', '2', '3', '4', '5', '6', 'tutorial']);
+    expect(CHAPTER_GROUPS.map((g) => g.id)).toEqual(['0', '1', '2', '3', '4', '5', '6', 'tutorial', 'reliability']);
     for (const g of CHAPTER_GROUPS.filter((g) => /^[1-6]$/.test(g.id))) {
       expect(g.page && existsSync(join(ROOT, g.page)), `${g.id}: ${g.page}`).toBe(true);
       expect(g.page).toMatch(new RegExp(`^chapters/${g.id}-`));

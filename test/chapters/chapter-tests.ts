@@ -13,7 +13,7 @@
 // This file only holds data: check.ts, workshop.ts and the tests read it.
 
 export interface ChapterGroup {
-  /** What `npm run check --` takes: '0'…'6' or 'tutorial'. */
+  /** What `npm run check --` takes: '0'…'6', 'tutorial' or 'reliability'. */
   id: string;
   /** Other names the command accepts, e.g. 'unionfs' for '2'. */
   names: string[];
@@ -203,6 +203,14 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/site/regions.test.ts',
       'test/trace/site-traces.test.ts',
     ],
+  },
+  {
+    // Issue 9: faults, load and hostile input across every chapter (npm run test:reliability runs
+    // the long forms and prints the table; npm test runs them short).
+    id: 'reliability',
+    names: ['faults'],
+    title: 'Reliability and security: faults, load, hostile input',
+    files: [],
   },
 ];
 
