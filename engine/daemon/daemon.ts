@@ -28,6 +28,7 @@ import { systemRoutes } from './routes/system.js';
 import { imageRoutes } from './routes/images.js';
 import { imageArchiveRoutes } from './routes/image-archive.js';
 import { traceRoutes } from './routes/trace.js';
+import { systemCheckRoutes } from './routes/system-check.js';
 import { containerRoutes } from './routes/containers.js';
 import { containerLifecycleRoutes, removeContainer } from './routes/container-lifecycle.js';
 import { upgradeHandler } from './routes/attach.js';
@@ -73,7 +74,7 @@ export interface DaemonOptions {
 }
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
-export const ROUTES = [...systemRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...buildRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
+export const ROUTES = [...systemRoutes, ...systemCheckRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...buildRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
 
 /**
  * The fork server built next to this module (dist/engine/daemon/), or beside the source tree

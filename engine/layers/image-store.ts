@@ -241,6 +241,14 @@ export class ImageStore {
     await writeFileAtomic(this.layerInfoPath(info.digest), JSON.stringify(info) + '\n');
   }
 
+  /** The sidecar alone, read-only: null when it was never written (`system check` must not write). */
+  async knownLayerInfo(digest: Digest): Promise<LayerInfo | null> {
+    return readFile(this.layerInfoPath(digest), 'utf8').then((t) => JSON.parse(t) as LayerInfo, (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+  }
+
   /** What the store knows about a layer blob; learned again from the blob if the sidecar is missing. */
   async layerInfo(digest: Digest, mediaType?: string): Promise<LayerInfo> {
     try {

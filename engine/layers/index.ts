@@ -23,6 +23,9 @@ export type { WriteOptions } from './content-store.js';
 export { configMediaTypeFor } from './manifest.js';
 export type { ParsedDocument } from './manifest.js';
 export { DiffIDTap } from './diffid-tap.js';
+// `dockling system check`: the content and image stores, read-only (issue 9).
+export { checkBlobs, checkContentStore } from './store-check.js';
+export type { ContentCheck, StoreProblem } from './store-check.js';
 export { saveImages } from './archive-save.js';
 export { loadArchive } from './archive-load.js';
 export { importImage, applyChange, splitWords } from './import.js';

@@ -23,3 +23,6 @@ export { archivePath, extractToPath, statPath, goFileMode } from './path-archive
 export type { PathStat } from './path-archive.js';
 export { resolveInRoot, asksForContents } from './scoped-path.js';
 export type { ScopedPath } from './scoped-path.js';
+// `dockling system check`: snapshots and container records, read-only (issue 9).
+export { checkSnapshots } from './snapshot-check.js';
+export type { SnapshotCheck } from './snapshot-check.js';
