@@ -41,6 +41,8 @@ import { Execs } from './execs.js';
 import { networkRoutes } from './routes/networks.js';
 import { registryRoutes } from './routes/registry.js';
 import { buildRoutes } from './routes/build.js';
+import { pruneRoutes } from './routes/prune.js';
+import { GcLock, guardedByGc } from './gc-lock.js';
 import { readDaemonConfig, mergeDaemonConfig } from './daemon-config.js';
 import { checkRegistrySettings, type RegistrySettings } from './registry-settings.js';
 import { parseTraceListen, parseTraceOrigins, type LoopbackAddress } from './live/live-settings.js';
@@ -75,6 +77,9 @@ export interface DaemonOptions {
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
 export const ROUTES = [...systemRoutes, ...systemCheckRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...buildRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
+
+/** What the daemon serves: ROUTES and the garbage collection's, writers and collectors under the GcLock (gc-lock.ts). */
+const SERVED_ROUTES = guardedByGc([...pruneRoutes, ...ROUTES]);
 
 /**
  * The fork server built next to this module (dist/engine/daemon/), or beside the source tree
@@ -141,7 +146,7 @@ export class Daemon {
     const quiet = silentTracer();
     const server = createServer(
       createRouter({
-        routes: ROUTES,
+        routes: SERVED_ROUTES,
         engine: this.engine,
         serverVersion: this.engine.version,
         // Reading the trace is not traced: a follower would otherwise see itself forever.
@@ -229,7 +234,7 @@ async function openEngine(opts: DaemonOptions, registrySettings: RegistrySetting
   });
   const engine: DaemonEngine = {
     content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime, tracer), registry, registrySettings,
-    tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime,
+    tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime, gc: new GcLock(),
   };
   // --rm: the daemon removes the container once its exit is recorded (and its attach drained).
   runtime.onExit((c) => {

@@ -9,6 +9,7 @@ import type { NetworkStore, Runtime } from '../namespaces/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import type { Execs } from './execs.js';
 import type { RegistrySettings } from './registry-settings.js';
+import type { GcLock } from './gc-lock.js';
 
 export interface DaemonEngine {
   content: ContentStore;
@@ -45,4 +46,6 @@ export interface DaemonEngine {
   version: string;
   /** When this build was made, for `docker version`'s "Built". */
   buildTime: string;
+  /** Held shared by requests that write images and snapshots, exclusive by prune and rmi (gc-lock.ts). */
+  gc: GcLock;
 }

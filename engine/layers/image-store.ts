@@ -363,6 +363,37 @@ export class ImageStore {
   }
   // #endregion remove
 
+  // #region sweep
+  /**
+   * `image prune`'s last step: deletes every blob no index.json entry leads to — left by a pull
+   * or load that failed half way, or by an image removed by hand. The caller must make sure no
+   * pull, load, build or commit is half done (the daemon's GcLock): their blobs are written
+   * before the entry that names them. Returns the digests deleted and the bytes they held.
+   */
+  async removeUnreferencedBlobs(span?: Span): Promise<{ deleted: Digest[]; bytes: number }> {
+    return this.tracer.span({ chapter: 'layers', op: 'blob.sweep', parent: span, data: {} }, (s) =>
+      this.lock.run('images', async () => {
+        const index = await this.content.readIndex();
+        const keep = new Set<Digest>(index.manifests.map((d) => d.digest));
+        for (const e of await this.entries(index)) {
+          [e.desc.digest, e.manifestDigest, e.configDigest, ...e.manifest.layers.map((l) => l.digest)].forEach((d) => keep.add(d));
+        }
+        const deleted: Digest[] = [];
+        let bytes = 0;
+        for (const d of await this.content.list()) {
+          if (keep.has(d)) continue;
+          bytes += await this.content.size(d).catch(() => 0);
+          await this.content.delete(d, s);
+          await rm(this.layerInfoPath(d), { force: true });
+          deleted.push(d);
+        }
+        s.event('blob.swept', { deleted: deleted.length, bytes });
+        return { deleted, bytes };
+      }),
+    );
+  }
+  // #endregion sweep
+
   /** Drops every index entry of the image, then each of its blobs no remaining image uses. */
   private async deleteImage(image: Image, span: Span): Promise<void> {
     const mine = (await this.entries()).filter((e) => e.configDigest === image.id);

@@ -161,6 +161,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/daemon/lifecycle.test.ts',
       'test/daemon/live-settings.test.ts',
       'test/daemon/networks.test.ts',
+      'test/daemon/prune.test.ts',
       'test/daemon/registry-settings.test.ts',
       'test/daemon/registry.test.ts',
       'test/daemon/trace-listen.test.ts',

@@ -18,6 +18,7 @@ const SUBCOMMANDS: Record<string, string> = {
   ls: 'ps',
   list: 'ps',
   ps: 'ps',
+  prune: 'container prune',
 };
 
 const HELP = `Commands:
@@ -29,6 +30,7 @@ const HELP = `Commands:
   inspect     Display detailed information on one or more containers
   layers      Show the container's layers as a union, its read-write layer on top
   ls          List containers
+  prune       Remove all stopped containers
   rm          Remove one or more containers`;
 
 export const verb: Verb = {

@@ -18,6 +18,7 @@ const SUBCOMMANDS: Record<string, string> = {
   pull: 'pull',
   push: 'push',
   layers: 'image layers',
+  prune: 'image prune',
 };
 
 const HELP = `Commands:
@@ -27,6 +28,7 @@ const HELP = `Commands:
   layers      Show the image's layers as a union: added, modified, removed, wasted
   load        Load an image from a tar archive or STDIN
   ls          List images
+  prune       Remove unused images
   pull        Download an image from a registry
   push        Upload an image to a registry
   rm          Remove one or more images

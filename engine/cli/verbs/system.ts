@@ -6,10 +6,14 @@ import { runVerb } from '../run-verb.js';
 
 const SUBCOMMANDS: Record<string, string> = {
   check: 'system check',
+  df: 'system df',
+  prune: 'system prune',
 };
 
 const HELP = `Commands:
-  check       Verify the store: blobs, images, snapshots and container records`;
+  check       Verify the store: blobs, images, snapshots and container records
+  df          Show docker disk usage
+  prune       Remove unused data`;
 
 export const verb: Verb = {
   usage: 'system COMMAND',
