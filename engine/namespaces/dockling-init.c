@@ -12,12 +12,14 @@
  *   3. setgroups, setgid, setuid                         — become the image's user
  *   4. capset effective/permitted/inheritable            — what the process holds right now
  *   5. no_new_privs                                      — setuid binaries cannot raise it again
- *   6. chdir(cwd), exec the user's command (PATH looked up inside the container)
+ *   6. chdir(cwd)
+ *   7. seccomp: load the filter (--seccomp, or the plan's seccomp record)  — the very last act
+ *   8. exec the user's command (PATH looked up inside the container)
  * Why C: after pivot_root the host's dynamically linked tools cannot start (their libraries are
  * gone), and busybox's setpriv cannot drop the bounding set. Built static: `cc -static`.
  *
  * Usage: dockling-init [--no-pivot] --uid U --gid G [--groups G1,G2] [--cwd DIR] --caps HEX
- *                      [--effective HEX] [--no-new-privs] -- COMMAND [ARG...]
+ *                      [--effective HEX] [--no-new-privs] [--seccomp BPFHEX] -- COMMAND [ARG...]
  * --no-pivot is `exec` mode (exec.ts): the process was put into a running container's namespaces
  * by nsenter, and its root is already the container's root, so step 1 is skipped (see below).
  * The environment it is started with is the container's (recipe: `env -i K=V ... dockling-init`).
@@ -27,6 +29,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -64,6 +68,30 @@ static void find_ready_fd(void) {
 	if (ready_fd < 0 && fstat(3, &st) == 0 && S_ISFIFO(st.st_mode)) ready_fd = 3, fcntl(3, F_SETFD, FD_CLOEXEC);
 }
 
+/* The seccomp filter, as planner.ts/seccomp.ts compiled it: hex of a struct sock_filter array. */
+static const char *seccomp_hex;
+
+/* 7. seccomp: the kernel runs this BPF program on every later system call of this process and
+ *    of everything it starts (the filter is inherited across fork and exec, and cannot be
+ *    removed). Loading one without CAP_SYS_ADMIN requires no_new_privs first: otherwise a
+ *    filtered process could exec a setuid program and mislead it by making its calls fail.
+ *    Last of all, so that nothing dockling-init itself does (mount, pivot_root, capset) is
+ *    refused — only execve comes after it, and the filter allows that. */
+static void load_seccomp(const char *hex) {
+	size_t len = strlen(hex);
+	static struct sock_filter insns[BPF_MAXINSNS];
+	if (len == 0 || len % 16 != 0 || len / 16 > BPF_MAXINSNS) { errno = EINVAL; die("seccomp", "filter length", 125); }
+	unsigned char *bytes = (unsigned char *)insns;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned int b;
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1) { errno = EINVAL; die("seccomp", "filter hex", 125); }
+		bytes[i] = (unsigned char)b; /* little-endian as written, and x86_64 is little-endian */
+	}
+	struct sock_fprog prog = { (unsigned short)(len / 16), insns };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", "1", 125);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", "filter", 125);
+}
+
 static void usage(const char *why) {
 	fprintf(stderr, "dockling-init: %s\nusage: dockling-init [--no-pivot] --uid U --gid G [--groups A,B] [--cwd DIR] "
 	        "--caps HEX [--effective HEX] [--no-new-privs] -- COMMAND [ARG...]\n", why);
@@ -87,6 +115,7 @@ static int become(int argc, char **argv) {
 		if (!strcmp(argv[i], "--uid")) uid = (uid_t)strtoul(v, NULL, 10);
 		else if (!strcmp(argv[i], "--gid")) gid = (gid_t)strtoul(v, NULL, 10);
 		else if (!strcmp(argv[i], "--cwd")) cwd = v;
+		else if (!strcmp(argv[i], "--seccomp")) seccomp_hex = v;
 		else if (!strcmp(argv[i], "--caps")) { caps = strtoull(v, NULL, 16); have_caps = 1; }
 		else if (!strcmp(argv[i], "--effective")) { effective = strtoull(v, NULL, 16); have_effective = 1; }
 		else if (!strcmp(argv[i], "--groups")) {
@@ -157,8 +186,9 @@ static int become(int argc, char **argv) {
 	/* 5. no process of this container may gain privileges through exec (setuid bits, file caps). */
 	if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", "1", 125);
 
-	/* 6. the working directory, then the user's command, looked up in the container's PATH. */
+	/* 6. the working directory; 7. the filter; 8. the user's command, looked up in the container's PATH. */
 	if (chdir(cwd) != 0) die("chdir", cwd, 125);
+	if (seccomp_hex) load_seccomp(seccomp_hex);
 	execvp(command[0], command);
 	die("exec", command[0], errno == ENOENT ? 127 : 126);
 	return 125;
@@ -184,6 +214,7 @@ static int become(int argc, char **argv) {
  *   mask PATH            an empty read-only tmpfs over a directory, /dev/null over a file
  *   readonly PATH        mount --bind PATH PATH && mount -o remount,bind,ro PATH
  *   lo-up                ip link set lo up
+ *   seccomp BPFHEX       kept for become(): the filter loaded just before the exec
  *   env K=V...           the container's environment
  *   init ROOT FLAGS... -- COMMAND   cd ROOT && dockling-init FLAGS -- COMMAND (become(), above)
  *
@@ -412,6 +443,8 @@ static int run_plan(const char *path) {
 				while (waitpid(child, &status, 0) < 0) if (errno != EINTR) step_fail(125, "waitpid", "pid 1");
 				mirror(status);
 			}
+		} else if (!strcmp(op, "seccomp") && n == 1) {
+			seccomp_hex = a[0];
 		} else if (!strcmp(op, "env")) {
 			env = memcpy(calloc(n + 1, sizeof *env), a, n * sizeof *env);
 		} else if (!strcmp(op, "init") && n >= 1) {

@@ -33,6 +33,7 @@ import type { CgroupPlan } from './cgroup-plan.js';
 import { containerPidOf, traceUsage } from './container-facts.js';
 import { findInitHelper } from './init-helper.js';
 import { NAMESPACE_FLAGS, quote } from './planner.js';
+import { bpfHex, compileSeccomp } from './seccomp.js';
 import type { TerminalSize } from './shim.js';
 import { capMask, resolveUser } from './spec.js';
 import type { Spec, User } from './types.js';
@@ -86,6 +87,8 @@ export function planExec(a: { spec: Spec; pid: number; cgroupProcs: string[]; us
   if (a.user.additionalGids?.length) init.push('--groups', a.user.additionalGids.join(','));
   init.push('--cwd', a.config.workingDir || p.cwd, '--caps', bounding, '--effective', effective);
   if (p.noNewPrivileges) init.push('--no-new-privs');
+  // The container's seccomp filter holds for every process in it, exec'd ones too.
+  if (a.spec.linux.seccomp) init.push('--seccomp', bpfHex(compileSeccomp(a.spec.linux.seccomp)));
   // The namespaces the container has, joined through its pid 1; --root and --wd put us at its root.
   const kinds = a.spec.linux.namespaces.map((n) => NAMESPACE_FLAGS[n.type]);
   // -t: first the terminal, made inside the container and owned by the exec's user.

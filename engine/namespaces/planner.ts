@@ -7,6 +7,8 @@
 // Every command is relative to the bundle directory, so a step reads like what a reader would
 // type there:  mount -t proc -o nosuid,noexec,nodev proc rootfs/proc
 import { invalid } from '../base/index.js';
+import { bpfHex, compileSeccomp } from './seccomp.js';
+import { refusedNames } from './seccomp-profile.js';
 import { capMask } from './spec.js';
 import type { InitPlan, InitStep, LinuxDevice, NamespaceType, Spec, SpecMount } from './types.js';
 
@@ -129,7 +131,15 @@ export function planInit(spec: Spec, opts: PlanOptions): InitPlan {
     step(`readonly ${p}`, `if [ -e ${t} ]; then mount --bind ${t} ${t} && mount -o remount,bind,ro ${t}; fi`, [['readonly', at(p)]]);
   }
   if (spec.root.readonly) step('readonly-root', `mount -o remount,bind,ro ${quote(root)}`, [['remount', root, hex(MS.RDONLY)]]);
-  // 7. the helper: pivot_root into the new root, drop capabilities, become the user, exec.
+  // 7. the seccomp filter, compiled to BPF here; dockling-init keeps it and loads it as its very
+  //    last act before the exec (after pivot_root, capabilities and setuid, which it forbids
+  //    nothing of). As a command it is only a note: a shell cannot load a filter for its child.
+  if (spec.linux.seccomp) {
+    const refused = refusedNames(spec.linux.seccomp);
+    const what = spec.linux.seccomp.defaultAction === 'SCMP_ACT_ALLOW' ? `refuses ${refused.join(' ')}` : `allows only the profile's list (default ${spec.linux.seccomp.defaultAction})`;
+    step('seccomp', `: seccomp, loaded by dockling-init just before exec: ${quote(what)}`, [['seccomp', bpfHex(compileSeccomp(spec.linux.seccomp))]]);
+  }
+  // 8. the helper: pivot_root into the new root, drop capabilities, become the user, exec.
   const init = initArgs(spec, opts.initPath);
   step('exec-init', `cd ${quote(root)} && exec env -i ${init.env.map(quote).join(' ')} ${[init.path, ...init.args].map(quote).join(' ')}`, [['env', ...init.env], ['init', root, ...init.args]]);
   return { cgroupProcs: [...(opts.cgroupProcs ?? [])], join, unshare, steps, init };

@@ -10,6 +10,7 @@ import { invalid } from '../base/index.js';
 import type { ContainerRecord, ScopedPath } from '../unionfs/index.js';
 import { resolveInRoot } from '../unionfs/index.js';
 import type { ImageConfig } from '../layers/index.js';
+import { seccompFor } from './seccomp-profile.js';
 import type { Capabilities, LinuxNamespace, Resources, Spec, SpecMount, User } from './types.js';
 
 export const OCI_VERSION = '1.0.2';
@@ -132,6 +133,8 @@ export function specFromContainer(args: {
   const kinds: LinuxNamespace['type'][] = ['pid', 'network', 'ipc', 'uts', 'mount', ...(args.cgroupNamespace === false ? [] : ['cgroup' as const])];
   const namespaces = kinds.map((type) => (args.join?.[type] ? { type, path: args.join[type] } : { type }));
   const resources = resourcesOf(record.HostConfig);
+  // Docker's default seccomp profile (or none, or the one asked for): seccomp-profile.ts.
+  const seccomp = seccompFor({ hostConfig: record.HostConfig, capabilities: capabilities.bounding });
 
   return {
     ociVersion: OCI_VERSION,
@@ -157,6 +160,7 @@ export function specFromContainer(args: {
       readonlyPaths: [...READONLY_PATHS],
       cgroupsPath: `/dockling/${record.Id}`,
       ...(resources ? { resources } : {}),
+      ...(seccomp ? { seccomp } : {}),
     },
   };
 }

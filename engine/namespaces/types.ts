@@ -89,6 +89,34 @@ export interface LinuxDevice {
   gid?: number;
 }
 
+/** A seccomp action, as the runtime-spec (and libseccomp) names it. */
+export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL' | 'SCMP_ACT_KILL_THREAD' | 'SCMP_ACT_KILL_PROCESS' | 'SCMP_ACT_TRAP' | 'SCMP_ACT_TRACE' | 'SCMP_ACT_LOG';
+
+/** One comparison of a system call's argument (index 0–5); a rule's comparisons must all hold. */
+export interface SeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  /** SCMP_CMP_EQ, SCMP_CMP_NE or SCMP_CMP_MASKED_EQ ((arg & value) == valueTwo); the others are refused. */
+  op: string;
+}
+
+/** One rule: these calls (with these arguments, if any) get this action. Rules for one call are tried in order. */
+export interface LinuxSyscall {
+  names: string[];
+  action: SeccompAction;
+  errnoRet?: number;
+  args?: SeccompArg[];
+}
+
+/** linux.seccomp (config-linux.md "Seccomp"): the filter runc, crun and dockling-init load before the exec. */
+export interface LinuxSeccomp {
+  defaultAction: SeccompAction;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  syscalls?: LinuxSyscall[];
+}
+
 export interface Linux {
   namespaces: LinuxNamespace[];
   maskedPaths: string[];
@@ -96,6 +124,8 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Resources;
   devices?: LinuxDevice[];
+  /** Absent: no filter (--privileged, --security-opt seccomp=unconfined). */
+  seccomp?: LinuxSeccomp;
 }
 
 /** config.json. */

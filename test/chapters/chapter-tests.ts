@@ -100,6 +100,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/namespaces/recipe.test.ts',
       'test/namespaces/runtime-runc.test.ts',
       'test/namespaces/runtime.test.ts',
+      'test/namespaces/seccomp.test.ts',
       'test/namespaces/shim.test.ts',
       'test/namespaces/spec.test.ts',
       'test/namespaces/supervisor-wait.test.ts',
@@ -113,6 +114,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
     title: 'Registry',
     page: 'chapters/4-registry.md',
     files: [
+      'test/registry/blob-fetches.test.ts',
       'test/registry/client-auth.test.ts',
       'test/registry/client-distribution.test.ts',
       'test/registry/client-hostile.test.ts',
@@ -213,7 +215,10 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
     id: 'reliability',
     names: ['faults'],
     title: 'Reliability and security: faults, load, hostile input',
-    files: [],
+    files: [
+      'test/reliability/escape.test.ts',
+      'test/reliability/load.test.ts',
+    ],
   },
 ];
 

@@ -59,8 +59,9 @@ describe('planInit', () => {
 
   it('orders the phases: private, root, mounts, devices, links, masks, read-only paths, init', () => {
     const phases = planInit(spec(), { initPath: INIT }).steps.map((s) => s.name.split(' ')[0]);
+    // seccomp: the filter, compiled; dockling-init loads it last (test/namespaces/seccomp.test.ts).
     const firsts = [...new Set(phases)];
-    expect(firsts).toEqual(['make-private', 'bind-root', 'hostname', 'loopback', 'mount', 'device', 'link', 'mask', 'readonly', 'exec-init']);
+    expect(firsts).toEqual(['make-private', 'bind-root', 'hostname', 'loopback', 'mount', 'device', 'link', 'mask', 'readonly', 'seccomp', 'exec-init']);
   });
 
   it('joins namespaces that have a path, enters cgroups, and passes groups, a user and their caps', () => {
@@ -85,7 +86,7 @@ describe('planInit', () => {
     // a read-only bind is a bind, then a remount: the kernel ignores MS_RDONLY while it binds
     expect(sysOf['mount /data']).toEqual([['mkdir', 'rootfs/data'], ['mount', '/srv/data', 'rootfs/data', '', '0x5000', ''], ['remount', 'rootfs/data', '0x1']]);
     expect(sysOf['mount /etc/app.conf']).toEqual([['mkdir', 'rootfs/etc'], ['touch', 'rootfs/etc/app.conf'], ['mount', '/srv/app.conf', 'rootfs/etc/app.conf', '', '0x1000', '']]);
-    expect(plan.steps.at(-2)).toEqual({ name: 'readonly-root', command: 'mount -o remount,bind,ro rootfs', sys: [['remount', 'rootfs', '0x1']] });
+    expect(plan.steps.at(-3)).toEqual({ name: 'readonly-root', command: 'mount -o remount,bind,ro rootfs', sys: [['remount', 'rootfs', '0x1']] });
   });
 
   it('does not set the hostname without a UTS namespace of its own (it would be the host\'s)', () => {

@@ -2,6 +2,7 @@
 // The daemon unpacks the image's layers as snapshots and prepares an empty read-write layer on
 // top; the CLI prints the new container's ID. Flags stop at the image name, as in Docker. An
 // image that is not here is pulled first (create-pulling.ts), unless --pull never.
+import { readFileSync } from 'node:fs';
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
 import { PullFailed, createPulling, pullPolicy } from '../create-pulling.js';
@@ -35,8 +36,23 @@ export function createBody(image: string, command: string[], flags: Record<strin
       ...(Object.keys(fs.tmpfs).length ? { Tmpfs: fs.tmpfs } : {}),
       ...(flags['read-only'] === true ? { ReadonlyRootfs: true } : {}),
       ...(flags.runtime ? { Runtime: flags.runtime } : {}),
+      ...(list('security-opt').length ? { SecurityOpt: list('security-opt').map(securityOpt) } : {}),
     },
   };
+}
+
+/**
+ * `--security-opt seccomp=FILE.json` is sent as the file's text, as the docker CLI does (the
+ * daemon may run elsewhere); `seccomp=unconfined` and other options go as typed.
+ */
+export function securityOpt(opt: string): string {
+  const m = /^seccomp[=:](.*)$/s.exec(opt);
+  if (!m || m[1] === 'unconfined' || m[1]!.trimStart().startsWith('{')) return opt;
+  try {
+    return `seccomp=${readFileSync(m[1]!, 'utf8')}`;
+  } catch (err) {
+    throw new CliError(`opening seccomp profile (${m[1]}) failed: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 // #region filesystem-flags
@@ -96,6 +112,7 @@ export const verb: Verb = {
     { name: 'tmpfs', type: 'strings', value: 'list', description: 'Mount a tmpfs directory' },
     { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
     { name: 'network', type: 'string', value: 'network', description: 'Connect a container to a network (bridge, host, none or a network name)' },
+    { name: 'security-opt', type: 'strings', value: 'list', description: 'Security Options (seccomp=unconfined, seccomp=PROFILE.json)' },
     { name: 'runtime', type: 'string', value: 'string', description: 'Runtime to use for this container (dockling, runc, crun)' },
     { name: 'pull', type: 'string', value: 'string', description: 'Pull image before creating ("always", "missing", "never") (default "missing")' },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },

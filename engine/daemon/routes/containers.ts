@@ -7,7 +7,7 @@ import type { DaemonEngine } from '../engine.js';
 import type { ContainerRecord, CreateRequest, PathStat } from '../../unionfs/index.js';
 import { toContainerInspect, toContainerSummary, type EndpointView } from '../container-views.js';
 // Until namespaces/index.ts exports them (its owner adds it), straight from the files.
-import { planMounts, mountsFor, runtimeOf } from '../../namespaces/index.js';
+import { planMounts, mountsFor, runtimeOf, seccompFor, DEFAULT_CAPABILITIES } from '../../namespaces/index.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -69,6 +69,7 @@ export const containerRoutes: Route<DaemonEngine>[] = [
       const request = (await jsonBody<CreateRequest>(req)) ?? {};
       planMounts({ hostConfig: request.HostConfig ?? {}, imageVolumes: request.Volumes }); // a bad -v is a 400 before anything is made
       runtimeOf(request.HostConfig ?? {}); // so is an unknown --runtime
+      seccompFor({ hostConfig: request.HostConfig ?? {}, capabilities: DEFAULT_CAPABILITIES }); // and a bad seccomp profile
       const c = await engine.containers.create({ name: query.get('name') ?? undefined, request, span });
       // Volumes are made and marked in use at create, as Docker does: `volume rm` now refuses them.
       await mountsFor({ containerId: c.Id, hostConfig: c.HostConfig, imageVolumes: c.Config.Volumes, volumes: engine.volumes }).catch(async (err: unknown) => {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Tracer } from '../../trace/index.js';
 import { Authenticator } from './auth.js';
+import { BlobFetches } from './blob-fetches.js';
 import { TlsPolicy } from './certs.js';
 import type { ClientContext } from './context.js';
 import type { CredentialStore } from './credentials.js';
@@ -44,6 +45,7 @@ export class RegistryClient {
       maxConcurrentDownloads: opts.maxConcurrentDownloads ?? 3,
       maxConcurrentUploads: opts.maxConcurrentUploads ?? 5,
       chunkSize: opts.chunkSize ?? 16 * 1024 * 1024,
+      blobFetches: new BlobFetches(),
       resolve: (endpoint, o) => schemes.resolve(endpoint, o),
       repository: (args) => this.repository(args),
     };

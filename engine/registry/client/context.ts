@@ -3,6 +3,7 @@
 // endpoint with the right credentials. The RegistryClient is the one thing that makes it; the
 // operations only use it.
 import type { Span, Tracer } from '../../trace/index.js';
+import type { BlobFetches } from './blob-fetches.js';
 import type { CredentialStore } from './credentials.js';
 import type { Endpoint } from './endpoints.js';
 import type { HttpTransport } from './http.js';
@@ -18,6 +19,8 @@ export interface ClientContext {
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   chunkSize: number;
+  /** Downloads in flight across this client's pulls: a blob two pulls need is fetched once. */
+  blobFetches: BlobFetches;
   /** The endpoint in the scheme it answers in (an insecure registry may answer only in HTTP). */
   resolve(endpoint: Endpoint, opts: { signal?: AbortSignal; span?: Span }): Promise<Endpoint>;
   /** A repository on an endpoint (resolved first), authenticated with `auth` or the credential store's entry. */

@@ -68,7 +68,7 @@ async function pullFrom(ctx: ClientContext, a: PullFrom): Promise<PullResult> {
   const resolved = await resolveManifest(repo, ref.digest ?? ref.tag ?? 'latest', { platform: a.platform, span });
   const { manifest } = resolved;
   // 3. the config
-  const configBytes = await fetchConfig(repo, content, manifest.config, span);
+  const configBytes = await fetchConfig(ctx, { repo, content, desc: manifest.config, span });
   const config = parseConfig(configBytes);
   checkPlatform(resolved, config, a, repo);
   const id = manifest.config.digest;
@@ -115,20 +115,24 @@ async function currentImage(store: PullOptions['store'], nameOrId: string): Prom
 }
 
 /** The config blob: read from the store if there, else downloaded and stored (digest checked). */
-async function fetchConfig(repo: RemoteRepository, content: ContentStore, desc: Descriptor, span: Span): Promise<Buffer> {
+async function fetchConfig(ctx: ClientContext, { repo, content, desc, span }: { repo: RemoteRepository; content: ContentStore; desc: Descriptor; span: Span }): Promise<Buffer> {
   // A config is read whole into memory: a manifest claiming a huge one is refused before a byte.
   if (desc.size > MAX_CONFIG_BYTES) {
     throw invalid('CONFIG_TOO_LARGE', `image config ${desc.digest} is ${desc.size} bytes; configs over ${MAX_CONFIG_BYTES} are refused`, { digest: desc.digest, size: desc.size });
   }
-  if (!(await content.has(desc.digest))) {
-    const s = span.child('registry', 'blob.pull', { digest: desc.digest, size: desc.size, kind: 'config' });
-    try {
-      await content.write(blobStream({ repo, digest: desc.digest, size: desc.size, span: s }), { expected: desc.digest, expectedSize: desc.size, span: s });
-      s.end({ skipped: false });
-    } catch (err) {
-      s.fail(err);
-      throw err;
-    }
+  const stored = () => content.has(desc.digest);
+  if (!(await stored())) {
+    // Another pull fetching the same config: wait for it rather than GET it twice.
+    await ctx.blobFetches.once(desc.digest, { stored, found: async () => {}, fetch: async () => {
+      const s = span.child('registry', 'blob.pull', { digest: desc.digest, size: desc.size, kind: 'config' });
+      try {
+        await content.write(blobStream({ repo, digest: desc.digest, size: desc.size, span: s }), { expected: desc.digest, expectedSize: desc.size, span: s });
+        s.end({ skipped: false });
+      } catch (err) {
+        s.fail(err);
+        throw err;
+      }
+    } });
   }
   return content.readBytes(desc.digest);
 }
@@ -210,50 +214,62 @@ async function pullLayers(ctx: ClientContext, a: PullFrom & { repo: RemoteReposi
   layers.forEach((l, i) => progress.status(present[i] ? 'Already exists' : 'Pulling fs layer', l.id));
   toFetch.slice(ctx.maxConcurrentDownloads).forEach((l) => progress.status('Waiting', l.id));
   // Layers already here are known at once (checked against this config); the others when stored.
-  const here = Promise.all(layers.map(async (l, i) => {
-    if (!present[i]) return undefined;
+  const alreadyHere = async (l: (typeof layers)[number]): Promise<StoredLayer> => {
     const info = await store.layerInfo(l.desc.digest, l.desc.mediaType);
     span.event('blob.pull', { digest: l.desc.digest, size: l.desc.size, skipped: true });
     if (info.diffID !== l.diffID) {
       throw invalid('DIFFID_MISMATCH', `layer ${l.desc.digest} is stored with diffID ${info.diffID}, the config says ${l.diffID}`, { digest: l.desc.digest, expected: l.diffID, diffID: info.diffID });
     }
-    const stored: StoredLayer = { ...info, existed: true };
+    return { ...info, existed: true };
+  };
+  const here = Promise.all(layers.map(async (l, i) => {
+    if (!present[i]) return undefined;
+    const stored = await alreadyHere(l);
     a.onStored?.(i, stored);
     return stored;
   }));
   here.catch(() => {}); // awaited below; a rejection before then is not unhandled
   const abort = linkedAbort(a.signal);
   const fetched = new Map<Digest, LayerInfo>();
+  const onFetched = (l: (typeof layers)[number], info: LayerInfo) => {
+    fetched.set(l.desc.digest, info);
+    layers.forEach((o, i) => o.desc.digest === l.desc.digest && a.onStored?.(i, info));
+    progress.status('Download complete', l.id);
+    if (!a.unpacker) progress.status('Pull complete', l.id);
+  };
+  const download = async (l: (typeof layers)[number]): Promise<void> => {
+    const s = span.child('registry', 'blob.pull', { digest: l.desc.digest, size: l.desc.size, kind: 'layer' });
+    try {
+      const unpacking = await a.unpacker?.stream(l.index);
+      const source = blobStream({
+        repo, digest: l.desc.digest, size: l.desc.size, signal: abort.signal, span: s, checked: !unpacking,
+        onBytes: (n) => {
+          progress.bytes('Downloading', l.id, n, l.desc.size);
+          if (n === l.desc.size) progress.status('Verifying Checksum', l.id);
+        },
+      });
+      abort.signal.addEventListener('abort', () => source.destroy(abortError(l.desc.digest)), { once: true });
+      // A failed unpack (a bad tar, a wrong diffID) stops the download at once.
+      unpacking?.unpacked.catch((err: unknown) => source.destroy(err as Error));
+      const info = unpacking
+        ? await store.ingestLayer(split(source, unpacking.sink), { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, unpacked: unpacking.unpacked, span: s })
+        : await store.ingestLayer(source, { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, span: s });
+      onFetched(l, info);
+      s.end({ skipped: false, diffID: info.diffID });
+    } catch (err) {
+      const named = namingLayer(err, l.desc.digest);
+      s.fail(named);
+      abort.abort(named); // the siblings stop too: this pull has failed
+      throw named;
+    }
+  };
   try {
-    await mapLimit(toFetch, ctx.maxConcurrentDownloads, async (l) => {
-      const s = span.child('registry', 'blob.pull', { digest: l.desc.digest, size: l.desc.size, kind: 'layer' });
-      try {
-        const unpacking = await a.unpacker?.stream(l.index);
-        const source = blobStream({
-          repo, digest: l.desc.digest, size: l.desc.size, signal: abort.signal, span: s, checked: !unpacking,
-          onBytes: (n) => {
-            progress.bytes('Downloading', l.id, n, l.desc.size);
-            if (n === l.desc.size) progress.status('Verifying Checksum', l.id);
-          },
-        });
-        abort.signal.addEventListener('abort', () => source.destroy(abortError(l.desc.digest)), { once: true });
-        // A failed unpack (a bad tar, a wrong diffID) stops the download at once.
-        unpacking?.unpacked.catch((err: unknown) => source.destroy(err as Error));
-        const info = unpacking
-          ? await store.ingestLayer(split(source, unpacking.sink), { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, unpacked: unpacking.unpacked, span: s })
-          : await store.ingestLayer(source, { expectedDigest: l.desc.digest, expectedDiffID: l.diffID, mediaType: l.desc.mediaType, span: s });
-        fetched.set(l.desc.digest, info);
-        layers.forEach((o, i) => o.desc.digest === l.desc.digest && a.onStored?.(i, info));
-        progress.status('Download complete', l.id);
-        if (!a.unpacker) progress.status('Pull complete', l.id);
-        s.end({ skipped: false, diffID: info.diffID });
-      } catch (err) {
-        const named = namingLayer(err, l.desc.digest);
-        s.fail(named);
-        abort.abort(named); // the siblings stop too: this pull has failed
-        throw named;
-      }
-    });
+    await mapLimit(toFetch, ctx.maxConcurrentDownloads, (l) => ctx.blobFetches.once(l.desc.digest, {
+      stored: () => content.has(l.desc.digest),
+      fetch: () => download(l),
+      // Another pull was downloading it (blob-fetches.ts): stored by now, as good as ours.
+      found: async () => onFetched(l, await alreadyHere(l)),
+    }));
   } finally {
     abort.abort();
   }
