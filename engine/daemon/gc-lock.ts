@@ -69,9 +69,15 @@ const WRITERS: Array<[string, RegExp]> = [
   ['GET', /^\/images\/get$/], // save reads blobs a collection would otherwise delete under it
 ];
 
-/** Routes that remove images and layers: each request holds the lock exclusive. */
+/**
+ * Routes that remove images and layers, or containers in bulk: each request holds the lock
+ * exclusive. Container prune is here because a build's step containers are stopped containers
+ * too, made and committed while the build request runs: a prune meanwhile took them (found by
+ * test/reliability/gc-concurrency.test.ts).
+ */
 const COLLECTORS: Array<[string, RegExp]> = [
   ['POST', /^\/images\/prune$/],
+  ['POST', /^\/containers\/prune$/],
   ['DELETE', /^\/images\/(.+)$/],
 ];
 

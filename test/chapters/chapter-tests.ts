@@ -217,6 +217,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
     title: 'Reliability and security: faults, load, hostile input',
     files: [
       'test/reliability/escape.test.ts',
+      'test/reliability/gc-concurrency.test.ts',
       'test/reliability/load.test.ts',
     ],
   },

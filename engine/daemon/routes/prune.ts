@@ -1,6 +1,6 @@
 // Garbage-collection endpoints (issue 9), in Docker Engine API shapes: `POST /images/prune`,
 // `POST /containers/prune` and `GET /system/df`. The recipes live in prune.ts and
-// disk-usage.ts; image prune runs under the GcLock held exclusive (gc-lock.ts guards the route).
+// disk-usage.ts; both prunes run under the GcLock held exclusive (gc-lock.ts guards the routes).
 import type { Route } from '../http/router.js';
 import { HttpError, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
