@@ -111,7 +111,8 @@ describe.skipIf(skipReason !== undefined)('the built site in Chromium', () => {
       expect(record.requests.length, `${page}: no request recorded`).toBeGreaterThan(0);
       expectClean(page, record);
     });
-  });
+    // The tour page steps five players through one long trace: more clicks than a chapter's one.
+  }, 300_000);
 
   it('finds each chapter with the local search, by a word only that chapter uses', async () => {
     const words = distinctiveWords();

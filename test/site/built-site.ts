@@ -4,7 +4,7 @@
 // it); a file asking meanwhile waits for the build's marker. The claim is a mkdir, which only
 // one process can win, since vitest runs test files in separate workers.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -22,12 +22,14 @@ const BUILD_TIMEOUT_MS = 100_000;
 
 /**
  * What `npm run tour` adds to the site it builds: its trace, at /tour/trace.jsonl, which the
- * "Your tour" page replays. Here the committed traces stand in for a tour, one after the other
- * as the recorder made them (their times do not overlap, so together they are one valid trace).
+ * "Your tour" page replays. Here two committed traces stand in for a tour, one after the other
+ * (their times do not overlap, so together they are one valid trace): the registry's push and
+ * pull, then the build — every diagram on the page has something to draw, early enough that
+ * stepping until the picture changes stays short.
  */
 function putTourTrace(out: string): void {
   const traces = join(ROOT, 'site/traces');
-  const files = readdirSync(traces).filter((n) => n.endsWith('.jsonl'));
+  const files = ['registry-push-pull.jsonl', 'build-multi-stage.jsonl'];
   const lines = files.flatMap((n) => readFileSync(join(traces, n), 'utf8').split('\n').filter(Boolean));
   const events = lines.map((l) => ({ l, t: (JSON.parse(l) as { t: number }).t })).sort((a, b) => a.t - b.t);
   mkdirSync(join(out, 'tour'), { recursive: true });
