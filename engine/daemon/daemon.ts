@@ -23,6 +23,7 @@ import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
 import { acquirePidLock, type PidLock } from './pid-lock.js';
 import { listenUnix, parseHost } from './listener.js';
 import { createRouter } from './http/router.js';
+import { answerUnparsable } from './http/respond.js';
 import type { DaemonEngine } from './engine.js';
 import { systemRoutes } from './routes/system.js';
 import { imageRoutes } from './routes/images.js';
@@ -158,6 +159,7 @@ export class Daemon {
     server.requestTimeout = 0;
     // Attach leaves HTTP: Node hands `Connection: Upgrade` requests to this listener, not the router.
     server.on('upgrade', upgradeHandler(this.engine));
+    answerUnparsable(server);
     server.headersTimeout = 60_000;
     await listenUnix(server, path);
     this.servers.push({ server, path });

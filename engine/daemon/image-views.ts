@@ -5,6 +5,7 @@
 import { familiarName, parseReference } from '../layers/index.js';
 import type { HistoryRow, Image } from '../layers/index.js';
 import { HttpError } from './http/respond.js';
+import { parseFilters } from './http/filters.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -75,17 +76,8 @@ export function toHistory(rows: HistoryRow[]) {
 /** `filters={"dangling":{"true":true},"reference":{"busy*":true}}` → a predicate. */
 export function imageFilter(raw: string | null): (image: Image) => boolean {
   if (!raw) return () => true;
-  let parsed: Record<string, Record<string, boolean> | string[]>;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new HttpError(400, `invalid filter: ${raw}`);
-  }
-  const values = (key: string): string[] => {
-    const v = parsed[key];
-    return Array.isArray(v) ? v : v ? Object.keys(v) : [];
-  };
-  for (const key of Object.keys(parsed)) {
+  const values = parseFilters(raw);
+  for (const key of values.keys) {
     if (!['dangling', 'reference', 'label'].includes(key)) throw new HttpError(400, `invalid filter '${key}'`);
   }
   const dangling = values('dangling');
@@ -118,9 +110,7 @@ export function imageFilter(raw: string | null): (image: Image) => boolean {
  */
 export function matchingNames(raw: string | null): ((name: string) => boolean) | null {
   if (!raw) return null;
-  const parsed = JSON.parse(raw) as Record<string, Record<string, boolean> | string[]>;
-  const v = parsed.reference;
-  const patterns = Array.isArray(v) ? v : v ? Object.keys(v) : [];
+  const patterns = parseFilters(raw)('reference');
   if (patterns.length === 0) return null;
   return (name) => {
     const n = familiar(name);

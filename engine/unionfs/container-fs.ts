@@ -11,7 +11,7 @@
 //   rm      remove the rw and init snapshots and the record (the image's layers stay for others)
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { applyChange, familiarName, packLayer, parseReference, type ContainerConfig, type ContentStore, type Digest, type HistoryEntry, type Image, type ImageConfig, type ImageStore, type LayerInfo } from '../layers/index.js';
-import { EngineError, conflict, invalid, notFound } from '../base/index.js';
+import { EngineError, KeyedMutex, conflict, invalid, notFound } from '../base/index.js';
 import type { Span, Tracer } from '../trace/index.js';
 import type { Snapshotter } from './types.js';
 import { ContainerStore, ZERO_TIME, type ContainerRecord, type ContainerRecordConfig } from './container-store.js';
@@ -113,6 +113,8 @@ export class ContainerFs {
   private readonly content: ContentStore;
   private readonly tracer: Tracer;
   private readonly tmpRoot: string;
+  /** One mount of a container's root at a time: see withRoot. */
+  private readonly rootMounts = new KeyedMutex();
 
   constructor(args: { root: string; snapshotter: Snapshotter; images: ImageStore; content: ContentStore; tracer: Tracer; tmpRoot: string }) {
     this.store = new ContainerStore(args.root);
@@ -245,10 +247,17 @@ export class ContainerFs {
     return layer;
   }
 
-  /** Runs `fn` with the container's merged root mounted at a temporary directory. */
+  /**
+   * Runs `fn` with the container's merged root mounted at a temporary directory. One at a time
+   * per container: two overlay mounts may not share an upperdir and workdir — the second fails
+   * with EBUSY ("workdir is in-use by another mount") — so a second `cp` or `export` of the same
+   * container waits for the first instead of failing.
+   */
   private async withRoot<T>(c: ContainerRecord, span: Span | undefined, fn: (root: string) => Promise<T>): Promise<T> {
-    const plan = await this.snapshotter.mounts(c.SnapshotKey);
-    return withMounted({ plan, tmpRoot: this.tmpRoot, span }, fn);
+    return this.rootMounts.run(c.Id, async () => {
+      const plan = await this.snapshotter.mounts(c.SnapshotKey);
+      return withMounted({ plan, tmpRoot: this.tmpRoot, span }, fn);
+    });
   }
 
   // #region export

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { api, dockling, startDaemon, type RunningDaemon } from './harness.js';
+import { rawRequest } from '../reliability/raw-http.js';
 
 let d: RunningDaemon;
 beforeAll(async () => {
@@ -74,6 +75,69 @@ describe('versions and errors', () => {
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.json().message).toContain('127.0.0.1:1');
+  });
+});
+
+// What the API fuzz (test/reliability/api-fuzz.test.ts) found answered with a 5xx, no answer or a
+// state change; each now a 4xx with a message, asked once here.
+describe('hostile requests (issue 9)', () => {
+  const post = (path: string, body: string) => api(d.sock, 'POST', `/v1.50${path}`, { body: Buffer.from(body), headers: { 'Content-Type': 'application/json' } });
+  const raw = (method: string, target: string, headers: Record<string, string> = {}) => rawRequest({ path: d.sock }, { method, target, headers });
+  const message = (text: string) => (JSON.parse(text) as { message: string }).message;
+
+  it('malformed percent-encoding in a name is a 400, not "URI malformed" 500; so is a NUL', async () => {
+    for (const target of ['/v1.50/containers/%zz/json', '/v1.50/volumes/%c0%ae%c0%ae', '/v1.50/images/%ff%fe/json', '/v1.50/containers/a%00b/json']) {
+      const r = await raw('GET', target);
+      expect([r.status, target]).toEqual([400, target]);
+      expect(message(r.body)).toMatch(/percent-encoding|NUL/);
+    }
+  });
+
+  it('the same on the upgrade path (attach, exec start): a 400, and the daemon stays up', async () => {
+    for (const target of ['/v1.50/containers/%zz/attach?stream=1', '/v1.50/exec/%/start']) {
+      const r = await raw('POST', target, { Connection: 'Upgrade', Upgrade: 'tcp' });
+      expect(r.status).toBe(400);
+    }
+    expect((await api(d.sock, 'GET', '/_ping')).status).toBe(200);
+  });
+
+  it('a method Node does not know, and CONNECT, get a JSON refusal instead of a bare 400 or a closed socket', async () => {
+    const brew = await raw('BREW', '/v1.50/_ping');
+    expect(brew.status).toBe(400);
+    expect(message(brew.body)).toMatch(/malformed HTTP request/);
+    const connect = await raw('CONNECT', 'evil.example:443');
+    expect(connect.status).toBe(405);
+    expect(message(connect.body)).toMatch(/CONNECT/);
+  });
+
+  it('filters that are not an object of values are a 400', async () => {
+    for (const f of ['[]', '5', '{"status":5}', '{"name":{"x":"yes"}}']) {
+      for (const path of ['/containers/json', '/images/json', '/volumes', '/networks']) {
+        const r = await api(d.sock, 'GET', `/v1.50${path}?filters=${encodeURIComponent(f)}`);
+        expect([path, f, r.status]).toEqual([path, f, 400]);
+      }
+    }
+  });
+
+  it('wrong types in a create body are a 400 naming the field, and nothing is made', async () => {
+    for (const [body, field] of [['{"Image":123}', 'Image'], ['{"Image":"x","Env":[1]}', 'Env'], ['{"Image":"x","HostConfig":{"Binds":"x"}}', 'HostConfig.Binds'], ['{"Image":"x","HostConfig":[]}', 'HostConfig']] as const) {
+      const r = await post('/containers/create', body);
+      expect(r.status).toBe(400);
+      expect(message(r.text)).toContain(field);
+    }
+    const volumes = (await api(d.sock, 'GET', '/v1.50/volumes')).json().Volumes.length;
+    for (const body of ['123', '[]', '"str"', '{"Name":5}', '{"Name":"v","Labels":[]}']) expect((await post('/volumes/create', body)).status).toBe(400);
+    expect((await api(d.sock, 'GET', '/v1.50/volumes')).json().Volumes.length).toBe(volumes);
+    const networks = (await api(d.sock, 'GET', '/v1.50/networks')).json().length;
+    for (const body of ['{"Name":5}', '[]', '{"Name":"n","IPAM":{"Config":"x"}}']) expect((await post('/networks/create', body)).status).toBe(400);
+    expect((await api(d.sock, 'GET', '/v1.50/networks')).json().length).toBe(networks);
+  });
+
+  it('a login body of the wrong types, or a server that is no host, is a 400 before any registry is asked', async () => {
+    for (const body of ['123', '{"username":5}', '{"username":"u","password":"p","serveraddress":5}', '{"username":"u","password":"p","serveraddress":"http://[::1"}', '{"username":"u","password":"p","serveraddress":"../../x"}', '{"password":"p"}']) {
+      const r = await post('/auth', body);
+      expect([body, r.status]).toEqual([body, 400]);
+    }
   });
 });
 

@@ -158,6 +158,14 @@ for (const driver of ['overlay', 'copy'] as const) {
       await expect(fs.statPath({ container: 'first', path: '/etc/passwd/' })).rejects.toMatchObject({ code: 'CP_NOT_A_DIRECTORY' });
     });
 
+    it('two cp/export of one container at once both work (issue 9: the second mount failed with EBUSY, a 500)', async () => {
+      const stats = await Promise.all([1, 2, 3].map(() => fs.statPath({ container: 'first', path: '/etc/passwd' })));
+      expect(stats.map((st) => st.name)).toEqual(['passwd', 'passwd', 'passwd']);
+      const [a, b] = await Promise.all([1, 2].map(() => collect((out) => fs.archive({ container: 'first', path: '/data', out, onStat: () => {} }))));
+      expect(a!.length).toBeGreaterThan(0);
+      expect(b!.equals(a!)).toBe(true);
+    });
+
     it('cp in: a tar lands in the named directory, through the union', async () => {
       await fs.extract({ container: 'first', path: '/tmp', input: Readable.from([await tarOf([{ name: 'in.txt', body: 'in\n' }, { name: 'd/', type: 'directory' }, { name: 'd/x', body: 'x\n' }])]), noOverwriteDirNonDir: true });
       const diff = await fs.diff('first');

@@ -1,7 +1,8 @@
 // How every answer leaves the daemon: the headers dockerd puts on each response, JSON bodies,
 // and errors as `{"message": …}` with `Content-Type: application/json` *exactly* — the docker
 // CLI does not parse an error body whose type carries a charset (protocol reference §3).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ERROR_KINDS, asEngineError } from '../../base/index.js';
 import { API_VERSION } from '../api-version.js';
 
@@ -65,4 +66,25 @@ export async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<B
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * What Node's parser refuses before any route sees it — a method it does not know (`BREW`), a
+ * header line too long, a bare NUL — and `CONNECT`, which Node hands to a listener of its own:
+ * answered with a JSON message like every other refusal, instead of a bare `400` or a socket
+ * closed without a word.
+ */
+export function answerUnparsable(server: Server): void {
+  const refuse = (socket: Duplex, status: number, message: string) => {
+    if (!socket.writable) return void socket.destroy();
+    const body = JSON.stringify({ message }) + '\n';
+    const reason = status === 405 ? 'Method Not Allowed' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET') return void socket.destroy();
+    if (err.code === 'HPE_HEADER_OVERFLOW') return refuse(socket, 431, 'request headers too large');
+    refuse(socket, 400, `malformed HTTP request: ${err.message}`);
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuse(socket, 405, 'CONNECT is not an Engine API method: this is no proxy'));
 }

@@ -65,7 +65,23 @@ function match<E>(routes: Route<E>[], method: string, path: string): { route: Ro
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.includes(method)) continue;
     const m = route.pattern.exec(path);
-    if (m) return { route, params: m.slice(1).map((p) => decodeURIComponent(p ?? '')) };
+    if (m) return { route, params: m.slice(1).map((p) => decodeParam(p ?? '')) };
   }
   return null;
+}
+
+/**
+ * A path segment, percent-decoded. `%zz` or a lone `%c0%ae` is no name at all: that is the
+ * client's mistake (400), not a daemon failure, and no store is asked about it. Neither is a
+ * NUL: no id, name or path Dockling keeps can hold one, and a C string would end there.
+ */
+export function decodeParam(text: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path: ${JSON.stringify(text.slice(0, 200))}`);
+  }
+  if (decoded.includes('\0')) throw new HttpError(400, `a name in the path holds a NUL byte: ${JSON.stringify(decoded.slice(0, 200))}`);
+  return decoded;
 }

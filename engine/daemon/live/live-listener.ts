@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { conflict } from '../../base/index.js';
 import { TRACE_FORMAT, TRACE_VERSION, silentTracer } from '../../trace/index.js';
 import { createRouter, type Route } from '../http/router.js';
-import { sendEmpty, sendJSON } from '../http/respond.js';
+import { answerUnparsable, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import { loopbackHosts, type LoopbackAddress } from './live-settings.js';
 import { checkRequest, corsHeaders, type GuardPolicy } from './request-guard.js';
@@ -62,6 +62,7 @@ export class LiveListener {
     });
     const server = createServer((req, res) => guarded(req, res, policy, router));
     server.maxConnections = MAX_CONNECTIONS;
+    answerUnparsable(server);
     server.requestTimeout = 0; // the stream lives as long as the page follows it
     server.headersTimeout = 60_000;
     try {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { DaemonEngine } from '../engine.js';
 import { HttpError, errorStatus } from '../http/respond.js';
 import { splitVersion } from '../api-version.js';
+import { decodeParam } from '../http/router.js';
 import { formatLogEntry, openStdin, readLog } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
 import { stdcopyFrame } from './container-lifecycle.js';
@@ -38,11 +39,13 @@ export function upgradeHandler(engine: DaemonEngine): (req: IncomingMessage, soc
     };
     socket.on('error', () => socket.destroy());
     const exec = EXEC_START.exec(path);
+    // Decoded inside the promise: a malformed id is a 400 on this socket, not a throw out of an
+    // event listener (which would take the whole daemon down).
     if (req.method === 'POST' && exec) {
-      return void execUpgrade({ engine, id: decodeURIComponent(exec[1]!), req, socket, head }).catch(refuse);
+      return void Promise.resolve().then(() => execUpgrade({ engine, id: decodeParam(exec[1]!), req, socket, head })).catch(refuse);
     }
     if (req.method !== 'POST' || !m) return refuse(new HttpError(404, 'page not found'));
-    engine.containers.get(decodeURIComponent(m[1]!)).then((c) => engine.runtime.refresh(c)).then(
+    Promise.resolve().then(() => engine.containers.get(decodeParam(m[1]!))).then((c) => engine.runtime.refresh(c)).then(
       (c) => attach({ engine, c, socket, head, query: url.searchParams }),
       refuse,
     );

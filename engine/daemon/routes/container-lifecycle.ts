@@ -69,14 +69,23 @@ export async function startContainer(engine: DaemonEngine, c: ContainerRecord, s
   }
 }
 
-/** Docker's `since`/`until`: unix seconds, maybe with a fraction. */
-function unixTime(v: string | null): Date | undefined {
+/** Docker's `since`/`until`: unix seconds, maybe with a fraction; anything else is a 400. */
+function unixTime(v: string | null, name: string): Date | undefined {
   if (!v || v === '0') return undefined;
+  if (!/^\d{1,12}(\.\d{1,9})?$/.test(v)) throw new HttpError(400, `invalid value for ${name}: ${JSON.stringify(v.slice(0, 100))}: want unix seconds, e.g. 1700000000.5`);
   return new Date(Number(v) * 1000);
 }
 
+/** `tail`: `all` or a count of lines. */
+function tailOf(v: string | null): number | undefined {
+  if (!v || v === 'all') return undefined;
+  if (!/^\d{1,9}$/.test(v)) throw new HttpError(400, `invalid value for tail: ${JSON.stringify(v.slice(0, 100))}: want "all" or a number of lines`);
+  return Number(v);
+}
+
 async function streamLogs(res: ServerResponse, c: ContainerRecord, engine: DaemonEngine, query: URLSearchParams): Promise<void> {
-  const tail = query.get('tail');
+  const tail = tailOf(query.get('tail'));
+  const [since, until] = [unixTime(query.get('since'), 'since'), unixTime(query.get('until'), 'until')];
   const ac = new AbortController();
   res.on('close', () => ac.abort());
   res.writeHead(200, { 'Content-Type': c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
@@ -86,9 +95,9 @@ async function streamLogs(res: ServerResponse, c: ContainerRecord, engine: Daemo
     path: engine.runtime.logPath(c.Id),
     // Following a container that is not running would wait for an exit that never comes.
     follow: truthy(query.get('follow')) && c.State.Running,
-    tail: tail && tail !== 'all' && /^\d+$/.test(tail) ? Number(tail) : undefined,
-    since: unixTime(query.get('since')),
-    until: unixTime(query.get('until')),
+    tail,
+    since,
+    until,
     stdout: truthy(query.get('stdout')),
     stderr: truthy(query.get('stderr')),
     signal: ac.signal,

@@ -5,6 +5,8 @@ import type { Route } from '../http/router.js';
 import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import type { ContainerRecord, CreateRequest, PathStat } from '../../unionfs/index.js';
+import { parseFilters } from '../http/filters.js';
+import { CREATE_SHAPE, checkShape } from '../http/body-shape.js';
 import { toContainerInspect, toContainerSummary, type EndpointView } from '../container-views.js';
 // Until namespaces/index.ts exports them (its owner adds it), straight from the files.
 import { planMounts, mountsFor, runtimeOf, seccompFor, DEFAULT_CAPABILITIES } from '../../namespaces/index.js';
@@ -34,16 +36,7 @@ function requirePath(query: URLSearchParams): string {
  * values are alternatives; keys must all match. Names match as substrings, ids as prefixes.
  */
 function psFilter(text: string | null): ((c: ContainerRecord) => boolean) & { asksForStatus: boolean } {
-  let filters: Record<string, Record<string, boolean> | string[]> = {};
-  try {
-    filters = text ? (JSON.parse(text) as typeof filters) : {};
-  } catch {
-    throw new HttpError(400, `invalid filter: ${text}`);
-  }
-  const values = (k: string) => {
-    const v = filters[k];
-    return Array.isArray(v) ? v : Object.keys(v ?? {});
-  };
+  const values = parseFilters(text);
   const [status, name, id] = [values('status'), values('name'), values('id')];
   const keep = (c: ContainerRecord) =>
     (status.length === 0 || status.includes(c.State.Status)) &&
@@ -67,6 +60,7 @@ export const containerRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/create$/,
     handler: async ({ req, res, query, engine, span }) => {
       const request = (await jsonBody<CreateRequest>(req)) ?? {};
+      checkShape(request, CREATE_SHAPE, 'container create request'); // a wrong type is a 400 before anything is read
       planMounts({ hostConfig: request.HostConfig ?? {}, imageVolumes: request.Volumes }); // a bad -v is a 400 before anything is made
       runtimeOf(request.HostConfig ?? {}); // so is an unknown --runtime
       seccompFor({ hostConfig: request.HostConfig ?? {}, capabilities: DEFAULT_CAPABILITIES }); // and a bad seccomp profile

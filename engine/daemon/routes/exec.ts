@@ -14,6 +14,7 @@ import type { ExecInstance } from '../execs.js';
 import type { ExecProcess, TerminalSize } from '../../namespaces/index.js';
 import type { Span } from '../../trace/index.js';
 import { stdcopyFrame } from './container-lifecycle.js';
+import { EXEC_CREATE_SHAPE, checkShape } from '../http/body-shape.js';
 
 export const EXEC_START = /^\/exec\/([^/]+)\/start$/;
 
@@ -100,6 +101,7 @@ export const execRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/([^/]+)\/exec$/,
     handler: async ({ req, res, params, engine }) => {
       const body = parseJSON<ExecCreateBody>(await readBody(req));
+      checkShape(body, EXEC_CREATE_SHAPE, 'exec create request');
       const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       const x = engine.execs.create(c, {
         config: { cmd: body.Cmd ?? [], env: body.Env ?? [], user: body.User || undefined, workingDir: body.WorkingDir || undefined },

@@ -6,6 +6,7 @@
 import type { Route } from '../http/router.js';
 import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
+import { parseFilters } from '../http/filters.js';
 import { EngineError } from '../../base/index.js';
 import type { NetworkInfo } from '../../namespaces/index.js';
 
@@ -18,23 +19,26 @@ interface NetworkCreateBody {
 
 async function createBody(req: Parameters<Route<DaemonEngine>['handler']>[0]['req']): Promise<NetworkCreateBody> {
   const raw = (await readBody(req)).toString('utf8').trim();
+  let body: unknown;
   try {
-    return raw === '' ? {} : ((JSON.parse(raw) ?? {}) as NetworkCreateBody);
+    body = raw === '' ? {} : (JSON.parse(raw) ?? {});
   } catch (err) {
     throw new HttpError(400, `invalid JSON body: ${(err as Error).message}`);
   }
+  // The shape, field by field: a number for Name must not become a network called "5".
+  const b = body as NetworkCreateBody;
+  const config = b.IPAM?.Config;
+  if (typeof body !== 'object' || Array.isArray(body) || (b.Name !== undefined && typeof b.Name !== 'string') || (b.Driver !== undefined && typeof b.Driver !== 'string') ||
+    (b.IPAM != null && (typeof b.IPAM !== 'object' || (config != null && (!Array.isArray(config) || !config.every((c) => c && typeof c === 'object' && ['Subnet', 'Gateway'].every((k) => (c as Record<string, unknown>)[k] === undefined || typeof (c as Record<string, unknown>)[k] === 'string'))))))) {
+    throw new HttpError(400, `invalid network create body: want {"Name": string, "Driver": string, "IPAM": {"Config": [{"Subnet": string}]}}, got ${raw.slice(0, 200)}`);
+  }
+  return b;
 }
 
 /** `filters={"name":{"n1":true},"driver":{"bridge":true}}`: names match as substrings, ids as prefixes. */
 function networkFilter(raw: string | null): (n: NetworkInfo) => boolean {
   if (!raw) return () => true;
-  let parsed: Record<string, Record<string, boolean> | string[]>;
-  try {
-    parsed = JSON.parse(raw) as typeof parsed;
-  } catch {
-    throw new HttpError(400, `invalid filter: ${raw}`);
-  }
-  const values = (k: string) => (Array.isArray(parsed[k]) ? (parsed[k] as string[]) : Object.keys(parsed[k] ?? {}));
+  const values = parseFilters(raw);
   const [names, ids, drivers] = [values('name'), values('id'), values('driver')];
   return (n) =>
     (names.length === 0 || names.some((v) => n.Name.includes(v))) &&

@@ -121,6 +121,14 @@ async function login({ req, res, engine }: RequestContext<DaemonEngine>): Promis
   } catch {
     throw new HttpError(400, 'the login request body is not JSON: want {"username","password","serveraddress"}');
   }
+  // Checked before any registry is asked: a number for the server must not become Docker Hub.
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !['username', 'password', 'serveraddress'].every((k) => body[k as keyof typeof body] === undefined || typeof body[k as keyof typeof body] === 'string')) {
+    throw new HttpError(400, 'the login request body is not {"username","password","serveraddress"} of strings');
+  }
+  if (!body.username) throw new HttpError(400, 'username is required: the login request body is {"username","password","serveraddress"}');
+  if (typeof body.serveraddress === 'string' && body.serveraddress !== '' && !serverAddressOk(body.serveraddress)) {
+    throw new HttpError(400, `invalid registry address ${JSON.stringify(body.serveraddress.slice(0, 200))}: want host[:port], e.g. localhost:5000`);
+  }
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
   try {
     const result = await engine.registry.login({ server: text(body.serveraddress) || undefined, username: text(body.username), password: text(body.password) });
@@ -128,6 +136,16 @@ async function login({ req, res, engine }: RequestContext<DaemonEngine>): Promis
   } catch (err) {
     if (err instanceof EngineError && err.code === 'REGISTRY_UNAUTHORIZED') throw new HttpError(401, err.message);
     throw err;
+  }
+}
+
+/** `localhost:5000`, `https://registry.example`, `[::1]:5000`: a URL whose host parses, nothing else. */
+function serverAddressOk(address: string): boolean {
+  try {
+    const url = new URL(/^https?:\/\//.test(address) ? address : `https://${address}`);
+    return url.hostname !== '' && !/[^a-z0-9.\-[\]:]/i.test(url.hostname) && !url.hostname.split('.').includes('..') && !/^\.|\.\.|\.$/.test(url.hostname) && !url.username && !url.search;
+  } catch {
+    return false;
   }
 }
 

@@ -4,6 +4,8 @@
 import type { Route } from '../http/router.js';
 import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
+import { parseFilters } from '../http/filters.js';
+import { VOLUME_CREATE_SHAPE, checkShape } from '../http/body-shape.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -18,24 +20,18 @@ interface VolumeCreateBody {
 async function createBody(req: Parameters<Route<DaemonEngine>['handler']>[0]['req']): Promise<VolumeCreateBody> {
   const raw = (await readBody(req)).toString('utf8').trim();
   if (raw === '' || raw === 'null') return {};
+  let body: unknown;
   try {
-    return JSON.parse(raw) as VolumeCreateBody;
+    body = JSON.parse(raw);
   } catch (err) {
     throw new HttpError(400, `invalid JSON body: ${(err as Error).message}`);
   }
+  checkShape(body, VOLUME_CREATE_SHAPE, 'volume create request');
+  return body as VolumeCreateBody;
 }
 
 /** `filters={"dangling":{"true":true},"name":{"v":true}}` (or the older `{"name":["v"]}`) → name → values. */
-function filterValues(raw: string | null): (key: string) => string[] {
-  if (!raw) return () => [];
-  let parsed: Record<string, Record<string, boolean> | string[]>;
-  try {
-    parsed = JSON.parse(raw) as typeof parsed;
-  } catch {
-    throw new HttpError(400, `invalid filter: ${raw}`);
-  }
-  return (k) => (Array.isArray(parsed[k]) ? (parsed[k] as string[]) : Object.keys(parsed[k] ?? {}));
-}
+const filterValues = parseFilters;
 
 export const volumeRoutes: Route<DaemonEngine>[] = [
   {
