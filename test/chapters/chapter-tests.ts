@@ -216,10 +216,12 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
     names: ['faults'],
     title: 'Reliability and security: faults, load, hostile input',
     files: [
+      'test/reliability/access.test.ts',
       'test/reliability/api-fuzz.test.ts',
       'test/reliability/escape.test.ts',
       'test/reliability/gc-concurrency.test.ts',
       'test/reliability/load.test.ts',
+      'test/reliability/scale.test.ts',
     ],
   },
 ];

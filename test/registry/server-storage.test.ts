@@ -159,7 +159,9 @@ describe('hostile requests', () => {
     reg = await startDockling();
   });
   afterAll(() => reg?.stop());
-  const NAME_INVALID = ['/v2/UPPER/tags/list', '/v2/a/%2e%2e/%2e%2e/etc/tags/list', '/v2/a//b/tags/list', '/v2/_x/tags/list', '/v2/a/_tags/tags/list', '/v2/a%zz/tags/list'];
+  const NAME_INVALID = ['/v2/UPPER/tags/list', '/v2/a/%2e%2e/%2e%2e/etc/tags/list', '/v2/a//b/tags/list', '/v2/_x/tags/list', '/v2/a/_tags/tags/list', '/v2/a%zz/tags/list',
+    // Issue 9: an encoded slash is not a separator (it was decoded, and `a%2fb` answered for a/b).
+    '/v2/a%2fb/tags/list', '/v2/a%2F..%2F..%2Fetc/tags/list', '/v2/%2e%2e/tags/list', `/v2/${'a'.repeat(300)}/tags/list`, '/v2/a/b%00/tags/list'];
   const DIGEST_INVALID = ['/v2/a/blobs/uploads/?digest=sha256:..%2f..%2fx', '/v2/a/referrers/sha256:xyz'];
   const BLOB_UNKNOWN = ['/v2/a/blobs/sha512:' + 'ab'.repeat(64)];
   const BLOB_UPLOAD_UNKNOWN = ['/v2/a/blobs/uploads/..%2f..%2fregistry.pid', '/v2/a/blobs/uploads/not-a-uuid'];

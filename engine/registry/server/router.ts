@@ -87,7 +87,9 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, opts: RouterO
       return v;
     }
   };
-  const params = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, decode(v)]));
+  // A repository name is never decoded: its grammar has no `%`, and `room%2fapp` decoded would
+  // be `room/app` reached by a path a proxy's per-repository rule in front of us does not match.
+  const params = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, k === 'name' ? v : decode(v)]));
   if (params.name !== undefined) checkName(params.name);
   await handler({ req, res, path, query, params, services: opts.services });
 }
