@@ -221,6 +221,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/reliability/escape.test.ts',
       'test/reliability/gc-concurrency.test.ts',
       'test/reliability/load.test.ts',
+      'test/reliability/scale.test.ts',
     ],
   },
 ];

@@ -2,10 +2,11 @@
 // of clients — most on the API socket, every fifth through the `dockling` CLI — mixing ps,
 // images, inspect, run --rm, pull from that registry and build. Every request must be answered
 // (2xx, or the CLI's exit 0) before its deadline, and the end state must be a sequential run's:
-// the same tags on the same images, no container left, nothing of theirs on the host. Then two
-// pulls of one image at once, which the registry's own trace must show GETting each blob once;
-// then the registry alone under concurrent pushes and pulls of images that share layers, after
-// which its store must be consistent. Short in `npm test`, 50 clients when FULL.
+// the same tags on the same images, no container left, `system check` clean, nothing of theirs
+// on the host. Then two pulls of one image at once, which the registry's own trace must show
+// GETting each blob once; then the registry alone under concurrent pushes and pulls of images
+// that share layers, after which its store must be consistent. Short in `npm test`, 50 clients
+// when FULL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -160,6 +161,8 @@ describe.skipIf(!isRoot)('many clients at once', () => {
       const r = spawnSync(process.execPath, [MAIN, 'run', '--rm', '--network', 'none', builtTag(o.token), 'cat', '/token'], { env: { ...process.env, DOCKLING_HOST: d.host } });
       return { want: `${o.token}\n`, got: r.stdout.toString() };
     }));
+    // The daemon's own consistency check (chapters 1 and 2 and the rule across them).
+    const check = (await api(d.sock, 'GET', '/dockling/system/check')).json<{ Problems: Array<{ Object: string; Problem: string }> }>();
     let left = await containers();
     for (let i = 0; left.length > 0 && i < 50; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -170,13 +173,14 @@ describe.skipIf(!isRoot)('many clients at once', () => {
     console.log(`load: ${outcomes.length} requests from ${CLIENTS} clients in ${elapsed} ms; slowest per kind (ms): ${KINDS.map((k) => `${k} ${Math.max(0, ...byKind[k]!)}`).join(', ')}`);
     report({
       area: `load: ${CLIENTS} clients (API + CLI)`,
-      requestsSent: outcomes.length, requestsAnswered: outcomes.length - failed.length, objectsLost: missing.length + wrongIds.length + tokens.filter((t) => t.want !== t.got).length,
+      requestsSent: outcomes.length, requestsAnswered: outcomes.length - failed.length, objectsLost: missing.length + wrongIds.length + check.Problems.length + tokens.filter((t) => t.want !== t.got).length,
       note: `ps/images/inspect/run --rm/pull/build in ${elapsed} ms; end state = sequential`,
     });
     expect(failed.map((o) => `${o.op.kind}${o.op.viaCli ? ' (cli)' : ''} ${o.op.token}: ${o.why}`)).toEqual([]);
     expect(missing).toEqual([]);
     expect(tokens.map((t) => t.got)).toEqual(tokens.map((t) => t.want));
     expect(left).toEqual([]);
+    expect(check.Problems).toEqual([]);
     expect(wrongIds).toEqual([]);
   }, 30 * 60_000);
 
