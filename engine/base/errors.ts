@@ -64,7 +64,8 @@ export function asEngineError(err: unknown): EngineError {
     return new EngineError({
       code: `SYSCALL_${e.code}`,
       kind,
-      message: `${e.syscall} ${e.path ?? ''}: ${e.message}`.replace(/\s+/g, ' '),
+      // A stream's write error has no path: then "write: ENOSPC: …", not "write : ENOSPC: …".
+      message: `${e.syscall}${e.path ? ` ${e.path}` : ''}: ${e.message}`.replace(/\s+/g, ' '),
       data: { syscall: e.syscall, path: e.path, errno: e.code },
       cause: err,
     });

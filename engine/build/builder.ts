@@ -302,7 +302,20 @@ async function runCopy(e: BuilderEngine, r: BuildRequest, s: BuildScope, a: { ke
     tar.destroy(err as Error);
     throw err;
   });
-  const [image] = await Promise.all([copyStep(e, { parent: s.image, files: tar, config: a.config, createdBy: a.createdBy, ...(s.author ? { author: s.author } : {}), span: r.span }), writing]);
+  // Both sides settle before the step ends: with Promise.all a failed writer ended the build
+  // while copyStep was still writing into its container and had yet to remove it, so the client
+  // saw the error before the store was back as it was (found on a full disk). The store's
+  // error, when there is one, is the one to report: the writer's is only its echo.
+  // A copy that fails before it has read everything destroys the tar, so the writer, blocked on
+  // a full pipe, fails too instead of waiting forever.
+  const copying = copyStep(e, { parent: s.image, files: tar, config: a.config, createdBy: a.createdBy, ...(s.author ? { author: s.author } : {}), span: r.span }).catch((err: unknown) => {
+    tar.destroy(err as Error);
+    throw err;
+  });
+  const [copied, written] = await Promise.allSettled([copying, writing]);
+  if (copied.status === 'rejected') throw copied.reason;
+  if (written.status === 'rejected') throw written.reason;
+  const image = copied.value;
   await e.cache.put(a.key, image.id);
   a.say(` ---> ${shortId(image.id)}\n`);
   return advance(s, image);

@@ -17,17 +17,39 @@ export class MemorySink implements TraceSink {
   }
 }
 
+/**
+ * The trace file. Tracing must never take the daemon down: on a full disk (or a read-only data
+ * root) the stream's write fails with ENOSPC, and a WriteStream's 'error' with no listener is
+ * an uncaught exception — that crashed the daemon in the middle of a commit (found by
+ * test/reliability/disk-full.test.ts). So a failed file is reported once on stderr, events are
+ * dropped meanwhile, and the file is opened again a few seconds later.
+ */
 export class JsonlFileSink implements TraceSink {
-  private readonly out: WriteStream;
-  constructor(readonly path: string) {
+  private out: WriteStream | null = null;
+  private failedAt = 0;
+  constructor(readonly path: string, private readonly retryMs = 5000) {
     mkdirSync(dirname(path), { recursive: true });
-    this.out = createWriteStream(path, { flags: 'a' });
+    this.open();
+  }
+  private open(): WriteStream {
+    const out = createWriteStream(this.path, { flags: 'a' });
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.out !== out) return;
+      this.out = null;
+      this.failedAt = Date.now();
+      process.stderr.write(`dockling: trace file ${this.path}: ${err.code ?? err.message}; events are dropped until it can be written again\n`);
+    });
+    this.out = out;
+    return out;
   }
   write(event: TraceEvent): void {
-    this.out.write(JSON.stringify(event) + '\n');
+    const out = this.out ?? (Date.now() - this.failedAt >= this.retryMs ? this.open() : null);
+    out?.write(JSON.stringify(event) + '\n');
   }
   close(): Promise<void> {
-    return new Promise((resolve) => this.out.end(resolve));
+    const out = this.out;
+    this.out = null;
+    return new Promise((resolve) => (out && !out.destroyed ? out.end(() => resolve()) : resolve()));
   }
 }
 

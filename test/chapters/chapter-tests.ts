@@ -218,6 +218,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
     files: [
       'test/reliability/access.test.ts',
       'test/reliability/api-fuzz.test.ts',
+      'test/reliability/disk-full.test.ts',
       'test/reliability/escape.test.ts',
       'test/reliability/gc-concurrency.test.ts',
       'test/reliability/load.test.ts',
