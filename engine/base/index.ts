@@ -5,4 +5,5 @@ export { run, hasCommand, useSpawnServer } from './command.js';
 export type { CommandResult, RunOptions } from './command.js';
 export { writeFileAtomic, tempDir } from './files.js';
 export { KeyedMutex } from './mutex.js';
+export { storageFailure } from './storage-error.js';
 export { splitDev } from './dev.js';

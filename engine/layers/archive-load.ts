@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { invalid, tempDir } from '../base/index.js';
+import { invalid, storageFailure, tempDir } from '../base/index.js';
 import type { Span } from '../trace/index.js';
 import type { ContentStore } from './content-store.js';
 import { DigestStream, isDigest } from './digest.js';
@@ -70,7 +70,9 @@ async function unpackArchive(input: Readable, dir: string, span: Span): Promise<
     if (h.type === 'file' || h.type === 'contiguous-file') {
       const file = join(dir, String(archive.files.size));
       const hasher = new DigestStream();
-      await pipeline(e, hasher, createWriteStream(file, { flags: 'wx' }));
+      await pipeline(e, hasher, createWriteStream(file, { flags: 'wx' })).catch((err: unknown) => {
+        throw storageFailure(err, { path: file, code: 'ARCHIVE_SPOOL' });
+      });
       archive.files.set(name, { file, digest: hasher.digest(), size: hasher.bytes });
     } else if (h.type === 'symlink' || h.type === 'link') {
       // skopeo writes legacy `<id>/layer.tar` as a symlink to `../<diffID>.tar`: allowed inside the archive only

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EngineError, KeyedMutex, invalid, notFound, writeFileAtomic } from '../base/index.js';
+import { KeyedMutex, invalid, notFound, storageFailure, writeFileAtomic } from '../base/index.js';
 import type { Span, Tracer } from '../trace/index.js';
 import { DigestStream, hexOf, parseDigest } from './digest.js';
 import { MediaType } from './media-types.js';
@@ -134,7 +134,7 @@ export class ContentStore {
         return { digest, size };
       } catch (err) {
         await rm(ingest, { force: true });
-        throw storageFailure(err, ingest);
+        throw storageFailure(err, { path: ingest, code: 'BLOB_WRITE' });
       }
     });
   }
@@ -231,31 +231,4 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** What the kernel says, in the words Go's os package (and so dockerd) uses. */
-const STORAGE_ERRNOS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-};
-
-/**
- * A write that the filesystem refused (full, read-only, not ours) as an EngineError naming the
- * file and errno — `write <root>/ingest/3f…: no space left on device (ENOSPC)` — where Node's
- * stream error says only "ENOSPC: no space left on device, write", with no path. The ingest
- * file is gone by then (write() removes it), so the store is as it was before the write.
- */
-function storageFailure(err: unknown, path: string): unknown {
-  const e = err as NodeJS.ErrnoException;
-  const text = typeof e?.code === 'string' ? STORAGE_ERRNOS[e.code] : undefined;
-  if (!text) return err;
-  const syscall = e.syscall ?? 'write';
-  return new EngineError({
-    code: `BLOB_WRITE_${e.code}`, kind: 'internal',
-    message: `${syscall} ${e.path ?? path}: ${text} (${e.code})`,
-    data: { syscall, path: e.path ?? path, errno: e.code }, cause: err,
-  });
 }

@@ -14,7 +14,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { extract as tarExtract, pack as tarPack, type Headers, type Pack } from 'tar-stream';
-import { invalid, notFound, splitDev } from '../base/index.js';
+import { invalid, notFound, splitDev, storageFailure } from '../base/index.js';
 import { unpackLayer } from '../layers/index.js';
 import type { Span } from '../trace/index.js';
 import { asksForContents, resolveInRoot } from './scoped-path.js';
@@ -163,7 +163,9 @@ export async function extractToPath(args: {
   if (!st.isDirectory()) throw invalid('CP_NOT_A_DIRECTORY', `extraction point is not a directory: ${path}`, { path });
   const spool = join(args.tmpRoot, `cp-in-${randomBytes(6).toString('hex')}.tar`);
   try {
-    await pipeline(args.input, createWriteStream(spool));
+    await pipeline(args.input, createWriteStream(spool)).catch((err: unknown) => {
+      throw storageFailure(err, { path: spool, code: 'CP_SPOOL' });
+    });
     if (args.noOverwriteDirNonDir) await checkKinds(spool, root, inside);
     const result = await unpackLayer({ source: createReadStream(spool), target: host, whiteouts: 'apply', span: args.span });
     args.span?.event('cp.in', { path, host, files: result.files });
