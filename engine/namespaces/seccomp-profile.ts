@@ -75,7 +75,7 @@ export const DEFAULT_DENIED: DeniedCalls[] = [
   { names: ['open_by_handle_at', 'name_to_handle_at'], why: 'file handles reach files outside the container\'s root (the "shocker" escape)', unlessCap: ['CAP_DAC_READ_SEARCH'] },
   { names: ['swapon', 'swapoff', 'quotactl', 'lookup_dcookie', 'fanotify_init'], why: 'host-wide settings and watches', unlessCap: ['CAP_SYS_ADMIN'] },
   { names: ['acct'], why: 'process accounting is host-wide', unlessCap: ['CAP_SYS_PACCT'] },
-  { names: ['settimeofday', 'clock_settime', 'clock_adjtime'], why: 'the clock is not namespaced: one for the whole host', unlessCap: ['CAP_SYS_TIME'] },
+  { names: ['settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex'], why: 'the clock is not namespaced: one for the whole host', unlessCap: ['CAP_SYS_TIME'] },
   { names: ['move_pages', 'mbind', 'set_mempolicy', 'migrate_pages', 'get_mempolicy'], why: 'memory placement across the host\'s NUMA nodes', unlessCap: ['CAP_SYS_NICE'] },
   { names: ['iopl', 'ioperm'], why: 'raw I/O ports: hardware', unlessCap: ['CAP_SYS_RAWIO'] },
   { names: ['syslog'], why: 'the kernel log is host-wide', unlessCap: ['CAP_SYSLOG'] },

@@ -118,7 +118,7 @@ export async function infoDocument(engine: DaemonEngine) {
     ContainerdCommit: { ID: '' },
     RuncCommit: { ID: '' },
     InitCommit: { ID: '' },
-    SecurityOptions: [],
+    SecurityOptions: ['name=seccomp,profile=builtin'], // chapter 3: the default profile, engine/namespaces/seccomp-profile.ts
     Warnings: null,
   };
 }
