@@ -34,7 +34,21 @@ export function cleanEntryName(raw: string, what = 'entry'): string {
   if (out.length === 0 && !/^(\.\/*)+$/.test(raw)) {
     throw invalid('LAYER_BAD_NAME', `${what} name is empty once cleaned: ${JSON.stringify(raw)}`, { name: raw });
   }
-  return out.join('/');
+  const cleaned = out.join('/');
+  checkNameLength(cleaned, what);
+  return cleaned;
+}
+
+/**
+ * Linux's limits, checked before any syscall meets them: a path of PATH_MAX (4096 bytes, the NUL
+ * included) or more, or one component over NAME_MAX (255 bytes), would fail deep in the unpack
+ * as ENAMETOOLONG — a daemon failure (500) instead of the layer's.
+ */
+function checkNameLength(name: string, what: string): void {
+  const bytes = Buffer.byteLength(name);
+  if (bytes >= 4096) throw invalid('LAYER_PATH_TOO_LONG', `${what} name is ${bytes} bytes, past Linux's PATH_MAX of 4096: ${JSON.stringify(name.slice(0, 100))}…`, { bytes });
+  const long = name.split('/').find((seg) => Buffer.byteLength(seg) > 255);
+  if (long !== undefined) throw invalid('LAYER_PATH_TOO_LONG', `${what} name has a component of ${Buffer.byteLength(long)} bytes, past Linux's NAME_MAX of 255: ${JSON.stringify(long.slice(0, 100))}…`, { bytes: Buffer.byteLength(long) });
 }
 
 /** The parent of a cleaned path ('' for a top-level name). */

@@ -35,8 +35,17 @@ export interface UnpackOptions {
   whiteouts?: 'apply' | 'overlay';
   expected?: { digest?: Digest; diffID?: Digest };
   sameOwner?: boolean;
+  /** The most bytes the layer's tar may expand to (default MAX_LAYER_BYTES): past it, LAYER_TOO_LARGE. */
+  maxBytes?: number;
   span?: Span;
 }
+
+/**
+ * A decompression bomb's answer: 1 MiB of gzip can hold 1 GiB of zeros, and a layer is unpacked
+ * as it arrives, so its compressed size says nothing of what it writes. Docker has no limit (the
+ * disk fills); Dockling stops a layer at 64 GiB, far past any real one, and says so.
+ */
+export const MAX_LAYER_BYTES = 64 * 2 ** 30;
 
 export interface UnpackResult extends LayerDigests {
   compression: Compression;
@@ -302,7 +311,15 @@ async function unpack(opts: UnpackOptions, span: Span | undefined): Promise<Unpa
   layer.onFailure((err) => extract.destroy(err));
   layer.tar.pipe(extract);
   const seen = { entries: 0, bytes: 0 };
-  layer.tar.on('data', (b: Buffer) => (seen.bytes += b.length));
+  const maxBytes = opts.maxBytes ?? MAX_LAYER_BYTES;
+  let tooLarge: Error | undefined;
+  layer.tar.on('data', (b: Buffer) => {
+    seen.bytes += b.length;
+    if (seen.bytes > maxBytes && !tooLarge) {
+      tooLarge = invalid('LAYER_TOO_LARGE', `layer expands past ${maxBytes} bytes uncompressed: refused as a decompression bomb`, { limit: maxBytes });
+      extract.destroy(tooLarge);
+    }
+  });
   try {
     try {
       for await (const entry of extract) {
@@ -311,7 +328,7 @@ async function unpack(opts: UnpackOptions, span: Span | undefined): Promise<Unpa
       }
       await applier.settle();
     } catch (err) {
-      throw layer.failure() ?? tarError(err, seen);
+      throw tooLarge ?? layer.failure() ?? tarError(err, seen);
     }
     if (layer.failure()) throw layer.failure();
     await applier.finish();

@@ -3,7 +3,7 @@
 // outside the target: a sentinel directory beside it stays exactly as it was, and the absolute
 // paths a fixture aims at do not exist.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -36,6 +36,8 @@ interface Fixture {
   lower?: () => Promise<Buffer>;
   layer: () => Promise<Buffer>;
   expected?: { digest?: `sha256:${string}`; diffID?: `sha256:${string}` };
+  /** The unpack's limit on uncompressed bytes, for the bombs. */
+  maxBytes?: number;
 }
 
 const tar = (entries: FixtureEntry[]) => () => buildTar(entries);
@@ -87,6 +89,7 @@ const fixtures: Record<string, Fixture[]> = {
   LAYER_BAD_HARDLINK: [
     { what: 'a hardlink to a missing file', layer: tar([{ name: 'h', type: 'link', linkname: 'missing' }]) },
     { what: 'a hardlink to a directory', layer: tar([{ name: 'dir/', type: 'directory' }, { name: 'h', type: 'link', linkname: 'dir' }]) },
+    { what: 'a hardlink to an entry that comes later', layer: tar([{ name: 'h', type: 'link', linkname: 'later' }, { name: 'later', data: 'x' }]) },
   ],
   LAYER_TRUNCATED: [
     { what: 'a tar cut mid-file', layer: async () => (await buildTar([{ name: 'big', data: randomBytes(100_000) }])).subarray(0, 50_000) },
@@ -108,6 +111,15 @@ const fixtures: Record<string, Fixture[]> = {
     },
   ],
   LAYER_UNSUPPORTED_COMPRESSION: [{ what: 'zstd', layer: async () => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(64)]) }],
+  // Issue 9: what the layer chapter's categories add at scale.
+  LAYER_TOO_LARGE: [
+    { what: 'a gzip bomb: 64 MiB of zeros in ~64 KiB, past an 8 MiB limit', layer: async () => gzipSync(await buildTar([{ name: 'zeros', data: Buffer.alloc(64 << 20) }]), { level: 9 }), maxBytes: 8 << 20 },
+    { what: 'many small members adding up past the limit', layer: async () => gzipSync(await buildTar(Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, data: Buffer.alloc(1 << 20) })))), maxBytes: 8 << 20 },
+  ],
+  LAYER_PATH_TOO_LONG: [
+    { what: 'a path of 3000 levels (PATH_MAX and beyond)', layer: tar([{ name: 'd/'.repeat(3000) + 'f', data: 'x' }]) },
+    { what: 'a 4096-byte name component', layer: tar([{ name: 'x'.repeat(4096), data: 'x' }]) },
+  ],
   DIGEST_MISMATCH: [{ what: 'a wrong digest', layer: tar([{ name: 'f', data: 'f' }]), expected: { digest: `sha256:${'0'.repeat(64)}` } }],
   DIFFID_MISMATCH: [{ what: 'a wrong diffID', layer: tar([{ name: 'f', data: 'f' }]), expected: { diffID: `sha256:${'1'.repeat(64)}` } }],
 };
@@ -115,10 +127,10 @@ const fixtures: Record<string, Fixture[]> = {
 const cases = Object.entries(fixtures).flatMap(([code, list]) => list.map((f) => ({ code, ...f })));
 
 describe('hostile layers', () => {
-  it.each(cases)('$code: $what', async ({ code, lower, layer, expected }) => {
+  it.each(cases)('$code: $what', async ({ code, lower, layer, expected, maxBytes }) => {
     const before = { list: listing(sentinel), xattrs: xattrDump(sentinel), entries: readdirSync(base).sort() };
     if (lower) await unpackLayer({ source: Readable.from([await lower()]), target });
-    const err = await unpackLayer({ source: Readable.from([await layer()]), target, expected }).then(
+    const err = await unpackLayer({ source: Readable.from([await layer()]), target, expected, maxBytes }).then(
       () => null,
       (e: unknown) => e as { code?: string; data?: Record<string, unknown> },
     );
@@ -129,6 +141,18 @@ describe('hostile layers', () => {
     expect(existsSync(outside)).toBe(false);
     expect(existsSync('/etc/pwned') || existsSync('/pwned')).toBe(false);
     if (code === 'DIGEST_MISMATCH' || code === 'DIFFID_MISMATCH') expect(err?.data).toMatchObject({ expected: expect.any(String), actual: expect.any(String) });
+  });
+
+  // Duplicate names are tar's own semantics, not an attack: the later entry wins, as in Docker
+  // and containerd. What matters is that the replacement happens inside the target.
+  it.each([
+    { what: 'a file, then a directory of the same name', entries: [{ name: 'same', data: 'x' }, { name: 'same/', type: 'directory' as const }, { name: 'same/in', data: 'y' }], dir: true },
+    { what: 'a directory, then a file of the same name', entries: [{ name: 'same/', type: 'directory' as const }, { name: 'same/in', data: 'y' }, { name: 'same', data: 'x' }], dir: false },
+  ])('duplicate entries: $what — the later wins, inside the target', async ({ entries, dir }) => {
+    const before = listing(sentinel);
+    await unpackLayer({ source: Readable.from([await buildTar(entries)]), target });
+    expect(statSync(join(target, 'same')).isDirectory()).toBe(dir);
+    expect(listing(sentinel)).toEqual(before);
   });
 
   it.skipIf(missing({ root: true }))('never applies trusted.overlay.* or security.capability from a layer', async () => {
