@@ -1,5 +1,5 @@
 // Disk full and permission errors (issue 9): the daemon's data root is a small tmpfs, and each
-// write that does not fit — import, load, commit, build — must fail with a clear error that
+// write that does not fit — import, load, pull, commit, build — must fail with a clear error that
 // names "no space left on device", exit non-zero, and leave the store as it was: the same
 // images, every blob hashing to its name, no ingest or temp file left, the space given back,
 // the daemon still answering. Then the content store is made read-only (a read-only bind
@@ -15,6 +15,7 @@ import { pack } from 'tar-stream';
 import { api, dockling, makeTar, startDaemon, type RunningDaemon } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { report } from './report.js';
+import { startRegistry, type RunningRegistry } from './crash-harness.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log('skipping the disk-full tests: mounting a tmpfs as the data root needs root');
@@ -22,6 +23,7 @@ if (!isRoot) console.log('skipping the disk-full tests: mounting a tmpfs as the 
 let work = '';
 let mnt = '';
 let daemon: RunningDaemon;
+let registry: RunningRegistry;
 const bridge = bridgeArgs(113);
 const containerIds: string[] = [];
 let cgroupsBefore: string[] = [];
@@ -90,7 +92,7 @@ async function scratch(): Promise<string[]> {
  * Runs `args`, which must fail with `message` in its error; then the store must be as before,
  * no scratch file left, the space back (within 256 KiB: the trace log grows), the daemon up.
  */
-async function mustFailCleanly(what: string, args: string[], message: RegExp) {
+async function mustFailCleanly(what: string, args: string[], message: RegExp, opts: { prune?: boolean } = {}) {
   faults++;
   const before = await storeState();
   const freeBefore = await free();
@@ -99,6 +101,9 @@ async function mustFailCleanly(what: string, args: string[], message: RegExp) {
   if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) console.log(`the daemon died:\n${daemon.logs().slice(-3000)}`);
   expect(r.code, `${what}: ${r.stdout}`).not.toBe(0);
   expect(r.stderr, what).toMatch(message);
+  // A failed pull keeps the blobs it fetched whole and verified (the config, a finished layer),
+  // unreferenced, as containerd keeps content for its GC; `image prune` is what takes them.
+  if (opts.prune) await ok(['image', 'prune', '-f']);
   const after = await storeState();
   expect(after, what).toEqual(before);
   expect(after.badBlobs).toEqual([]);
@@ -133,6 +138,10 @@ afterAll(async () => {
     for (const id of containerIds) await cli(['rm', '-f', id]).catch(() => {});
     await daemon.stop().catch(() => {}); // its rm of the folder stops at the mount point
   }
+  if (registry) {
+    registry.child.kill('SIGTERM');
+    await registry.exited;
+  }
   for (const m of [join(mnt, 'root', 'content'), join(mnt, 'root')]) {
     try {
       execFileSync('umount', [m], { stdio: 'ignore' });
@@ -162,6 +171,24 @@ describe.skipIf(!isRoot)('a full disk', () => {
   it('load of an archive bigger than the space left fails cleanly', async () => {
     await writeFile(join(work, 'big-image.tar'), await imageArchive(await randomTar('big', (await free()) + (2 << 20)), 'full/loaded:1'));
     await mustFailCleanly('load', ['load', '-i', join(work, 'big-image.tar')], NO_SPACE);
+  }, 60_000);
+
+  it('pull of an image bigger than the space left fails cleanly', async () => {
+    // The image is made and pushed by a second daemon on the ordinary disk.
+    registry = await startRegistry(join(work, 'registry'));
+    const pusher = await startDaemon();
+    try {
+      await writeFile(join(work, 'pull.tar'), await randomTar('big', (await free()) + (2 << 20)));
+      const push = async (args: string[]) => {
+        const r = await dockling(pusher.host, args);
+        if (r.code !== 0) throw new Error(`dockling ${args.join(' ')}: ${r.stderr}`);
+      };
+      await push(['import', join(work, 'pull.tar'), `${registry.host}/full/pulled:1`]);
+      await push(['push', `${registry.host}/full/pulled:1`]);
+    } finally {
+      await pusher.stop();
+    }
+    await mustFailCleanly('pull', ['pull', `${registry.host}/full/pulled:1`], NO_SPACE, { prune: true });
   }, 60_000);
 
   it('build whose COPY does not fit fails cleanly', async () => {
