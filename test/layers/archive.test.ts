@@ -181,7 +181,31 @@ describe('hostile archives', () => {
       return tarOf([['oci-layout', '{"imageLayoutVersion":"1.0.0"}'], ['index.json', JSON.stringify(index)], [`blobs/sha256/${sha256(s1).slice(7)}`, s1]]);
     }],
     ['a tar that is not an image archive', 'INVALID_ARCHIVE', async () => tarOf([['hello', 'world']])],
+    // Issue 9: descriptors that lie about the bytes they point at (the OCI view: Docker's manifest.json has no sizes).
+    ['a layer descriptor smaller than its blob', 'SIZE_MISMATCH', async ({ entries }) => ociEdit(entries, (m) => { m.layers[0]!.size -= 1; })],
+    ['a layer descriptor larger than its blob', 'SIZE_MISMATCH', async ({ entries }) => ociEdit(entries, (m) => { m.layers[0]!.size += 1000; })],
+    ['a config descriptor of the wrong size', 'SIZE_MISMATCH', async ({ entries }) => ociEdit(entries, (m) => { m.config.size = 1; })],
+    ['a config served as a layer', 'DIFFID_MISMATCH', async ({ entries }) => ociEdit(entries, (m) => { m.layers[0] = { ...m.config }; })],
+    ['a layer labelled as the config', 'INVALID_CONFIG', async ({ entries }) => ociEdit(entries, (m) => { m.config = { ...m.layers[0]!, mediaType: m.config.mediaType }; })],
+    ['a plain layer labelled gzip', 'INVALID_LAYER', async ({ entries }) => ociEdit(entries, (m) => { m.layers[0]!.mediaType = MediaType.ociLayerGzip; })],
+    ['a manifest descriptor of the wrong size', 'SIZE_MISMATCH', async ({ entries }) => {
+      const oci = entries.filter((e) => e.header.name !== 'manifest.json');
+      return tarOf(edit(oci, 'index.json', (b) => { const i = JSON.parse(b.toString()); i.manifests[0].size += 7; return Buffer.from(JSON.stringify(i)); }));
+    }],
+    ['manifest.json twice, the second pointing outside', 'ARCHIVE_BAD_ENTRY', async ({ entries }) => tarOf([...entries, ['manifest.json', JSON.stringify([{ Config: '../../etc/passwd', RepoTags: ['x:1'], Layers: [] }])]])],
   ];
+
+  type Descriptor = { mediaType: string; digest: string; size: number };
+  /** The OCI view only, its manifest edited and re-addressed (new digest, the index pointing at it). */
+  async function ociEdit(entries: TarEntry[], fn: (m: { config: Descriptor; layers: Descriptor[] }) => void): Promise<Buffer> {
+    const oci = entries.filter((e) => e.header.name !== 'manifest.json');
+    const index = JSON.parse(oci.find((e) => e.header.name === 'index.json')!.body.toString());
+    const manifest = JSON.parse(oci.find((e) => e.header.name === `blobs/sha256/${index.manifests[0].digest.slice(7)}`)!.body.toString());
+    fn(manifest);
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    index.manifests[0] = { ...index.manifests[0], digest: sha256(bytes), size: bytes.length };
+    return tarOf([...edit(oci, 'index.json', () => Buffer.from(JSON.stringify(index))), [`blobs/sha256/${sha256(bytes).slice(7)}`, bytes]]);
+  }
 
   it.each(cases)('refuses %s (%s) and leaves the store unchanged', async (_what, code, make) => {
     const v = await valid();
