@@ -18,7 +18,7 @@ import { invalid, useSpawnServer } from '../base/index.js';
 import { ContentStore, ImageStore } from '../layers/index.js';
 import { RegistryClient } from '../registry/index.js';
 import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.js';
-import { ContainerFs, createSnapshotter } from '../unionfs/index.js';
+import { ContainerFs, clearTmpRoot, createSnapshotter } from '../unionfs/index.js';
 // Until namespaces/index.ts exports VolumeStore (its owner adds it), straight from the file.
 import { acquirePidLock, type PidLock } from './pid-lock.js';
 import { listenUnix, parseHost } from './listener.js';
@@ -206,8 +206,7 @@ async function readRegistrySettings(opts: DaemonOptions): Promise<RegistrySettin
 async function openEngine(opts: DaemonOptions, registrySettings: RegistrySettings): Promise<DaemonEngine> {
   const { dataRoot } = opts;
   const tmpRoot = join(dataRoot, 'tmp');
-  await rm(tmpRoot, { recursive: true, force: true }); // leftovers of a killed daemon
-  await mkdir(tmpRoot, { recursive: true });
+  await clearTmpRoot(tmpRoot); // leftovers of a killed daemon, its mounts detached first
   const traceStream = new StreamSink();
   const tracer = new Tracer([new JsonlFileSink(join(dataRoot, 'trace', 'events.jsonl')), traceStream]);
   const content = new ContentStore({ root: join(dataRoot, 'content'), tracer });

@@ -6,7 +6,7 @@ export type { Change, PackResult } from '../layers/index.js';
 export { createSnapshotter, overlaySupported } from './drivers.js';
 export { OverlaySnapshotter } from './overlay.js';
 export { CopySnapshotter } from './copy.js';
-export { mountPlan, unmount, withMounted, mountArgv, readOnlyBind, readMountInfo, mountsUsing } from './mount.js';
+export { mountPlan, unmount, withMounted, mountArgv, readOnlyBind, readMountInfo, mountsUsing, clearTmpRoot } from './mount.js';
 export type { MountInfo } from './mount.js';
 export { unpackImage, PullUnpacker, removeUnusedLayers } from './unpack-image.js';
 export { changes } from './changes.js';

@@ -7,7 +7,7 @@
 //               same call on older kernels: the read-only flag needs a second, remount step)
 // Relative lowerdirs resolve against the mounting process's working directory: that is how a
 // stack of 100+ layers fits in the one page (4096 bytes) the kernel accepts for the options.
-import { readFile, realpath, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, rmdir } from 'node:fs/promises';
 import { EngineError, run, tempDir } from '../base/index.js';
 import type { Span } from '../trace/index.js';
 import type { Mount, MountPlan } from './types.js';
@@ -158,3 +158,21 @@ export async function mountsUsing(dir: string): Promise<string[]> {
   }
   return [...out];
 }
+
+// #region clear-tmp-root
+/**
+ * Empties the scratch directory withMounted mounts under, at daemon start. A daemon killed inside
+ * withMounted (a commit, a build's COPY, a container's init layer, a `cp`) leaves its mount
+ * behind, and `rm -r` would walk into it and delete the snapshot's files through the mount —
+ * a container's whole tree, as whiteouts in its upper dir. So every mount under `dir` is
+ * detached first, deepest first (lazily: nobody is left to be using it), and only then is the
+ * directory removed and made again.
+ */
+export async function clearTmpRoot(dir: string, span?: Span): Promise<void> {
+  const abs = await realpath(dir).catch(() => dir);
+  const under = (await readMountInfo()).map((m) => m.mountPoint).filter((p) => p.startsWith(`${abs}/`));
+  for (const target of under.sort((a, b) => b.length - a.length)) await unmount({ target, lazy: true, span });
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+}
+// #endregion clear-tmp-root

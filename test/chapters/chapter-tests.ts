@@ -73,6 +73,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/unionfs/overlay.test.ts',
       'test/unionfs/remove-unused.test.ts',
       'test/unionfs/snapshot-check.test.ts',
+      'test/unionfs/tmp-root.test.ts',
       'test/unionfs/union-view-trace.test.ts',
       'test/unionfs/union-view.test.ts',
       'test/unionfs/unpack-image.test.ts',
@@ -218,6 +219,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
     files: [
       'test/reliability/access.test.ts',
       'test/reliability/api-fuzz.test.ts',
+      'test/reliability/crash.test.ts',
       'test/reliability/disk-full.test.ts',
       'test/reliability/escape.test.ts',
       'test/reliability/gc-concurrency.test.ts',
