@@ -2,7 +2,7 @@
 // with Docker's defaults), the init planner and its recipe (unshare + mount steps + the static
 // dockling-init helper), and running a bundle in the foreground.
 export type { NamespaceType, LinuxNamespace, Capabilities, Rlimit, User, Process, Root, SpecMount, Resources, LinuxDevice, Linux, Spec, InitStep, InitPlan, LinuxSeccomp, LinuxSyscall, SeccompArg, SeccompAction } from './types.js';
-export { specFromContainer, writeBundle, resolveUser, hostResolvConf, capMask, CAPABILITY_BITS, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_MOUNTS, ETC_FILES, DEFAULT_PATH, OCI_VERSION } from './spec.js';
+export { specFromContainer, writeBundle, resolveUser, hostResolvConf, capMask, capabilitiesOf, CAPABILITY_BITS, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_MOUNTS, ETC_FILES, DEFAULT_PATH, OCI_VERSION } from './spec.js';
 // seccomp: Docker's default profile as a deny-list (seccomp-profile.ts), compiled to BPF (seccomp.ts).
 export { seccompFor, defaultSeccomp, parseProfile, refusedNames, DEFAULT_DENIED } from './seccomp-profile.js';
 export type { DeniedCalls } from './seccomp-profile.js';

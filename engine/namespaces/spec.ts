@@ -35,6 +35,24 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
+/**
+ * `--cap-add` / `--cap-drop` (HostConfig.CapAdd, CapDrop) on top of the default set, as Docker
+ * reads them: `SYS_ADMIN` or `CAP_SYS_ADMIN`, any case; `ALL` adds every capability, and a drop of
+ * `ALL` starts from none (then the adds). A name the kernel does not have is refused.
+ */
+export function capabilitiesOf(host: Record<string, unknown>): string[] {
+  const list = (k: string) => (Array.isArray(host[k]) ? (host[k] as unknown[]).map((c) => String(c).toUpperCase()) : []);
+  const norm = (c: string) => (c === 'ALL' || c.startsWith('CAP_') ? c : `CAP_${c}`);
+  const [add, drop] = [list('CapAdd').map(norm), list('CapDrop').map(norm)];
+  for (const c of [...add, ...drop]) {
+    if (c !== 'ALL' && CAPABILITY_BITS[c] === undefined) throw invalid('UNKNOWN_CAPABILITY', `unknown capability: "${c}"`, { capability: c });
+  }
+  const all = Object.keys(CAPABILITY_BITS);
+  const base = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c));
+  const added = add.includes('ALL') ? all.filter((c) => !drop.includes(c)) : add;
+  return [...base, ...added.filter((c) => !base.includes(c))];
+}
+
 /** The 16-hex-digit mask /proc/<pid>/status shows: default set → 00000000a80425fb. */
 export function capMask(names: string[]): string {
   let mask = 0n;
@@ -125,7 +143,7 @@ export function specFromContainer(args: {
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${args.user?.home ?? '/root'}`);
 
   // Docker gives a non-root user the bounding set but no effective or permitted capabilities.
-  const caps = DEFAULT_CAPABILITIES;
+  const caps = capabilitiesOf(record.HostConfig);
   const capabilities: Capabilities = user.uid === 0
     ? { bounding: [...caps], effective: [...caps], permitted: [...caps] }
     : { bounding: [...caps], effective: [], permitted: [] };

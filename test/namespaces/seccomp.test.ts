@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerRecord } from '../../engine/unionfs/index.js';
 import {
   AUDIT_ARCH_X86_64, BPF, DEFAULT_CAPABILITIES, SECCOMP_RET, SYSCALLS_X86_64, bpfHex, compileSeccomp, defaultSeccomp, parseProfile,
-  planInit, seccompFor, specFromContainer, type BpfInstruction, type LinuxSeccomp,
+  capabilitiesOf, planInit, seccompFor, specFromContainer, type BpfInstruction, type LinuxSeccomp,
 } from '../../engine/namespaces/index.js';
 
 /** Runs a program on one call: nr, arch and up to six 64-bit arguments (as bigints). */
@@ -146,6 +146,20 @@ describe('linux.seccomp in config.json', () => {
     expect(s.syscalls).toContainEqual({ names: ['keyctl', 'add_key', 'request_key'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 });
     expect(s.syscalls).toContainEqual({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 0x10000000, valueTwo: 0x10000000, op: 'SCMP_CMP_MASKED_EQ' }] });
     for (const r of s.syscalls!) for (const n of r.names) expect(SYSCALLS_X86_64[n], n).toBeTypeOf('number');
+  });
+
+  it('follows --cap-add and --cap-drop, as Docker reads them', () => {
+    expect(capabilitiesOf({ CapAdd: ['sys_admin'] })).toEqual([...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN']);
+    expect(capabilitiesOf({ CapDrop: ['ALL'], CapAdd: ['NET_RAW'] })).toEqual(['CAP_NET_RAW']);
+    expect(capabilitiesOf({ CapDrop: ['CAP_CHOWN'] })).not.toContain('CAP_CHOWN');
+    expect(capabilitiesOf({ CapAdd: ['ALL'] })).toContain('CAP_SYS_MODULE');
+    expect(() => capabilitiesOf({ CapAdd: ['NOPE'] })).toThrow(expect.objectContaining({ code: 'UNKNOWN_CAPABILITY' }));
+    const spec = specFromContainer({ record: record({ CapAdd: ['SYS_ADMIN'] }), image });
+    expect(spec.process.capabilities.bounding).toContain('CAP_SYS_ADMIN');
+    const names = spec.linux.seccomp!.syscalls!.flatMap((r) => r.names);
+    expect(names).not.toContain('mount');
+    expect(names).not.toContain('unshare');
+    expect(names).toContain('keyctl');
   });
 
   it('is absent with seccomp=unconfined or Privileged', () => {

@@ -95,6 +95,13 @@ describe.skipIf(!isRoot)('escapes from inside a busybox container (issue 9)', ()
     expect(r.stdout).toMatch(/Seccomp:\s+0/);
   });
 
+  it('--cap-add SYS_ADMIN re-allows what the filter refused for want of it: unshare, mount', async () => {
+    const r = await dk('run', '--rm', '--cap-add', 'SYS_ADMIN', 'busybox', 'sh', '-c', 'unshare -U true; echo "unshare-U=$?"; mkdir -p /m; mount -t tmpfs tmpfs /m; echo "mount=$?"');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/unshare-U=0/);
+    expect(r.stdout).toMatch(/mount=0/);
+  });
+
   // runc only: crun refuses this machine's hybrid cgroup layout (see oci-runtime.ts); it reads the same config.json.
   for (const runtime of ['runc']) {
     it.skipIf(!existsSync(`/usr/sbin/${runtime}`) && !existsSync(`/usr/bin/${runtime}`))(`--runtime ${runtime} loads the same profile from config.json`, async () => {

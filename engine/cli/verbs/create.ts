@@ -36,6 +36,8 @@ export function createBody(image: string, command: string[], flags: Record<strin
       ...(Object.keys(fs.tmpfs).length ? { Tmpfs: fs.tmpfs } : {}),
       ...(flags['read-only'] === true ? { ReadonlyRootfs: true } : {}),
       ...(flags.runtime ? { Runtime: flags.runtime } : {}),
+      ...(list('cap-add').length ? { CapAdd: list('cap-add') } : {}),
+      ...(list('cap-drop').length ? { CapDrop: list('cap-drop') } : {}),
       ...(list('security-opt').length ? { SecurityOpt: list('security-opt').map(securityOpt) } : {}),
     },
   };
@@ -112,6 +114,8 @@ export const verb: Verb = {
     { name: 'tmpfs', type: 'strings', value: 'list', description: 'Mount a tmpfs directory' },
     { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
     { name: 'network', type: 'string', value: 'network', description: 'Connect a container to a network (bridge, host, none or a network name)' },
+    { name: 'cap-add', type: 'strings', value: 'list', description: 'Add Linux capabilities' },
+    { name: 'cap-drop', type: 'strings', value: 'list', description: 'Drop Linux capabilities' },
     { name: 'security-opt', type: 'strings', value: 'list', description: 'Security Options (seccomp=unconfined, seccomp=PROFILE.json)' },
     { name: 'runtime', type: 'string', value: 'string', description: 'Runtime to use for this container (dockling, runc, crun)' },
     { name: 'pull', type: 'string', value: 'string', description: 'Pull image before creating ("always", "missing", "never") (default "missing")' },

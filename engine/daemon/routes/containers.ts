@@ -9,7 +9,7 @@ import { parseFilters } from '../http/filters.js';
 import { CREATE_SHAPE, checkShape } from '../http/body-shape.js';
 import { toContainerInspect, toContainerSummary, type EndpointView } from '../container-views.js';
 // Until namespaces/index.ts exports them (its owner adds it), straight from the files.
-import { planMounts, mountsFor, runtimeOf, seccompFor, DEFAULT_CAPABILITIES } from '../../namespaces/index.js';
+import { planMounts, mountsFor, runtimeOf, seccompFor, capabilitiesOf } from '../../namespaces/index.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -63,7 +63,7 @@ export const containerRoutes: Route<DaemonEngine>[] = [
       checkShape(request, CREATE_SHAPE, 'container create request'); // a wrong type is a 400 before anything is read
       planMounts({ hostConfig: request.HostConfig ?? {}, imageVolumes: request.Volumes }); // a bad -v is a 400 before anything is made
       runtimeOf(request.HostConfig ?? {}); // so is an unknown --runtime
-      seccompFor({ hostConfig: request.HostConfig ?? {}, capabilities: DEFAULT_CAPABILITIES }); // and a bad seccomp profile
+      seccompFor({ hostConfig: request.HostConfig ?? {}, capabilities: capabilitiesOf(request.HostConfig ?? {}) }); // and a bad --cap-add or seccomp profile
       const c = await engine.containers.create({ name: query.get('name') ?? undefined, request, span });
       // Volumes are made and marked in use at create, as Docker does: `volume rm` now refuses them.
       await mountsFor({ containerId: c.Id, hostConfig: c.HostConfig, imageVolumes: c.Config.Volumes, volumes: engine.volumes }).catch(async (err: unknown) => {
