@@ -66,7 +66,10 @@ const WRITERS: Array<[string, RegExp]> = [
   ['POST', /^\/build$/],
   ['POST', /^\/commit$/],
   ['POST', /^\/containers\/create$/],
-  ['GET', /^\/images\/get$/], // save reads blobs a collection would otherwise delete under it
+  ['GET', /^\/images\/get$/], // save and push read blobs a collection would otherwise delete under them
+  ['GET', /^\/images\/(.+)\/get$/],
+  ['POST', /^\/images\/(.+)\/push$/],
+  ['POST', /^\/dockling\/base-image$/],
 ];
 
 /**
@@ -84,11 +87,38 @@ const COLLECTORS: Array<[string, RegExp]> = [
 const listed = (list: Array<[string, RegExp]>, r: { method: string | string[]; pattern: RegExp }) =>
   list.some(([m, p]) => p.source === r.pattern.source && (Array.isArray(r.method) ? r.method.includes(m) : r.method === m));
 
+// A writer that failed half way may have stored whole blobs no image names (a pull's config and
+// finished layers). It cannot delete them itself: while it holds the lock shared, another writer
+// may be about to name the same blobs. So it hands a tidy-up to its request, which runs under
+// the lock held exclusive once the request has let go of its shared hold — and before the
+// failure is answered, so the client sees the store as it was.
+const tidyUps = new WeakMap<object, Array<() => Promise<void>>>();
+
+/** From inside a writer route: runs `fn` exclusive after the handler. False when `req` is not a guarded writer's. */
+export function afterWriting(req: object, fn: () => Promise<void>): boolean {
+  const list = tidyUps.get(req);
+  if (!list) return false;
+  list.push(fn);
+  return true;
+}
+
 /** The route table with the writers and the collectors wrapped in the engine's lock. */
 export function guardedByGc<E extends { gc: GcLock }>(routes: Route<E>[]): Route<E>[] {
   return routes.map((r) => {
-    const mode = listed(WRITERS, r) ? 'shared' : listed(COLLECTORS, r) ? 'exclusive' : null;
-    if (!mode) return r;
-    return { ...r, handler: (ctx) => ctx.engine.gc[mode](async () => r.handler(ctx)) };
+    if (listed(COLLECTORS, r)) return { ...r, handler: (ctx) => ctx.engine.gc.exclusive(async () => r.handler(ctx)) };
+    if (!listed(WRITERS, r)) return r;
+    return {
+      ...r,
+      handler: async (ctx) => {
+        const tidy: Array<() => Promise<void>> = [];
+        tidyUps.set(ctx.req, tidy);
+        try {
+          await ctx.engine.gc.shared(async () => r.handler(ctx));
+        } finally {
+          tidyUps.delete(ctx.req);
+          if (tidy.length) await ctx.engine.gc.exclusive(async () => { for (const fn of tidy) await fn(); });
+        }
+      },
+    };
   });
 }

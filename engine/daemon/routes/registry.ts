@@ -18,6 +18,7 @@ import type { ProgressMessage } from '../../registry/index.js';
 import type { Route, RequestContext } from '../http/router.js';
 import { HttpError, readBody, sendJSON } from '../http/respond.js';
 import { HeldMessageStream } from '../http/json-stream.js';
+import { afterWriting } from '../gc-lock.js';
 import type { DaemonEngine } from '../engine.js';
 import { registryAuth } from '../registry-auth.js';
 
@@ -43,8 +44,15 @@ export async function pullImage(ctx: RequestContext<DaemonEngine>): Promise<void
       span: ctx.span,
     });
   } catch (err) {
-    if (!stream.opened) throw err; // the router answers with the error's status
-    stream.fail(messageOf(err));
+    // What the pull stored whole before it failed (its config, finished layers) no image names:
+    // swept once no other writer is half done (gc-lock.ts), before the failure is answered.
+    const sweep = async () => void (await engine.images.removeUnreferencedBlobs(ctx.span));
+    if (!stream.opened) {
+      afterWriting(req, sweep);
+      throw err; // the router answers with the error's status
+    }
+    const fail = () => stream.fail(messageOf(err));
+    if (!afterWriting(req, async () => { await sweep().finally(fail); })) fail();
     return;
   }
   stream.end();
