@@ -2,6 +2,8 @@
 // one JSON file, <root>/metadata.json, mapping each snapshot key to its record (kind, parent,
 // short numeric id), plus the next free id. Every change is a read-modify-write under one mutex
 // and lands with writeFileAtomic, so a crash leaves the old file or the new one, never half.
+// The file is read once and then kept in memory: with 1000 containers it holds 2000 records
+// (600 KB), and reading it again for every lookup made each create slower than the last.
 // The rules a snapshotter must keep are here too: keys are unique, a parent must be committed,
 // a snapshot that is some other snapshot's parent cannot be removed.
 import { readFile } from 'node:fs/promises';
@@ -23,28 +25,42 @@ export class SnapshotMeta {
     this.file = join(root, 'metadata.json');
   }
 
-  private async load(): Promise<MetaFile> {
-    const text = await readFile(this.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return null;
+  /**
+   * The records as last read or written. One snapshotter is its root's only writer (the daemon
+   * holds the data root's pid lock), so what it wrote last is what the file says. Never changed
+   * in place: update() works on a copy and swaps it in once the file has it; readers get copies.
+   */
+  private loaded: Promise<MetaFile> | undefined;
+
+  private load(): Promise<MetaFile> {
+    this.loaded ??= readFile(this.file, 'utf8').then(
+      (text) => JSON.parse(text) as MetaFile,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return { nextId: 1, snapshots: {} };
+        throw err;
+      },
+    ).catch((err: unknown) => {
+      this.loaded = undefined; // a bad read is not remembered: the next call reads again
       throw err;
     });
-    return text === null ? { nextId: 1, snapshots: {} } : (JSON.parse(text) as MetaFile);
+    return this.loaded;
   }
 
-  /** Runs `fn` on the records with the lock held; what it leaves in `meta` is written back. */
+  /** Runs `fn` on a copy of the records with the lock held; what it leaves there is written back. */
   private update<T>(fn: (meta: MetaFile) => T | Promise<T>): Promise<T> {
     return this.mutex.run('meta', async () => {
-      const meta = await this.load();
+      const meta = structuredClone(await this.load());
       const result = await fn(meta);
       await writeFileAtomic(this.file, JSON.stringify(meta, null, 2) + '\n');
-      return result;
+      this.loaded = Promise.resolve(meta);
+      return structuredClone(result);
     });
   }
 
   async get(key: string): Promise<SnapshotInfo> {
     const info = (await this.load()).snapshots[key];
     if (!info) throw notFound('SNAPSHOT_NOT_FOUND', `snapshot ${key} does not exist`, { key });
-    return info;
+    return structuredClone(info);
   }
 
   async has(key: string): Promise<boolean> {
@@ -52,7 +68,7 @@ export class SnapshotMeta {
   }
 
   async list(): Promise<SnapshotInfo[]> {
-    return Object.values((await this.load()).snapshots).sort((a, b) => Number(a.id) - Number(b.id));
+    return structuredClone(Object.values((await this.load()).snapshots)).sort((a, b) => Number(a.id) - Number(b.id));
   }
 
   /** The committed chain under `key` (itself first if committed), top first. */
@@ -62,7 +78,7 @@ export class SnapshotMeta {
     for (let k = parent; k !== undefined; k = snapshots[k]?.parent) {
       const info = snapshots[k];
       if (!info) throw notFound('SNAPSHOT_NOT_FOUND', `snapshot ${k} does not exist`, { key: k });
-      out.push(info);
+      out.push(structuredClone(info));
     }
     return out;
   }

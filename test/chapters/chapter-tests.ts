@@ -73,6 +73,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/unionfs/overlay.test.ts',
       'test/unionfs/remove-unused.test.ts',
       'test/unionfs/snapshot-check.test.ts',
+      'test/unionfs/snapshot-meta.test.ts',
       'test/unionfs/tmp-root.test.ts',
       'test/unionfs/union-view-trace.test.ts',
       'test/unionfs/union-view.test.ts',
