@@ -11,6 +11,7 @@ import { familiar } from '../image-views.js';
 import { importImage, loadArchive, makeBaseImage, saveImages } from '../../layers/index.js';
 import type { RequestContext } from '../http/router.js';
 import { pullImage } from './registry.js';
+import { afterWriting } from '../gc-lock.js';
 
 const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -30,6 +31,21 @@ function importTarget(repo: string | null, tag: string | null): string | undefin
   return tag ? `${repo}:${tag}` : repo;
 }
 
+/**
+ * A load or import that failed after storing some blobs (an archive's first image, a layer
+ * before its config) leaves them named by no image: they are swept under the GcLock held
+ * exclusive (gc-lock.ts), then the failure is answered and the stream ended.
+ */
+function failAfterSweep(a: { req: object; engine: DaemonEngine; span: RequestContext<DaemonEngine>['span']; stream: JSONMessageStream; err: unknown }): void {
+  const fail = () => {
+    a.stream.fail(String((a.err as Error).message ?? a.err));
+    a.stream.end();
+  };
+  // Best effort: a sweep that fails leaves the blobs to the next prune; the failure is answered anyway.
+  const sweep = async () => void (await a.engine.images.removeUnreferencedBlobs(a.span).then(fail, fail));
+  if (!afterWriting(a.req, sweep)) fail();
+}
+
 export const imageArchiveRoutes: Route<DaemonEngine>[] = [
   { method: 'GET', pattern: /^\/images\/get$/, handler: (ctx) => save(ctx, ctx.query.getAll('names')) },
   { method: 'GET', pattern: /^\/images\/(.+)\/get$/, handler: (ctx) => save(ctx, [ctx.params[0]!]) },
@@ -44,7 +60,7 @@ export const imageArchiveRoutes: Route<DaemonEngine>[] = [
         for (const m of messages) stream.write({ stream: `${m}\n` });
         if (!quiet) span.event('load.messages', { count: messages.length });
       } catch (err) {
-        stream.fail(String((err as Error).message ?? err));
+        return failAfterSweep({ req, engine, span, stream, err });
       }
       stream.end();
     },
@@ -71,7 +87,7 @@ export const imageArchiveRoutes: Route<DaemonEngine>[] = [
         });
         stream.write({ status: image.id });
       } catch (err) {
-        stream.fail(String((err as Error).message ?? err));
+        return failAfterSweep({ req, engine, span, stream, err });
       }
       stream.end();
     },

@@ -48,11 +48,12 @@ export async function pullImage(ctx: RequestContext<DaemonEngine>): Promise<void
     // swept once no other writer is half done (gc-lock.ts), before the failure is answered.
     const sweep = async () => void (await engine.images.removeUnreferencedBlobs(ctx.span));
     if (!stream.opened) {
-      afterWriting(req, sweep);
+      afterWriting(req, () => sweep().catch(() => {}));
       throw err; // the router answers with the error's status
     }
     const fail = () => stream.fail(messageOf(err));
-    if (!afterWriting(req, async () => { await sweep().finally(fail); })) fail();
+    // Best effort: a sweep that fails leaves the blobs to the next prune; the failure is answered anyway.
+    if (!afterWriting(req, async () => { await sweep().then(fail, fail); })) fail();
     return;
   }
   stream.end();
