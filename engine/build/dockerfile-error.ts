@@ -7,6 +7,8 @@ import { EngineError } from '../base/index.js';
 export type DockerfileErrorCode =
   /** No bytes at all, or nothing but comments and blank lines. */
   | 'DOCKERFILE_EMPTY'
+  /** A NUL byte anywhere: binary, not a Dockerfile (issue 9). */
+  | 'DOCKERFILE_NUL'
   /** A repeated or invalid parser directive (`# escape=x`). */
   | 'DOCKERFILE_DIRECTIVE'
   | 'DOCKERFILE_UNKNOWN_INSTRUCTION'

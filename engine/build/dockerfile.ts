@@ -22,6 +22,10 @@ export interface ParseOptions {
 export function parseDockerfile(text: string, options: ParseOptions = {}): Dockerfile {
   const name = options.name ?? 'Dockerfile';
   if (text === '') throw problem('DOCKERFILE_EMPTY', `the Dockerfile (${name}) cannot be empty`);
+  // A NUL is no text a Dockerfile can mean: it cannot reach a command line (C strings end there),
+  // and it is how a binary file passed off as a Dockerfile shows itself.
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw problem('DOCKERFILE_NUL', `${name} line ${text.slice(0, nul).split('\n').length}: a NUL byte: a Dockerfile is text`);
   const { directives, lines } = readLines(text);
   const instructions = lines.map((l) => place(l.line, l.endLine, () =>
     parseInstruction(l.text, { line: l.line, endLine: l.endLine, original: trimSpace(l.text) }, directives.escape)));

@@ -1,11 +1,12 @@
 // `docker import`: a root filesystem tar (plain or gzip) becomes a one-layer image, with a config
 // made on the spot and optional `--change` Dockerfile lines. Chapter 1. Docker's defaults: host
 // os/arch, created now, one history entry whose comment is the message or "Imported from -".
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { invalid } from '../base/index.js';
 import type { Span } from '../trace/index.js';
 import type { ImageStore } from './image-store.js';
 import { hostPlatform } from './manifest.js';
+import { scanLayer } from './scan.js';
 import type { ContainerConfig, Image, ImageConfig } from './types.js';
 
 /** The instructions `docker import --change` accepts (Docker's list; no RUN, COPY, FROM …). */
@@ -123,8 +124,18 @@ export async function importImage(args: { store: ImageStore; input: Readable; re
   return store.tracer.span({ chapter: 'layers', op: 'image.import', parent: args.span, data: { ref: args.ref ?? null, changes: args.changes ?? [] } }, async (span) => {
     // 1. the changes first: a bad line fails before any byte is stored
     const container = (args.changes ?? []).reduce(applyChange, {} as ContainerConfig);
-    // 2. the tar, as the single layer
-    const layer = await store.ingestLayer(args.input, { span });
+    // 2. the tar, as the single layer: stored as it is scanned, kept only if every entry is sound
+    const [toScan, toStore] = [new PassThrough(), new PassThrough()];
+    args.input.pipe(toScan);
+    args.input.pipe(toStore);
+    args.input.on('error', (err) => [toScan, toStore].forEach((s) => s.destroy(err)));
+    // Their errors are the scan's and the store's to report (below): not an 'error' nobody hears.
+    for (const s of [toScan, toStore]) s.on('error', () => undefined);
+    const scanned = scanLayer(toScan);
+    scanned.catch((err: Error) => toStore.destroy(err));
+    const layer = await store.ingestLayer(toStore, { unpacked: scanned, span }).catch(async (err: unknown) => {
+      throw (await scanned.then(() => null, (e: unknown) => e)) ?? err; // the scan's reason is the one to tell
+    });
     // 3. a config around it
     const created = new Date().toISOString();
     const platform = hostPlatform();

@@ -153,6 +153,7 @@ describe('instructions: forms and arguments as written', () => {
 const errors: Array<[string, string, string, string]> = [
   ['an empty file', '', 'DOCKERFILE_EMPTY', 'the Dockerfile (Dockerfile) cannot be empty'],
   ['only comments', '# nothing\n\n  \n', 'DOCKERFILE_EMPTY', 'failed to parse Dockerfile: file with no instructions'],
+  ['a NUL byte in an instruction', 'FROM scratch\nRUN echo a\0b\n', 'DOCKERFILE_NUL', 'Dockerfile line 2: a NUL byte: a Dockerfile is text'],
   ['an unknown instruction', 'FROM scratch\n\nRUNN x', 'DOCKERFILE_UNKNOWN_INSTRUCTION', 'dockerfile parse error on line 3: unknown instruction: RUNN (did you mean RUN?)'],
   ['an unknown instruction, lower case', 'FROM scratch\ncopi a b', 'DOCKERFILE_UNKNOWN_INSTRUCTION', 'dockerfile parse error on line 2: unknown instruction: copi (did you mean copy?)'],
   ['an unknown instruction, nothing close', 'FROM scratch\nXYZZY a', 'DOCKERFILE_UNKNOWN_INSTRUCTION', 'dockerfile parse error on line 2: unknown instruction: XYZZY'],

@@ -223,6 +223,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/reliability/crash.test.ts',
       'test/reliability/disk-full.test.ts',
       'test/reliability/escape.test.ts',
+      'test/reliability/hostile-inputs.test.ts',
       'test/reliability/gc-concurrency.test.ts',
       'test/reliability/load.test.ts',
       'test/reliability/scale.test.ts',

@@ -22,6 +22,16 @@ async function rootfs(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A tar of one file named `name`, as written. */
+async function tarWith(name: string): Promise<Buffer> {
+  const p = pack();
+  p.entry({ name, mtime: new Date(0) }, 'x');
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
 let store: ImageStore;
 beforeEach(async () => {
   const tracer = new Tracer([]);
@@ -69,6 +79,16 @@ describe('importImage', () => {
     expect(await store.list()).toEqual([]);
     expect(() => applyChange({}, 'EXPOSE eighty')).toThrow(expect.objectContaining({ code: 'INVALID_CHANGE' }));
     expect(() => applyChange({}, 'CMD')).toThrow(expect.objectContaining({ code: 'INVALID_CHANGE' }));
+  });
+
+  it('refuses what is not a sound tar, storing nothing (issue 9: random bytes became an image)', async () => {
+    const bad: Array<[string, Buffer]> = [
+      ['LAYER_NOT_TAR', Buffer.alloc(8192, 7)],
+      ['LAYER_PATH_TRAVERSAL', await tarWith('../../etc/pwned')],
+      ['LAYER_PATH_TOO_LONG', await tarWith(`${'d/'.repeat(3000)}f`)],
+    ];
+    for (const [code, input] of bad) await expect(importImage({ store, input: Readable.from([input]) }), code).rejects.toMatchObject({ code });
+    expect(await store.list()).toEqual([]);
   });
 
   it('splits words the shell way', () => {

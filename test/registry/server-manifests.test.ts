@@ -26,6 +26,15 @@ const MANIFEST_INVALID: Array<[string, () => Promise<{ body: Buffer; contentType
   ['a descriptor without a digest', async () => ({
     body: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'x', size: 1 }, layers: [] })), contentType: OCI_MANIFEST,
   })],
+  // Issue 9: a descriptor whose size is not its blob's (it was accepted, and a puller then failed or hung).
+  ...([['smaller', -1], ['larger', 1 << 20]] as const).map(([how, delta]): [string, () => Promise<{ body: Buffer; contentType: string }>] => [`a layer size ${how} than its blob`, async () => {
+    const config = imageConfig();
+    const layer = randomBlob(512);
+    for (const b of [config, layer]) await pushBlob(reg.url, 'room/app', b);
+    const doc = JSON.parse(manifestOf({ config, layers: [layer] }).toString());
+    doc.layers[0].size += delta;
+    return { body: Buffer.from(JSON.stringify(doc)), contentType: OCI_MANIFEST };
+  }]),
   ['schema 1 by Content-Type', async () => ({ body: Buffer.from('{"schemaVersion":1}'), contentType: 'application/vnd.docker.distribution.manifest.v1+json' })],
 ];
 

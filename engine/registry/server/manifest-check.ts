@@ -19,6 +19,8 @@ export interface CheckedManifest {
   info: ManifestInfo;
   /** Blobs that must be in the repository: an image's config and layers. */
   blobs: Digest[];
+  /** The size each of those blobs' descriptors declares: a puller trusts it, so it must be true. */
+  sizes: Map<Digest, number>;
   /** Manifests that must be in the repository: an index's entries. */
   manifests: Digest[];
   /** OCI 1.1: the manifest this one refers to (need not exist). */
@@ -90,6 +92,7 @@ function checkedImage(doc: Record<string, unknown>, mediaType: string, size: num
   return {
     mediaType,
     blobs: [m.config, ...m.layers].filter(here).map((d) => d.digest),
+    sizes: new Map([m.config, ...m.layers].filter(here).map((d) => [d.digest, d.size])),
     manifests: [],
     subject,
     info: { mediaType, size, artifactType, annotations: annotationsOf(doc), subject },
@@ -103,6 +106,7 @@ function checkedIndex(doc: Record<string, unknown>, mediaType: string, size: num
   return {
     mediaType,
     blobs: [],
+    sizes: new Map(),
     manifests: index.manifests.map((d) => d.digest),
     subject,
     info: { mediaType, size, artifactType, annotations: annotationsOf(doc), subject },

@@ -65,6 +65,20 @@ async function firstMissing(ctx: RequestContext, name: string, checked: CheckedM
   return undefined;
 }
 
+/**
+ * A descriptor's size is what a puller reads up to and checks against: one that lies about the
+ * blob it names (smaller: the pull stops short and fails its digest; larger: it waits for bytes
+ * that never come) is refused at the push, as the blob's digest would be.
+ */
+async function checkSizes(ctx: RequestContext, checked: CheckedManifest): Promise<void> {
+  for (const [d, declared] of checked.sizes) {
+    const actual = await ctx.services.blobs.size(d);
+    if (actual !== null && actual !== declared) {
+      throw registryError('MANIFEST_INVALID', `manifest says ${d} is ${declared} bytes; the blob is ${actual}`, { digest: d, declared, actual });
+    }
+  }
+}
+
 // #region put-manifest
 export async function putManifest(ctx: RequestContext): Promise<void> {
   const name = ctx.params.name!;
@@ -81,6 +95,7 @@ export async function putManifest(ctx: RequestContext): Promise<void> {
     if (missing) {
       throw registryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing}, which is not in ${name}: push it first`, { digest: missing });
     }
+    await checkSizes(ctx, checked);
     await blobs.putBytes(body);
     await repos.putManifest(name, d, checked.info);
     if (ref.kind === 'tag') await repos.setTag(name, ref.tag, d);
