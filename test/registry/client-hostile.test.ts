@@ -165,6 +165,27 @@ describe('bytes that do not match their digest', () => {
     }
   });
 
+  it('a blob shorter than its descriptor is refused, not waited for (issue 9)', async () => {
+    const layer = served.layers[2]!;
+    const bytes = await src.content.readBytes(layer.digest);
+    const reg = await tinyRegistry({ replace: new Map([[layer.digest, bytes.subarray(0, bytes.length - 100)]]) });
+    try {
+      expect((await failedPull(reg, layer.digest)).code).toMatch(/SIZE_MISMATCH|DIGEST_MISMATCH|BLOB_DOWNLOAD_FAILED/);
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  it('a config served where a layer belongs is refused (issue 9: a lying descriptor)', async () => {
+    const layer = served.layers[1]!;
+    const reg = await tinyRegistry({ replace: new Map([[layer.digest, await src.content.readBytes(served.id)]]) });
+    try {
+      expect((await failedPull(reg, layer.digest)).code).toMatch(/SIZE_MISMATCH|DIGEST_MISMATCH|BLOB_DOWNLOAD_FAILED/);
+    } finally {
+      await reg.stop();
+    }
+  });
+
   it('a manifest must have the digest asked for, and the one the registry claims', async () => {
     const wrong = sha256('not the manifest');
     const reg = await tinyRegistry({ manifestAlsoAs: wrong, claim: wrong });
