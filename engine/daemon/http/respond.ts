@@ -82,7 +82,11 @@ export function answerUnparsable(server: Server): void {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   };
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code === 'ECONNRESET') return void socket.destroy();
+    // A response already under way on this socket (a refusal that left its body unread, whose
+    // bytes the parser then took for a request): a second answer would be garbage after it.
+    // Node's own handler makes the same check, on the same internal field.
+    const answering = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+    if (err.code === 'ECONNRESET' || answering) return void socket.destroy();
     if (err.code === 'HPE_HEADER_OVERFLOW') return refuse(socket, 431, 'request headers too large');
     refuse(socket, 400, `malformed HTTP request: ${err.message}`);
   });
