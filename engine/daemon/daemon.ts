@@ -215,6 +215,7 @@ async function openEngine(opts: DaemonOptions, registrySettings: RegistrySetting
   const snapshotter = await createSnapshotter({ root: join(dataRoot, 'snapshots-root'), tracer });
   const containers = new ContainerFs({ root: join(dataRoot, 'containers'), snapshotter, images, content, tracer, tmpRoot });
   images.setUsageCheck((imageId) => containers.usersOf(imageId)); // rmi refuses an image a container uses
+  await containers.finishRemovals(); // `rm`s a killed daemon left half done
   const volumes = new VolumeStore(join(dataRoot, 'volumes'));
   const networks = new NetworkStore({ stateDir: join(dataRoot, 'network'), tracer, defaultBridge: opts.bridge, defaultSubnet: opts.bridgeSubnet, userPool: opts.addressPool });
   await networks.init();

@@ -302,25 +302,55 @@ export class ContainerFs {
   }
 
   // #region remove
-  /** `docker rm`: the read-write snapshot, then the record. The image's layers stay. */
+  /**
+   * `docker rm`, in an order a crash cannot tear: the record is first marked 'removing' (what
+   * Docker shows as "Removal In Progress"), then the read-write snapshot and the init one under
+   * it go, then the record. A daemon killed in between leaves a record marked 'removing', which
+   * the next start finishes (finishRemovals) — never a container whose snapshot is gone. The
+   * image's layers stay.
+   */
   async remove(args: { container: string; force?: boolean; span?: Span }): Promise<void> {
     const c = await this.store.get(args.container);
     await this.tracer.span({ chapter: 'unionfs', op: 'container.remove', parent: args.span, data: { id: c.Id, force: !!args.force } }, async (span) => {
       if (c.State.Running && !args.force) {
         throw conflict('CONTAINER_RUNNING', `cannot remove container "${c.Name}": container is running: stop the container before removing or force remove`, { id: c.Id });
       }
-      // The read-write snapshot, then the init one under it (a container made before init layers has none).
-      for (const key of [c.SnapshotKey, initSnapshotName(c.Id)]) {
-        try {
-          await this.snapshotter.remove(key, { span });
-        } catch (err) {
-          if (!(err instanceof EngineError && err.code === 'SNAPSHOT_NOT_FOUND')) throw err;
-          if (key === c.SnapshotKey) span.event('snapshot.missing', { key });
-        }
+      await this.store.save({ ...c, State: { ...c.State, Status: 'removing' } });
+      try {
+        await this.removeSnapshots(c, span);
+      } catch (err) {
+        await this.store.save(c); // still whole (a snapshot still mounted, say): as it was
+        throw err;
       }
       await this.store.delete(c.Id);
       span.event('container.removed', { id: c.Id, name: c.Name });
     });
+  }
+
+  /** The read-write snapshot, then the init one under it (a container made before init layers has none). */
+  private async removeSnapshots(c: ContainerRecord, span: Span): Promise<void> {
+    for (const key of [c.SnapshotKey, initSnapshotName(c.Id)]) {
+      try {
+        await this.snapshotter.remove(key, { span });
+      } catch (err) {
+        if (!(err instanceof EngineError && err.code === 'SNAPSHOT_NOT_FOUND')) throw err;
+        if (key === c.SnapshotKey) span.event('snapshot.missing', { key });
+      }
+    }
+  }
+
+  /** At daemon start: the removals a killed daemon left half done (records marked 'removing'), finished. */
+  async finishRemovals(): Promise<string[]> {
+    const done: string[] = [];
+    for (const c of await this.store.list()) {
+      if (c.State.Status !== 'removing') continue;
+      await this.tracer.span({ chapter: 'unionfs', op: 'container.remove', data: { id: c.Id, resumed: true } }, async (span) => {
+        await this.removeSnapshots(c, span);
+        await this.store.delete(c.Id);
+      });
+      done.push(c.Id);
+    }
+    return done;
   }
   // #endregion remove
 

@@ -65,6 +65,7 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/unionfs/changes.test.ts',
       'test/unionfs/commit-parent.test.ts',
       'test/unionfs/container-fs.test.ts',
+      'test/unionfs/container-remove.test.ts',
       'test/unionfs/container-scoped-path.test.ts',
       'test/unionfs/copy.test.ts',
       'test/unionfs/init-layer.test.ts',

@@ -143,7 +143,7 @@ describe.skipIf(!isRoot)('SIGKILL in the middle of an operation, then system che
       expect(first.code, first.out).toBe(0);
       const duration = Date.now() - timed.started;
       let survived = 0;
-      let lost = 0;
+      const lost = new Set<string>(); // each damaged object once, however many checks see it
       const failures: string[] = [];
       for (let i = 1; i <= KILLS; i++) {
         await op.before?.(i);
@@ -164,12 +164,12 @@ describe.skipIf(!isRoot)('SIGKILL in the middle of an operation, then system che
         // The operation again, from the start: it must simply work.
         const again = await cli(op.args(i));
         const after = again.code === 0 ? await systemCheck() : [];
-        lost += problems.length + after.length;
+        for (const p of [...problems, ...after]) lost.add(p);
         if (problems.length === 0 && after.length === 0 && again.code === 0) survived++;
         else failures.push(`seed ${rng.seed}, ${op.name} try ${i}, ${victims} killed after ${delay} ms: ${[...problems, ...after].join('; ')}${again.code !== 0 ? ` retry failed (${again.code}): ${again.stderr}` : ''}`);
       }
       report({
-        area: `crash during ${op.name}`, faultsInjected: KILLS, faultsSurvived: survived, objectsLost: lost,
+        area: `crash during ${op.name}`, faultsInjected: KILLS, faultsSurvived: survived, objectsLost: lost.size,
         note: `SIGKILL ${op.registry ? 'of daemon and/or registry ' : ''}within ${duration} ms; survived = store clean and the retry succeeded`,
       });
       expect(failures).toEqual([]);

@@ -1,0 +1,52 @@
+// Chapter 2: `rm` in an order a crash cannot tear (container-fs.ts, remove and finishRemovals).
+// Found by the crash tests (test/reliability/crash.test.ts, a build killed while it removed a
+// step's container): the snapshots went first and the record after, so a daemon killed in
+// between left a container in `ps -a` whose snapshot no longer existed. Now the record is marked
+// 'removing' first, and the next start finishes what a killed daemon left.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { createSnapshotter, type Snapshotter } from '../../engine/unionfs/index.js';
+import { ContainerFs } from '../../engine/unionfs/container-fs.js';
+import { initSnapshotName } from '../../engine/unionfs/init-layer.js';
+import { cleanupEnv, makeEnv, skipUnless, type Env } from './helpers.js';
+
+describe.skipIf(skipUnless({ root: true }))('container removal and a crash', () => {
+  let env: Env;
+  let snapshotter: Snapshotter;
+  const containerFs = () => new ContainerFs({ root: env.dir('containers'), snapshotter, images: env.images, content: env.content, tracer: env.tracer, tmpRoot: env.dir('tmp') });
+
+  beforeAll(async () => {
+    env = await makeEnv();
+    const base = await env.layer({ 'bin/sh': '#!fake\n', 'etc/passwd': 'root:x:0:0::/:/bin/sh\n' });
+    await env.image([base], 'rmtest:1');
+    snapshotter = await createSnapshotter({ root: env.dir('snapshots-root'), tracer: env.tracer, driver: 'copy' });
+    mkdirSync(env.dir('tmp'));
+  });
+  afterAll(async () => cleanupEnv(env));
+
+  it("a daemon killed between the snapshots and the record: the next start finishes the rm", async () => {
+    const fs = containerFs();
+    const c = await fs.create({ name: 'halfgone', request: { Image: 'rmtest:1', Cmd: ['sh'] } });
+    // What remove() had done when the daemon was killed: the record marked, the snapshots gone.
+    await fs.store.save({ ...c, State: { ...c.State, Status: 'removing' } });
+    await snapshotter.remove(c.SnapshotKey);
+    await snapshotter.remove(initSnapshotName(c.Id));
+    const restarted = containerFs();
+    expect(await restarted.finishRemovals()).toEqual([c.Id]);
+    expect(await restarted.list()).toEqual([]);
+    expect((await snapshotter.list()).map((s) => s.key)).not.toContain(c.SnapshotKey);
+  });
+
+  it('a record not marked removing is left alone; a finished rm leaves neither record nor snapshots', async () => {
+    const fs = containerFs();
+    const kept = await fs.create({ name: 'kept', request: { Image: 'rmtest:1', Cmd: ['sh'] } });
+    const gone = await fs.create({ name: 'gone', request: { Image: 'rmtest:1', Cmd: ['sh'] } });
+    await fs.remove({ container: 'gone' });
+    expect(await containerFs().finishRemovals()).toEqual([]);
+    expect((await fs.list()).map((c) => c.Id)).toEqual([kept.Id]);
+    const keys = (await snapshotter.list()).map((s) => s.key);
+    expect(keys).toContain(kept.SnapshotKey);
+    expect(keys).not.toContain(gone.SnapshotKey);
+    expect(keys).not.toContain(initSnapshotName(gone.Id));
+  });
+});
