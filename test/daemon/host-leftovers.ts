@@ -35,11 +35,17 @@ export function leftovers(a: { dataRoot: string; bridge: string; containerIds: s
 
 export const NOTHING: Leftovers = { mounts: [], cgroups: [], links: [], processes: [] };
 
-/** The `dockling` parent groups the runtime makes on first start; a suite removes those it made. */
-const CGROUP_PARENTS = ['cpu', 'cpuacct', 'freezer', 'memory', 'pids', 'unified'].map((c) => `/sys/fs/cgroup/${c}/dockling`);
+/**
+ * The parent groups made on a container's first start: `dockling` by the built-in runtime,
+ * `dockling-runc` / `dockling-crun` by those runtimes (in every controller they use); a suite
+ * removes those it made.
+ */
+const CGROUP_ROOT = '/sys/fs/cgroup';
+const PARENT_NAMES = ['dockling', 'dockling-runc', 'dockling-crun'];
 
 export function cgroupParents(): string[] {
-  return CGROUP_PARENTS.filter((p) => existsSync(p));
+  if (!existsSync(CGROUP_ROOT)) return [];
+  return readdirSync(CGROUP_ROOT).flatMap((c) => PARENT_NAMES.map((p) => `${CGROUP_ROOT}/${c}/${p}`)).filter((p) => existsSync(p));
 }
 
 /** rmdir of each parent that was not there `before` (it fails harmlessly if a group is still inside). */
