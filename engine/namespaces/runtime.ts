@@ -6,17 +6,17 @@
 //   start  1 rootfs  2 user  3 network  4 cgroup  5 bundle  6 ports  7 process (shim)  8 traced
 //   exit   usage traced, ports closed, cgroup removed, network disconnected, rootfs unmounted, record updated
 //
-// (Over 500 lines: start, exit, adopt, wait and the signals share the live-state table and the
-// waiters, and are read together; the process helpers at the end are the part to move out next.)
+// (Over 500 lines: start, exit, adopt, wait, pause and the signals share the live-state table and
+// the waiters, and are read together; what /proc says about pid 1 and the root is container-root.ts.)
 //
 // The rootfs is the engine's own mount in the host's mount namespace (containerd does the
 // same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
-import { mkdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, conflict, writeFileAtomic } from '../base/index.js';
 import type { ImageConfig } from '../layers/index.js';
 import type { Span, Tracer } from '../trace/index.js';
-import { mountPlan, readMountInfo, unmount, type ContainerRecord, type ContainerState as DockerState, type ContainerStore, type Snapshotter } from '../unionfs/index.js';
+import { mountPlan, type ContainerRecord, type ContainerState as DockerState, type ContainerStore, type Snapshotter } from '../unionfs/index.js';
 import { cgroupName, planCgroup, type CgroupPlan, type DetectedCgroups } from './cgroup-plan.js';
 import { limitsOf, networkName, portBindings } from './host-config.js';
 import { applyCgroup, detectCgroups, freezeCgroup, oomKilled, removeCgroup } from './cgroups.js';
@@ -30,6 +30,7 @@ import { traceInit, traceUsage } from './container-facts.js';
 import { lookupCommand } from './lookup-command.js';
 import { resolveUser, specFromContainer, writeBundle } from './spec.js';
 import { readExit, resizeTerminal } from './shim.js';
+import { containerInit, settledInit, unmountRoot } from './container-root.js';
 import type { Supervisor, SupervisorEvent, WaitCondition } from './supervisor.js';
 import type { SpecMount } from './types.js';
 
@@ -533,63 +534,6 @@ async function publish(record: ContainerRecord, ip: string, span?: Span): Promis
 function portList(record: ContainerRecord, ports: PublishedPorts | undefined): ContainerNetwork['ports'] {
   const bindings = portBindings(record.HostConfig);
   return (ports?.ports ?? []).map((p, i) => ({ ...p, containerPort: bindings[i]!.containerPort, proto: bindings[i]!.proto }));
-}
-
-/**
- * Unmounts the rootfs if (and as long as) something is mounted there; lazily when busy. Usually
- * the shim has already done it when the container exited. An overlay mount point is seen by its
- * device number differing from its parent's: cheaper than reading mountinfo with thousands of
- * mounts. The copy driver's root is a bind mount on the same device, so there mountinfo tells.
- */
-async function unmountRoot(rootfs: string, driver: 'overlay' | 'copy'): Promise<void> {
-  const mounted = async () => {
-    if (driver === 'copy') return (await readMountInfo()).some((m) => m.mountPoint === rootfs);
-    const [here, parent] = await Promise.all([stat(rootfs).catch(() => null), stat(join(rootfs, '..')).catch(() => null)]);
-    return here !== null && parent !== null && here.dev !== parent.dev;
-  };
-  for (let i = 0; i < 4 && (await mounted()); i++) {
-    await unmount({ target: rootfs }).catch(() => unmount({ target: rootfs, lazy: true }));
-  }
-}
-
-/**
- * The container's pid 1 on the host. The shim's recorded pid is pid 1 itself for dockling's own
- * runtime (dockling-init forked it and left: it is in a pid namespace other than ours); under
- * `runc run` it is runc, and pid 1 is runc's only child.
- */
-async function containerInit(unsharePid: number): Promise<number | undefined> {
-  const [theirs, ours] = await Promise.all([readlink(`/proc/${unsharePid}/ns/pid`).catch(() => null), readlink('/proc/self/ns/pid')]);
-  if (theirs === null) return undefined;
-  if (theirs !== ours) return unsharePid;
-  for (let i = 0; i < 20; i++) {
-    try {
-      const kids = (await readFile(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
-      if (kids.length) return Number(kids[0]);
-    } catch {
-      return undefined;
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return undefined;
-}
-
-/**
- * The container's pid 1 once it stands in its own root. Right after start, unshare's child is
- * still dockling-init making the container's mounts, in the host's root until its pivot_root: a process
- * that joined it then (exec) would see the host's files. Its root is the container's when it
- * is the very directory the rootfs is mounted on (same device and inode).
- */
-async function settledInit(unsharePid: number, rootfs: string): Promise<number | undefined> {
-  const want = await stat(rootfs);
-  for (let i = 0; i < 300; i++) {
-    const pid = await containerInit(unsharePid);
-    if (pid === undefined) return undefined;
-    const root = await stat(`/proc/${pid}/root/`).catch(() => undefined);
-    if (!root) return undefined;
-    if (root.dev === want.dev && root.ino === want.ino) return pid;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new EngineError({ code: 'CONTAINER_STARTING', kind: 'unavailable', message: `container pid ${unsharePid} did not reach its root filesystem in 3s`, data: { pid: unsharePid, rootfs } });
 }
 
 function ignoreNotRunning(err: unknown): void {
