@@ -7,11 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { tempDir } from '../tmp.js';
-import { builtSite } from './built-site.js';
 import { chromiumSkipReason, openPage, startChromium, withPage, type HeadlessChromium, type PageRecord } from './chromium.js';
-import { serveStatic, type StaticServer } from './static-server.js';
+import { useSiteInChromium } from './site-in-chromium.js';
 import { checkTracePlayerDiagrams } from './trace-player-check.js';
 
 const CHAPTERS = resolve(import.meta.dirname, '../../chapters');
@@ -62,28 +59,10 @@ function expectClean(page: string, record: PageRecord): void {
 }
 
 describe.skipIf(skipReason !== undefined)('the built site in Chromium', () => {
-  let chromium: HeadlessChromium | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser;
-  let origin = '';
-  let shots = '';
-
-  beforeAll(async () => {
-    const out = await builtSite();
-    shots = await tempDir('dockling-site-shots-');
-    server = await serveStatic(out);
-    origin = server.origin;
-    chromium = await startChromium();
-    browser = chromium.browser;
-  }, 120_000);
-
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
-  });
+  const site = useSiteInChromium('dockling-site-shots-');
 
   it.each(PAGES)('%s: renders its title and the sidebar, draws its players, asks nothing of another host', async (page) => {
-    await withPage(browser, origin + pageUrl(page), async ({ page: tab, record, status }) => {
+    await withPage(site.browser(), site.origin() + pageUrl(page), async ({ page: tab, record, status }) => {
       expect(status, `${page} was not served`).toBe(200);
 
       const heading = headingOf(page);
@@ -103,10 +82,10 @@ describe.skipIf(skipReason !== undefined)('the built site in Chromium', () => {
       expect(players.problems, `${page}: ${players.problems.join('\n')}`).toEqual([]);
       if (players.checked > 0) console.log(`${page}: ${players.checked} trace player(s) drawn and stepped`);
 
-      const png = await tab.screenshot({ path: join(shots, page.replace(/\.md$/, '.png')), fullPage: true });
+      const png = await tab.screenshot({ path: join(site.shots(), page.replace(/\.md$/, '.png')), fullPage: true });
       expect(png.length, `${page}: empty screenshot`).toBeGreaterThan(1_000);
       expect(png.subarray(0, 8).equals(PNG_SIGNATURE), `${page}: the screenshot is not a PNG`).toBe(true);
-      expect(readFileSync(join(shots, page.replace(/\.md$/, '.png'))).equals(png)).toBe(true);
+      expect(readFileSync(join(site.shots(), page.replace(/\.md$/, '.png'))).equals(png)).toBe(true);
 
       expect(record.requests.length, `${page}: no request recorded`).toBeGreaterThan(0);
       expectClean(page, record);
@@ -116,7 +95,7 @@ describe.skipIf(skipReason !== undefined)('the built site in Chromium', () => {
 
   it('finds each chapter with the local search, by a word only that chapter uses', async () => {
     const words = distinctiveWords();
-    await withPage(browser, origin + '/', async ({ page: tab, record }) => {
+    await withPage(site.browser(), site.origin() + '/', async ({ page: tab, record }) => {
       for (const [page, word] of words) {
         await tab.locator('.VPNavBarSearch button').first().click();
         const input = tab.locator('#localsearch-input');

@@ -7,16 +7,14 @@
 // the type and raise the contrast, and be remembered; the same page loaded twice and put at the
 // same cursor must draw the same SVG markup and the same pixels, and another cursor other
 // pixels (the screenshots are written to a temp dir). No request may leave this machine.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { validateTrace, type TraceEvent } from '../../engine/trace/index.js';
-import { tempDir } from '../tmp.js';
-import { builtSite } from './built-site.js';
-import { chromiumSkipReason, startChromium, withPage, type HeadlessChromium, type PageRecord } from './chromium.js';
+import { chromiumSkipReason, withPage, type PageRecord } from './chromium.js';
 import { DIAGRAM_FACTS, drawnFacts, expectedFacts } from './diagram-facts.js';
-import { serveStatic, type StaticServer } from './static-server.js';
+import { useSiteInChromium } from './site-in-chromium.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHAPTERS = join(ROOT, 'chapters');
@@ -113,25 +111,7 @@ function lowestTextContrast(player: Locator): Promise<{ ratio: number; text: str
 const fontPx = (l: Locator) => l.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
 
 describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => {
-  let chromium: HeadlessChromium | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser;
-  let origin = '';
-  let shots = '';
-
-  beforeAll(async () => {
-    const out = await builtSite();
-    shots = await tempDir('dockling-player-shots-');
-    server = await serveStatic(out);
-    origin = server.origin;
-    chromium = await startChromium();
-    browser = chromium.browser;
-  }, 120_000);
-
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
-  });
+  const site = useSiteInChromium('dockling-player-shots-');
 
   it('has a player on the chapter pages, each with a recorded trace', () => {
     expect(PLAYERS.length).toBeGreaterThanOrEqual(5);
@@ -157,7 +137,7 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
       await player.page().mouse.move(0, 0);
       // Scrolled to the same place each time: a diagram a fraction of a pixel higher is antialiased otherwise.
       await player.locator('.dl-player-diagram').first().evaluate((el) => el.scrollIntoView({ block: 'center' }));
-      const path = join(shots, `${page.replace(/\.md$/, '')}-${nth}-${diagram}-${name}.png`);
+      const path = join(site.shots(), `${page.replace(/\.md$/, '')}-${nth}-${diagram}-${name}.png`);
       const png = await player.locator('.dl-player-diagram').first().screenshot({ path, animations: 'disabled' });
       expect(statSync(path).size, `${path} is empty`).toBeGreaterThan(1_000);
       return { svg: await player.locator('.dl-player-diagram').first().evaluate((el) => el.outerHTML), png };
@@ -166,7 +146,7 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
     let first: { svg: string; png: Buffer } | undefined;
 
     it('draws what the model says at each cursor it is stepped, keyed, jumped or played to; screenshots two', async () => {
-      await withPage(browser, origin + pageUrl(page), async ({ page: tab, record }) => {
+      await withPage(site.browser(), site.origin() + pageUrl(page), async ({ page: tab, record }) => {
         const player = playerOf(tab, nth);
         await player.locator('button.dl-forward').waitFor({ timeout: 10_000 });
         expect(await numberAttr(player, 'data-length')).toBe(events.length);
@@ -222,12 +202,12 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
 
     it('replays deterministically: loaded again and put at the same cursor, the same SVG and the same pixels', async () => {
       expect(first, 'the first visit made no screenshot').toBeDefined();
-      await withPage(browser, origin + pageUrl(page), async ({ page: tab, record }) => {
+      await withPage(site.browser(), site.origin() + pageUrl(page), async ({ page: tab, record }) => {
         const player = playerOf(tab, nth);
         await player.locator('button.dl-forward').waitFor({ timeout: 10_000 });
         const again = await look(player, middle, 'middle-2');
         expect(again.svg, `${trace}: the SVG at cursor ${middle}, loaded twice`).toBe(first!.svg);
-        expect(again.png.equals(first!.png), `${trace}: the screenshots at cursor ${middle} differ (${shots})`).toBe(true);
+        expect(again.png.equals(first!.png), `${trace}: the screenshots at cursor ${middle} differ (${site.shots()})`).toBe(true);
         expectClean(page, record);
       });
     });
@@ -235,7 +215,7 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
 
   it('presentation mode: a class on <html>, larger type, higher contrast, the player filling the window, remembered after a reload', async () => {
     const { page, nth } = PLAYERS[0]!;
-    await withPage(browser, origin + pageUrl(page), async ({ page: tab, record }) => {
+    await withPage(site.browser(), site.origin() + pageUrl(page), async ({ page: tab, record }) => {
       const player = playerOf(tab, nth);
       await player.locator('button.dl-present').waitFor({ timeout: 10_000 });
       const text = player.locator('.dl-position');
@@ -269,7 +249,7 @@ describe.skipIf(skipReason !== undefined)('the trace player in Chromium', () => 
 
   it("presentation mode: the registry graph's text is dark on white even when the site is in dark mode", async () => {
     const { page, nth } = PLAYERS.find((p) => p.diagram === 'RegistryGraph')!;
-    await withPage(browser, origin + pageUrl(page), async ({ page: tab, record }) => {
+    await withPage(site.browser(), site.origin() + pageUrl(page), async ({ page: tab, record }) => {
       const player = playerOf(tab, nth);
       await player.locator('button.dl-present').waitFor({ timeout: 10_000 });
       await tab.evaluate(() => document.documentElement.classList.add('dark'));
