@@ -6,42 +6,17 @@
 // Nothing here is computed from file contents: every answer is a reading of the engine's facts.
 import { format } from 'd3';
 import type { TraceEvent } from '../../engine/trace/types.js';
+// Types only (erased in the bundle): the trace carries the engine's own views.
+import type { LayerView, PathView, WhiteoutView } from '../../engine/unionfs/union-view.js';
 
-export interface UnionLayerFacts {
-  index: number;
-  digest: string | null;
-  diffID: string | null;
-  /** Set for the extra layer on top: a container's read-write layer. */
-  label: string | null;
-  createdBy: string;
-  size: number;
-  files: number;
-  bytes: number;
-  added: number;
-  modified: number;
-  removed: number;
-  noopWhiteouts: number;
-  wastedBytes: number;
-}
+/** A union.layer event's facts: the engine's LayerView, its absent names written as null. */
+export type UnionLayerFacts = Omit<LayerView, 'digest' | 'diffID' | 'label'> & { digest: string | null; diffID: string | null; label: string | null };
 
-export interface UnionPathFacts {
-  path: string;
-  type: string;
-  size: number;
-  /** The layer that provides it in the merged tree, or null when it is not there. */
-  layer: number | null;
-  /** The layers whose copy of it is hidden, ascending. */
-  hiddenIn: number[];
-  removedBy?: number;
-}
+/** One entry of a union.paths event: the engine's PathView as JSON carries it. */
+export type UnionPathFacts = PathView;
 
-export interface UnionWhiteoutFacts {
-  layer: number;
-  kind: 'whiteout' | 'opaque';
-  path: string;
-  removed: string[];
-  removedCount: number;
-}
+/** One entry of a union.whiteouts event: the engine's WhiteoutView, its list cut short for the trace. */
+export type UnionWhiteoutFacts = WhiteoutView & { removedCount: number };
 
 export interface UnionViewFacts {
   /** How many events had happened when the view was complete (its span's end, + 1). */
