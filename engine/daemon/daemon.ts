@@ -212,10 +212,12 @@ async function openEngine(opts: DaemonOptions, registrySettings: RegistrySetting
   const content = new ContentStore({ root: join(dataRoot, 'content'), tracer });
   await content.init();
   const images = new ImageStore({ content, tracer });
-  const snapshotter = await createSnapshotter({ root: join(dataRoot, 'snapshots-root'), tracer });
+  const snapshotRoot = join(dataRoot, 'snapshots-root');
+  const snapshotter = await createSnapshotter({ root: snapshotRoot, tracer });
   const containers = new ContainerFs({ root: join(dataRoot, 'containers'), snapshotter, images, content, tracer, tmpRoot });
   images.setUsageCheck((imageId) => containers.usersOf(imageId)); // rmi refuses an image a container uses
   await containers.finishRemovals(); // `rm`s a killed daemon left half done
+  await containers.reclaimSnapshots(snapshotRoot); // snapshots killed operations left, owned by nothing
   const volumes = new VolumeStore(join(dataRoot, 'volumes'));
   const networks = new NetworkStore({ stateDir: join(dataRoot, 'network'), tracer, defaultBridge: opts.bridge, defaultSubnet: opts.bridgeSubnet, userPool: opts.addressPool });
   await networks.init();

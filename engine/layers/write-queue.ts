@@ -17,6 +17,7 @@
 // call is kept and thrown — as the same errno error the synchronous call throws — by the next
 // `room()` or `drain()`.
 import { Worker } from 'node:worker_threads';
+import { storageFailure } from '../base/index.js';
 
 /** One regular file to create. */
 export interface FileJob {
@@ -62,6 +63,7 @@ function writerThread(): void {
   const fs = require('node:fs') as typeof import('node:fs');
   const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
   let fd = -1;
+  let path = ''; // the file being written: a failed write(2) on its fd names no path itself
   let failed = false;
   parentPort!.on('message', ({ ops, data }: Batch) => {
     const bytes = Buffer.from(data);
@@ -69,7 +71,10 @@ function writerThread(): void {
     for (const op of ops) {
       if (failed) break;
       try {
-        if (op.t === 'open') fd = fs.openSync(op.path, CREATE, op.mode);
+        if (op.t === 'open') {
+          path = op.path;
+          fd = fs.openSync(op.path, CREATE, op.mode);
+        }
         else if (op.t === 'write') {
           const end = off + op.n;
           while (off < end) off += fs.writeSync(fd, bytes, off, end - off);
@@ -87,7 +92,7 @@ function writerThread(): void {
         if (fd >= 0) fs.closeSync(fd);
         fd = -1;
         const e = err as NodeJS.ErrnoException;
-        parentPort!.postMessage({ error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path } });
+        parentPort!.postMessage({ error: { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path ?? path } });
       }
     }
     // The block goes back to be filled again: memory stays a few blocks, not what the writer's
@@ -217,7 +222,8 @@ export class WriteQueue {
   private start(): Worker {
     const w = takeWriter();
     w.on('message', (r: Reply) => {
-      if ('error' in r) this.failure ??= Object.assign(new Error(r.error.message), r.error);
+      // A full disk says which file it was writing (`write /…/fs/big: no space left on device`).
+      if ('error' in r) this.failure ??= storageFailure(Object.assign(new Error(r.error.message), r.error), { path: r.error.path ?? '', code: 'LAYER_WRITE' }) as Error;
       else {
         this.inflight--;
         if (r.done.byteLength === this.limits.batchBytes) this.spare.push(r.done);

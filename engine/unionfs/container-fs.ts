@@ -22,6 +22,7 @@ import { packChanges } from './pack-changes.js';
 import { withMounted } from './mount.js';
 import { initSnapshotName, prepareInitLayer } from './init-layer.js';
 import { imageUnionView, type UnionView } from './union-view.js';
+import { CONTAINER_LABEL, reclaimSnapshots, type Reclaimed } from './reclaim.js';
 
 /** Docker's Kind numbers for `GET /containers/{id}/changes`. */
 export const CHANGE_KIND = { C: 0, A: 1, D: 2 } as const;
@@ -170,7 +171,7 @@ export class ContainerFs {
           // 3. the layers as committed snapshots (shared with every other container of the image)
           const top = await unpackImage({ image, content: this.content, snapshotter: this.snapshotter, span });
           // 4. the init layer: the runtime's mount points, kept out of what the container changes
-          const labels = { 'dockling.container': id };
+          const labels = { [CONTAINER_LABEL]: id };
           const init = await prepareInitLayer({ snapshotter: this.snapshotter, id, parent: top, tmpRoot: this.tmpRoot, labels, span });
           // 5. the container's own read-write snapshot on top
           const key = `ctr-${id}`;
@@ -351,6 +352,19 @@ export class ContainerFs {
       done.push(c.Id);
     }
     return done;
+  }
+  /**
+   * At daemon start, after finishRemovals: the snapshots killed operations left that no
+   * container owns, and directories no record names (reclaim.ts).
+   */
+  async reclaimSnapshots(root: string): Promise<Reclaimed> {
+    const owned = new Set<string>();
+    for (const c of await this.store.list()) {
+      owned.add(c.SnapshotKey);
+      if (c.SnapshotParent !== undefined) owned.add(c.SnapshotParent);
+    }
+    return this.tracer.span({ chapter: 'unionfs', op: 'snapshot.reclaim', data: { root } }, (span) =>
+      reclaimSnapshots({ root, snapshotter: this.snapshotter, owned, span }));
   }
   // #endregion remove
 

@@ -38,24 +38,18 @@ export class CopySnapshotter implements Snapshotter {
 
   prepare(key: string, parent?: string, opts: { labels?: Record<string, string>; span?: Span } = {}): Promise<MountPlan> {
     return this.trace('snapshot.prepare', { key, parent: parent ?? null }, opts.span, async (span) => {
-      const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels });
-      try {
-        await mkdir(join(this.dir, info.id), { recursive: true });
-        if (info.parent === undefined) await mkdir(this.fs(info));
-        else await run(['cp', '-a', '--reflink=auto', this.fs(await this.meta.get(info.parent)), this.fs(info)], { span });
-      } catch (err) {
-        await this.meta.remove(key, async () => {}).catch(() => {});
-        await rm(join(this.dir, info.id), { recursive: true, force: true });
-        throw err;
-      }
+      const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels }, async (i) => {
+        await mkdir(join(this.dir, i.id), { recursive: true });
+        if (i.parent === undefined) await mkdir(this.fs(i));
+        else await run(['cp', '-a', '--reflink=auto', this.fs(await this.meta.get(i.parent)), this.fs(i)], { span });
+      });
       return this.plan(info);
     });
   }
 
   view(key: string, parent?: string, opts: { span?: Span } = {}): Promise<MountPlan> {
     return this.trace('snapshot.view', { key, parent: parent ?? null }, opts.span, async () => {
-      const info = await this.meta.create({ key, kind: 'view', parent });
-      await mkdir(this.fs(info), { recursive: true });
+      const info = await this.meta.create({ key, kind: 'view', parent }, (i) => mkdir(this.fs(i), { recursive: true }).then(() => {}));
       return this.plan(info);
     });
   }

@@ -25,4 +25,6 @@ export { resolveInRoot, asksForContents } from './scoped-path.js';
 export type { ScopedPath } from './scoped-path.js';
 // `dockling system check`: snapshots and container records, read-only (issue 9).
 export { checkSnapshots } from './snapshot-check.js';
+export { reclaimSnapshots, CONTAINER_LABEL } from './reclaim.js';
+export type { Reclaimed } from './reclaim.js';
 export type { SnapshotCheck } from './snapshot-check.js';

@@ -38,22 +38,17 @@ export class OverlaySnapshotter implements Snapshotter {
 
   prepare(key: string, parent?: string, opts: { labels?: Record<string, string>; span?: Span } = {}): Promise<MountPlan> {
     return this.trace('snapshot.prepare', { key, parent: parent ?? null }, opts.span, async () => {
-      const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels });
-      try {
-        await mkdir(this.fs(info), { recursive: true });
-        await mkdir(join(this.dir, info.id, 'work'), { recursive: true });
-      } catch (err) {
-        await this.meta.remove(key, async () => {}).catch(() => {});
-        throw err;
-      }
+      const info = await this.meta.create({ key, kind: 'active', parent, labels: opts.labels }, async (i) => {
+        await mkdir(this.fs(i), { recursive: true });
+        await mkdir(join(this.dir, i.id, 'work'));
+      });
       return this.plan(info);
     });
   }
 
   view(key: string, parent?: string, opts: { span?: Span } = {}): Promise<MountPlan> {
     return this.trace('snapshot.view', { key, parent: parent ?? null }, opts.span, async () => {
-      const info = await this.meta.create({ key, kind: 'view', parent });
-      await mkdir(this.fs(info), { recursive: true });
+      const info = await this.meta.create({ key, kind: 'view', parent }, (i) => mkdir(this.fs(i), { recursive: true }).then(() => {}));
       return this.plan(info);
     });
   }

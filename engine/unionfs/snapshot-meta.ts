@@ -6,7 +6,7 @@
 // (600 KB), and reading it again for every lookup made each create slower than the last.
 // The rules a snapshotter must keep are here too: keys are unique, a parent must be committed,
 // a snapshot that is some other snapshot's parent cannot be removed.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, KeyedMutex, conflict, invalid, notFound, writeFileAtomic } from '../base/index.js';
 import { mountsUsing } from './mount.js';
@@ -83,22 +83,38 @@ export class SnapshotMeta {
     return out;
   }
 
-  /** Records a new active or view snapshot on top of the committed `parent`; returns its record. */
-  create(args: { key: string; kind: Exclude<SnapshotKind, 'committed'>; parent?: string; labels?: Record<string, string> }): Promise<SnapshotInfo> {
+  /**
+   * Records a new active or view snapshot on top of the committed `parent`, after `make` has
+   * made its directory; returns its record. Three steps, so a crash between any two leaves at
+   * worst a directory no record names (which reclaim.ts removes), never a record naming nothing:
+   *   1. the key and parent are checked and an id is taken (nextId moves on, no record yet);
+   *   2. `make` builds <root>/snapshots/<id> (its fs, work dir, a copy of the parent…);
+   *   3. the record is written, after checking again that nothing took the key meanwhile.
+   * A failed `make` or step 3 removes the directory.
+   */
+  async create(
+    args: { key: string; kind: Exclude<SnapshotKind, 'committed'>; parent?: string; labels?: Record<string, string> },
+    make: (info: SnapshotInfo) => Promise<void> = async () => {},
+  ): Promise<SnapshotInfo> {
     if (args.key === '') throw invalid('SNAPSHOT_KEY_INVALID', 'a snapshot key cannot be empty', { key: args.key });
-    return this.update((meta) => {
-      if (meta.snapshots[args.key]) throw new EngineError({ code: 'SNAPSHOT_EXISTS', kind: 'already-exists', message: `snapshot ${args.key} already exists`, data: { key: args.key } });
-      if (args.parent !== undefined) {
-        const parent = meta.snapshots[args.parent];
-        if (!parent) throw notFound('SNAPSHOT_NOT_FOUND', `parent snapshot ${args.parent} does not exist`, { key: args.parent });
-        if (parent.kind !== 'committed') throw invalid('SNAPSHOT_PARENT_NOT_COMMITTED', `parent snapshot ${args.parent} is ${parent.kind}, not committed`, { key: args.parent, kind: parent.kind });
-      }
-      const info: SnapshotInfo = { key: args.key, kind: args.kind, id: String(meta.nextId++), created: new Date().toISOString() };
-      if (args.parent !== undefined) info.parent = args.parent;
-      if (args.labels) info.labels = args.labels;
-      meta.snapshots[args.key] = info;
-      return info;
+    const info = await this.update((meta) => {
+      checkNew(meta, args);
+      const taken: SnapshotInfo = { key: args.key, kind: args.kind, id: String(meta.nextId++), created: new Date().toISOString() };
+      if (args.parent !== undefined) taken.parent = args.parent;
+      if (args.labels) taken.labels = args.labels;
+      return taken;
     });
+    try {
+      await make(info);
+      return await this.update((meta) => {
+        checkNew(meta, args);
+        meta.snapshots[args.key] = info;
+        return info;
+      });
+    } catch (err) {
+      await rm(snapshotDir(this.root, info.id), { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /**
@@ -146,6 +162,20 @@ export class SnapshotMeta {
 export async function refuseIfMounted(info: SnapshotInfo, dir: string): Promise<void> {
   const where = await mountsUsing(dir);
   if (where.length > 0) throw conflict('SNAPSHOT_MOUNTED', `snapshot ${info.key} is still mounted at ${where.join(', ')}`, { key: info.key, mountPoints: where });
+}
+
+/** The directory of snapshot `id` (its fs, and the overlay driver's work dir), under `root`. */
+export function snapshotDir(root: string, id: string): string {
+  return join(root, 'snapshots', id);
+}
+
+/** A new snapshot's key must be free and its parent, if any, committed. */
+function checkNew(meta: MetaFile, args: { key: string; parent?: string }): void {
+  if (meta.snapshots[args.key]) throw new EngineError({ code: 'SNAPSHOT_EXISTS', kind: 'already-exists', message: `snapshot ${args.key} already exists`, data: { key: args.key } });
+  if (args.parent === undefined) return;
+  const parent = meta.snapshots[args.parent];
+  if (!parent) throw notFound('SNAPSHOT_NOT_FOUND', `parent snapshot ${args.parent} does not exist`, { key: args.parent });
+  if (parent.kind !== 'committed') throw invalid('SNAPSHOT_PARENT_NOT_COMMITTED', `parent snapshot ${args.parent} is ${parent.kind}, not committed`, { key: args.parent, kind: parent.kind });
 }
 
 export function requireKind(info: SnapshotInfo, kinds: SnapshotInfo['kind'][], what: string): void {

@@ -6,11 +6,11 @@
 // `npm test`: 3 kills per operation; `npm run test:reliability` (FULL): 25.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { dockling, makeTar, startDaemon, MAIN, type RunningDaemon } from '../daemon/harness.js';
+import { api, dockling, makeTar, startDaemon, MAIN, type RunningDaemon } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { FULL, report } from './report.js';
 import { checkRegistryStore, killHard, seededRandom, startRegistry, type RunningRegistry } from './crash-harness.js';
@@ -60,6 +60,18 @@ async function systemCheck(): Promise<string[]> {
   const r = await cli(['system', 'check']);
   if (r.code === 0) return [];
   return r.stdout.split('\n').filter((l) => l && !/^\d+ problems? in /.test(l)).concat(r.stderr ? [r.stderr.trim()] : []);
+}
+
+/** Snapshots no container owns, and snapshot directories no record names: none once the daemon has restarted (reclaim.ts). */
+async function leftoverSnapshots(): Promise<string[]> {
+  const counts = (await api(daemon.sock, 'GET', '/dockling/system/check')).json().Counts as { unowned: number };
+  const meta = JSON.parse(await readFile(join(daemon.dataRoot, 'snapshots-root', 'metadata.json'), 'utf8').catch(() => '{"snapshots":{}}')) as { snapshots: Record<string, { id: string }> };
+  const named = new Set(Object.values(meta.snapshots).map((s) => s.id));
+  const stray = (await readdir(join(daemon.dataRoot, 'snapshots-root', 'snapshots'))).filter((id) => !named.has(id));
+  return [
+    ...(counts.unowned > 0 ? [`${counts.unowned} snapshots no container owns, after the restart`] : []),
+    ...stray.map((id) => `snapshot directory ${id}: no record names it, after the restart`),
+  ];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -161,6 +173,8 @@ describe.skipIf(!isRoot)('SIGKILL in the middle of an operation, then system che
         if (victims !== 'daemon') await restartRegistry();
         // The store after the crash: nothing half-written in sight, in the daemon's store or the registry's.
         const problems = [...(await systemCheck()), ...(op.registry ? await checkRegistryStore(registry.dataRoot) : [])];
+        // And nothing left over: a restarted daemon reclaims what the killed one had half made.
+        if (victims !== 'registry') problems.push(...(await leftoverSnapshots()));
         // The operation again, from the start: it must simply work.
         const again = await cli(op.args(i));
         const after = again.code === 0 ? await systemCheck() : [];

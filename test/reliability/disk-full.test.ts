@@ -11,7 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
+import { unpackLayer } from '../../engine/layers/index.js';
 import { api, dockling, makeTar, startDaemon, type RunningDaemon } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { report } from './report.js';
@@ -187,6 +189,20 @@ describe.skipIf(!isRoot)('a full disk', () => {
     }
     // The config and any finished layer are swept before the failure is answered (gc-lock.ts).
     await mustFailCleanly('pull', ['pull', `${registry.host}/full/pulled:1`], NO_SPACE);
+  }, 60_000);
+
+  // A pull unpacks a layer as it downloads (its files written by write-queue.ts's thread): when
+  // that fills the disk first, the error must name the file too, not just "ENOSPC, write".
+  it('a layer unpacked onto a full disk names the file it was writing', async () => {
+    const target = join(daemon.dataRoot, 'tmp', 'unpack-full');
+    await mkdir(target, { recursive: true });
+    try {
+      const tar = await randomTar('big', (await free()) + (2 << 20));
+      const err = await unpackLayer({ source: Readable.from([tar]), target, whiteouts: 'overlay' }).then(() => null, (e: unknown) => e as Error);
+      expect(err?.message).toMatch(new RegExp(`write ${target}/big: no space left on device`));
+    } finally {
+      await rm(target, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('build whose COPY does not fit fails cleanly', async () => {

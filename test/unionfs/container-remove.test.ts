@@ -4,7 +4,9 @@
 // between left a container in `ps -a` whose snapshot no longer existed. Now the record is marked
 // 'removing' first, and the next start finishes what a killed daemon left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createSnapshotter, type Snapshotter } from '../../engine/unionfs/index.js';
 import { ContainerFs } from '../../engine/unionfs/container-fs.js';
 import { initSnapshotName } from '../../engine/unionfs/init-layer.js';
@@ -48,5 +50,29 @@ describe.skipIf(skipUnless({ root: true }))('container removal and a crash', () 
     expect(keys).toContain(kept.SnapshotKey);
     expect(keys).not.toContain(gone.SnapshotKey);
     expect(keys).not.toContain(initSnapshotName(gone.Id));
+  });
+
+  // Issue 9: what killed operations leave, reclaimed when the daemon starts (reclaim.ts).
+  it('reclaims what no container owns: a killed create, a killed unpack, a stray directory; keeps containers and layers', async () => {
+    const fs = containerFs();
+    const kept = await fs.create({ name: 'owner', request: { Image: 'rmtest:1', Cmd: ['sh'] } });
+    const before = (await snapshotter.list()).map((s) => s.key).sort();
+    const layer = (await snapshotter.list()).find((s) => s.kind === 'committed' && !s.labels)!.key;
+    // A create killed after its snapshots were made, before its record was: both snapshots, no record.
+    const lost = await fs.create({ name: 'lost', request: { Image: 'rmtest:1', Cmd: ['sh'] } });
+    await rm(join(env.dir('containers'), lost.Id), { recursive: true });
+    // An unpack killed midway, and a directory whose record never got written.
+    await snapshotter.prepare('extract-killed', layer);
+    mkdirSync(join(env.dir('snapshots-root'), 'snapshots', '9999', 'fs'), { recursive: true });
+    const r = await containerFs().reclaimSnapshots(env.dir('snapshots-root'));
+    expect(r.snapshots.sort()).toEqual([lost.SnapshotKey, initSnapshotName(lost.Id), 'extract-killed'].sort());
+    expect(r.directories).toEqual(['9999']);
+    expect(r.kept).toEqual([]);
+    const after = await snapshotter.list();
+    expect(after.map((s) => s.key).sort()).toEqual(before);
+    expect(before).toEqual(expect.arrayContaining([kept.SnapshotKey, initSnapshotName(kept.Id), layer]));
+    expect(readdirSync(join(env.dir('snapshots-root'), 'snapshots')).sort()).toEqual(after.map((s) => s.id).sort());
+    // Nothing left to reclaim the second time.
+    expect(await containerFs().reclaimSnapshots(env.dir('snapshots-root'))).toEqual({ snapshots: [], directories: [], kept: [] });
   });
 });

@@ -3,9 +3,9 @@
 // container (2000 records at 1000 containers); every change still lands in the file, and a
 // second reader of the root (what `system check` does) sees it. Returned records are copies.
 import { describe, expect, it } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SnapshotMeta } from '../../engine/unionfs/snapshot-meta.js';
+import { SnapshotMeta, snapshotDir } from '../../engine/unionfs/snapshot-meta.js';
 import { tempDir } from '../tmp.js';
 
 describe('SnapshotMeta', () => {
@@ -47,5 +47,37 @@ describe('SnapshotMeta', () => {
       throw new Error('still mounted');
     })).rejects.toThrow('still mounted');
     expect(await meta.has('x')).toBe(true);
+  });
+
+  // Found by the crash tests: the record was written before the directory was made, so a daemon
+  // killed in between left a record naming nothing, which `system check` rightly failed.
+  it('writes a new record only once its directory is made; a failed make leaves no record and no directory', async () => {
+    const root = await tempDir('dkl-snapmeta-');
+    const meta = new SnapshotMeta(root);
+    let seenWhileMaking: boolean | undefined;
+    const made = await meta.create({ key: 'a', kind: 'active' }, async (info) => {
+      seenWhileMaking = await new SnapshotMeta(root).has('a'); // what a crash now would leave on disk
+      await mkdir(snapshotDir(root, info.id), { recursive: true });
+    });
+    expect(seenWhileMaking).toBe(false);
+    expect(await new SnapshotMeta(root).has('a')).toBe(true);
+    await expect(meta.create({ key: 'b', kind: 'active' }, async (info) => {
+      await mkdir(join(snapshotDir(root, info.id), 'fs'), { recursive: true });
+      throw new Error('cp failed');
+    })).rejects.toThrow('cp failed');
+    expect(await meta.has('b')).toBe(false);
+    expect(await readdir(join(root, 'snapshots'))).toEqual([made.id]);
+    // Ids are never handed out twice, even after a failed make: a stray directory is never reused.
+    expect(Number((await meta.create({ key: 'c', kind: 'active' })).id)).toBe(Number(made.id) + 2);
+  });
+
+  it('two creates of one key: one record, and the loser leaves no directory', async () => {
+    const root = await tempDir('dkl-snapmeta-');
+    const meta = new SnapshotMeta(root);
+    const make = (info: { id: string }) => mkdir(snapshotDir(root, info.id), { recursive: true }).then(() => {});
+    const results = await Promise.allSettled([meta.create({ key: 'k', kind: 'active' }, make), meta.create({ key: 'k', kind: 'active' }, make)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error).message).toBe('snapshot k already exists');
+    expect(await readdir(join(root, 'snapshots'))).toEqual([(await meta.get('k')).id]);
   });
 });
