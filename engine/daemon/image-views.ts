@@ -6,6 +6,7 @@ import { familiarName, parseReference } from '../layers/index.js';
 import type { HistoryRow, Image } from '../layers/index.js';
 import { HttpError } from './http/respond.js';
 import { parseFilters } from './http/filters.js';
+import { boolValue } from './http/query.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -85,7 +86,7 @@ export function imageFilter(raw: string | null): (image: Image) => boolean {
   const labels = values('label');
   const keep = (image: Image): boolean => {
     if (dangling.length) {
-      const want = dangling[0] === 'true' || dangling[0] === '1';
+      const want = boolValue(dangling[0]!, 'filter dangling');
       if ((image.names.length === 0) !== want) return false;
     }
     if (references.length) {

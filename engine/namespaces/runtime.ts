@@ -399,14 +399,16 @@ export class Runtime {
     await this.saveState(record.Id, (s) => ({ ...s, Status: s.Running ? 'running' : s.Status, Paused: false }));
   }
 
-  /** `docker stop`: SIGTERM (or the image's StopSignal), SIGKILL after `timeoutSec`. */
+  /** `docker stop`: SIGTERM (or the image's StopSignal), SIGKILL after `timeoutSec` (a negative one waits for ever, as dockerd's). */
   async stop(record: ContainerRecord, timeoutSec = 10): Promise<void> {
     if (!record.State.Running) return;
     const exited = this.wait(record.Id, 'not-running');
     const signal = (record.Config.StopSignal as NodeJS.Signals | undefined) ?? 'SIGTERM';
     await this.kill(record, signal.startsWith('SIG') ? signal : (`SIG${signal}` as NodeJS.Signals)).catch(ignoreNotRunning);
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutSec * 1000)));
+    const timedOut = new Promise<'timeout'>((r) => {
+      if (timeoutSec >= 0) timer = setTimeout(() => r('timeout'), timeoutSec * 1000);
+    });
     const first = await Promise.race([exited, timedOut]);
     clearTimeout(timer);
     if (first !== 'timeout') return;

@@ -285,6 +285,36 @@ describe.skipIf(!isRoot)('API fuzz (issue 9)', () => {
     expect(after).toEqual(before);
   });
 
+  // dockerd reads any word it does not know as "yes" (`?force=nope` forces); Dockling answers 400
+  // naming the parameter (http/query.ts), before anything is done or any header is sent.
+  it('yes/no and number parameters that are neither are a 400 naming the parameter; the usual spellings work', async () => {
+    const before = await state();
+    const to = { path: d.sock };
+    const refusedWith = async (method: string, target: string, name: string, headers?: Record<string, string>) => {
+      const a = await rawRequest(to, { method, target, ...(headers ? { headers } : {}) });
+      expect(a.status, `${method} ${target}: ${a.body}`).toBe(400);
+      expect((JSON.parse(a.body) as { message: string }).message, target).toContain(name);
+    };
+    await refusedWith('GET', '/v1.50/containers/json?all=xyz', 'query parameter all');
+    await refusedWith('GET', '/v1.50/images/json?all=2', 'query parameter all');
+    await refusedWith('GET', '/v1.50/containers/fuzzbox/logs?stdout=1&follow=maybe', 'query parameter follow');
+    await refusedWith('GET', '/v1.50/containers/fuzzbox/stats?stream=xyz', 'query parameter stream');
+    await refusedWith('DELETE', '/v1.50/containers/fuzzbox?force=nope', 'query parameter force');
+    await refusedWith('DELETE', '/v1.50/volumes/fuzzvol?force=%7B', 'query parameter force');
+    await refusedWith('POST', '/v1.50/containers/fuzzbox/stop?t=soon', 'query parameter t');
+    await refusedWith('POST', '/v1.50/containers/fuzzbox/restart?t=1.5', 'query parameter t');
+    await refusedWith('GET', `/v1.50/images/json?filters=${encodeURIComponent('{"dangling":["perhaps"]}')}`, 'filter dangling');
+    // Through the upgrade listener (it never reaches the router): still a 400, not a broken stream.
+    await refusedWith('POST', '/v1.50/containers/fuzzbox/attach?stream=1&stdout=sure', 'query parameter stdout', { Connection: 'Upgrade', Upgrade: 'tcp' });
+    // The spellings clients use.
+    for (const v of ['1', 'true', 'True', 'yes', '0', 'false', 'no', '']) {
+      const r = await api(d.sock, 'GET', `/v1.50/containers/json?all=${v}`);
+      expect(r.status, `all=${v}`).toBe(200);
+      expect((r.json() as unknown[]).length, `all=${v}`).toBe(['1', 'true', 'True', 'yes'].includes(v) ? 1 : 0); // fuzzbox exists, and never ran
+    }
+    expect(await state()).toEqual(before);
+  });
+
   it('a 64 MiB JSON body for create is refused early, not buffered whole', async () => {
     const before = await state();
     const hwm = peakKb();

@@ -14,8 +14,8 @@ import { withRepoDigests } from '../routes/images.js';
 import { endpointView } from '../routes/containers.js';
 import { probeContainer } from './container-probe.js';
 import type { LiveContext } from './live-listener.js';
+import { queryBool } from '../http/query.js';
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 export const liveStateRoutes: Route<LiveContext>[] = [
   {
@@ -40,7 +40,7 @@ export const liveStateRoutes: Route<LiveContext>[] = [
     pattern: /^\/state\/images\/(.+)\/layers$/,
     handler: async ({ res, params, query, engine: { engine } }) => {
       const { paths, ...view } = await imageUnionView({ images: engine.images, content: engine.content, ref: params[0]!, tracer: silentTracer() });
-      sendJSON(res, 200, truthy(query.get('paths')) ? { ...view, paths } : view);
+      sendJSON(res, 200, queryBool(query, 'paths') ? { ...view, paths } : view);
     },
   },
   {

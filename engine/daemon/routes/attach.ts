@@ -17,8 +17,8 @@ import { formatLogEntry, openStdin, readLog } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
 import { stdcopyFrame } from './container-lifecycle.js';
 import { EXEC_START, execUpgrade } from './exec.js';
+import { queryBool } from '../http/query.js';
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 const ATTACH = /^\/containers\/([^/]+)\/attach$/;
 
 /** The daemon's 'upgrade' listener. */
@@ -45,10 +45,10 @@ export function upgradeHandler(engine: DaemonEngine): (req: IncomingMessage, soc
       return void Promise.resolve().then(() => execUpgrade({ engine, id: decodeParam(exec[1]!), req, socket, head })).catch(refuse);
     }
     if (req.method !== 'POST' || !m) return refuse(new HttpError(404, 'page not found'));
-    Promise.resolve().then(() => engine.containers.get(decodeParam(m[1]!))).then((c) => engine.runtime.refresh(c)).then(
-      (c) => attach({ engine, c, socket, head, query: url.searchParams }),
-      refuse,
-    );
+    // The query is read before anything is written: a bad one is a 400, not a broken stream.
+    Promise.resolve().then(() => engine.containers.get(decodeParam(m[1]!))).then((c) => engine.runtime.refresh(c))
+      .then((c) => attach({ engine, c, socket, head, streams: attachStreams(url.searchParams) }))
+      .catch(refuse);
   };
 }
 
@@ -58,8 +58,13 @@ function rawError(socket: Duplex, status: number, message: string): void {
 }
 
 // #region attach
-function attach(a: { engine: DaemonEngine; c: ContainerRecord; socket: Duplex; head: Buffer; query: URLSearchParams }): void {
-  const { engine, c, socket, query } = a;
+/** Which streams an attach asked for: `?stdin=1&stdout=1&stderr=1`. */
+function attachStreams(query: URLSearchParams): { stdin: boolean; stdout: boolean; stderr: boolean } {
+  return { stdin: queryBool(query, 'stdin'), stdout: queryBool(query, 'stdout'), stderr: queryBool(query, 'stderr') };
+}
+
+function attach(a: { engine: DaemonEngine; c: ContainerRecord; socket: Duplex; head: Buffer; streams: { stdin: boolean; stdout: boolean; stderr: boolean } }): void {
+  const { engine, c, socket, streams } = a;
   const tty = c.Config.Tty;
   socket.write(
     'HTTP/1.1 101 UPGRADED\r\n' +
@@ -70,11 +75,11 @@ function attach(a: { engine: DaemonEngine; c: ContainerRecord; socket: Duplex; h
   socket.on('close', () => ac.abort());
   const since = new Date();
   // 1. stdin: held until the container runs, then written to the shim's FIFO
-  if (truthy(query.get('stdin')) && c.Config.OpenStdin) pipeStdin({ engine, c, socket, head: a.head, signal: ac.signal });
+  if (streams.stdin && c.Config.OpenStdin) pipeStdin({ engine, c, socket, head: a.head, signal: ac.signal });
   // 2. output: the log from now on (from the start of this run when it has not started yet)
   const output = (async () => {
     if (!c.State.Running) await untilStarted(engine, c.Id, ac.signal);
-    const entries = readLog({ path: engine.runtime.logPath(c.Id), follow: true, since, stdout: truthy(query.get('stdout')), stderr: truthy(query.get('stderr')), signal: ac.signal });
+    const entries = readLog({ path: engine.runtime.logPath(c.Id), follow: true, since, stdout: streams.stdout, stderr: streams.stderr, signal: ac.signal });
     for await (const e of entries) {
       const payload = formatLogEntry(e);
       socket.write(tty ? payload : stdcopyFrame(e.stream, payload));

@@ -26,6 +26,7 @@ import type { DaemonEngine } from '../engine.js';
 import { registryConfigAuth } from '../registry-auth.js';
 import { platformOf } from './registry.js';
 import { removeContainer } from './container-lifecycle.js';
+import { queryBool } from '../http/query.js';
 
 /** A JSON object of strings from a query parameter (`buildargs`, `labels`); null values kept. */
 function jsonParam(query: URLSearchParams, name: string): Record<string, string | null> {
@@ -43,7 +44,6 @@ function jsonParam(query: URLSearchParams, name: string): Record<string, string 
   return doc as Record<string, string | null>;
 }
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 // #region build-route
 export const buildRoutes: Route<DaemonEngine>[] = [
@@ -59,10 +59,10 @@ export const buildRoutes: Route<DaemonEngine>[] = [
         tags: query.getAll('t').map((t) => familiarName(parseReference(t))),
         buildArgs: jsonParam(query, 'buildargs'),
         labels: Object.fromEntries(Object.entries(jsonParam(query, 'labels')).map(([k, v]) => [k, v ?? ''])),
-        noCache: truthy(query.get('nocache')),
+        noCache: queryBool(query, 'nocache'),
         ...(query.get('target') ? { target: query.get('target')! } : {}),
-        quiet: truthy(query.get('q')),
-        forceRm: truthy(query.get('forcerm')),
+        quiet: queryBool(query, 'q'),
+        forceRm: queryBool(query, 'forcerm'),
         ...(query.get('networkmode') ? { network: query.get('networkmode')! } : {}),
         platform,
       };

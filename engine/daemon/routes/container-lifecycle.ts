@@ -12,8 +12,8 @@ import { EngineError, conflict } from '../../base/index.js';
 import { formatLogEntry, readLog, type LogStream, type WaitCondition } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
 import type { Span } from '../../trace/index.js';
+import { queryBool, queryInt } from '../http/query.js';
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 /** The stdcopy frame header: [stream, 0, 0, 0, length as uint32 big-endian]. */
 export function stdcopyFrame(stream: LogStream | 'stdin', payload: Buffer): Buffer {
@@ -86,20 +86,21 @@ function tailOf(v: string | null): number | undefined {
 async function streamLogs(res: ServerResponse, c: ContainerRecord, engine: DaemonEngine, query: URLSearchParams): Promise<void> {
   const tail = tailOf(query.get('tail'));
   const [since, until] = [unixTime(query.get('since'), 'since'), unixTime(query.get('until'), 'until')];
+  // Every parameter is read before the headers go: after them, a bad one could not be a 400.
+  const [timestamps, follow, stdout, stderr] = ['timestamps', 'follow', 'stdout', 'stderr'].map((n) => queryBool(query, n));
   const ac = new AbortController();
   res.on('close', () => ac.abort());
   res.writeHead(200, { 'Content-Type': c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   res.flushHeaders();
-  const timestamps = truthy(query.get('timestamps'));
   const entries = readLog({
     path: engine.runtime.logPath(c.Id),
     // Following a container that is not running would wait for an exit that never comes.
-    follow: truthy(query.get('follow')) && c.State.Running,
+    follow: follow! && c.State.Running,
     tail,
     since,
     until,
-    stdout: truthy(query.get('stdout')),
-    stderr: truthy(query.get('stderr')),
+    stdout: stdout!,
+    stderr: stderr!,
     signal: ac.signal,
   });
   for await (const e of entries) {
@@ -124,9 +125,10 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/stop$/,
     handler: async ({ res, params, query, engine }) => {
+      const timeout = queryInt(query, 't', 10);
       const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
       if (!c.State.Running) return sendEmpty(res, 304);
-      await engine.runtime.stop(c, query.get('t') ? Number(query.get('t')) : 10);
+      await engine.runtime.stop(c, timeout);
       sendEmpty(res, 204);
     },
   },
@@ -134,8 +136,9 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/restart$/,
     handler: async ({ res, params, query, engine, span }) => {
+      const timeout = queryInt(query, 't', 10);
       const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
-      if (c.State.Running) await engine.runtime.stop(c, query.get('t') ? Number(query.get('t')) : 10);
+      if (c.State.Running) await engine.runtime.stop(c, timeout);
       await startContainer(engine, await engine.containers.get(c.Id), span);
       sendEmpty(res, 204);
     },
@@ -193,7 +196,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/([^/]+)\/logs$/,
     handler: async ({ res, params, query, engine }) => {
       const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
-      if (!truthy(query.get('stdout')) && !truthy(query.get('stderr'))) throw new HttpError(400, 'Bad parameters: you must choose at least one stream');
+      if (!queryBool(query, 'stdout') && !queryBool(query, 'stderr')) throw new HttpError(400, 'Bad parameters: you must choose at least one stream');
       await streamLogs(res, c, engine, query);
     },
   },
@@ -201,7 +204,7 @@ export const containerLifecycleRoutes: Route<DaemonEngine>[] = [
     method: 'DELETE',
     pattern: /^\/containers\/([^/]+)$/,
     handler: async ({ res, params, query, engine, span }) => {
-      await removeContainer({ engine, ref: params[0]!, force: truthy(query.get('force')), removeVolumes: truthy(query.get('v')), span });
+      await removeContainer({ engine, ref: params[0]!, force: queryBool(query, 'force'), removeVolumes: queryBool(query, 'v'), span });
       sendEmpty(res, 204);
     },
   },

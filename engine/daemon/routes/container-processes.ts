@@ -12,6 +12,7 @@ import { HttpError, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import { cgroupPids, cgroupStats } from '../../namespaces/index.js';
 import type { ContainerRecord } from '../../unionfs/index.js';
+import { queryBool } from '../http/query.js';
 
 const run = promisify(execFile);
 
@@ -96,7 +97,6 @@ async function streamStats(res: ServerResponse, engine: DaemonEngine, c: Contain
 }
 // #endregion stats
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 export const containerProcessRoutes: Route<DaemonEngine>[] = [
   {
@@ -112,8 +112,8 @@ export const containerProcessRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/containers\/([^/]+)\/stats$/,
     handler: async ({ res, params, query, engine }) => {
       const c = await engine.runtime.refresh(await engine.containers.get(params[0]!));
-      const stream = query.get('stream') === null || truthy(query.get('stream'));
-      await streamStats(res, engine, c, { stream, oneShot: truthy(query.get('one-shot')) });
+      const stream = queryBool(query, 'stream', true);
+      await streamStats(res, engine, c, { stream, oneShot: queryBool(query, 'one-shot') });
     },
   },
   {

@@ -10,8 +10,8 @@ import { CREATE_SHAPE, checkShape } from '../http/body-shape.js';
 import { toContainerInspect, toContainerSummary, type EndpointView } from '../container-views.js';
 // Until namespaces/index.ts exports them (its owner adds it), straight from the files.
 import { planMounts, mountsFor, runtimeOf, seccompFor, capabilitiesOf } from '../../namespaces/index.js';
+import { queryBool } from '../http/query.js';
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 async function jsonBody<T>(req: Parameters<Route<DaemonEngine>['handler']>[0]['req']): Promise<T | undefined> {
   const raw = (await readBody(req)).toString('utf8').trim();
@@ -77,7 +77,7 @@ export const containerRoutes: Route<DaemonEngine>[] = [
     method: 'GET',
     pattern: /^\/containers\/json$/,
     handler: async ({ res, query, engine }) => {
-      const all = truthy(query.get('all'));
+      const all = queryBool(query, 'all');
       const keep = psFilter(query.get('filters'));
       const list = (await engine.containers.list()).filter((c) => (all || c.State.Running || keep.asksForStatus) && keep(c));
       sendJSON(res, 200, await Promise.all(list.map(async (c) => toContainerSummary(c, await engine.runtime.network(c.Id)))));
@@ -158,7 +158,7 @@ export const containerRoutes: Route<DaemonEngine>[] = [
         container: params[0]!,
         path: requirePath(query),
         input: req,
-        noOverwriteDirNonDir: truthy(query.get('noOverwriteDirNonDir')),
+        noOverwriteDirNonDir: queryBool(query, 'noOverwriteDirNonDir'),
         span,
       });
       sendEmpty(res, 200);

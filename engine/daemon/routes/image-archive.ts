@@ -12,8 +12,8 @@ import { importImage, loadArchive, makeBaseImage, saveImages } from '../../layer
 import type { RequestContext } from '../http/router.js';
 import { pullImage } from './registry.js';
 import { afterWriting } from '../gc-lock.js';
+import { queryBool } from '../http/query.js';
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 async function save(ctx: RequestContext<DaemonEngine>, refs: string[]): Promise<void> {
   const { res, engine, span } = ctx;
@@ -53,7 +53,7 @@ export const imageArchiveRoutes: Route<DaemonEngine>[] = [
     method: 'POST',
     pattern: /^\/images\/load$/,
     handler: async ({ req, res, query, engine, span }) => {
-      const quiet = truthy(query.get('quiet'));
+      const quiet = queryBool(query, 'quiet');
       const stream = new JSONMessageStream(res);
       try {
         const { messages } = await loadArchive({ store: engine.images, content: engine.content, input: req, tmpRoot: engine.tmpRoot, span });

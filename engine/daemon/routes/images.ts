@@ -8,6 +8,7 @@ import { familiar, imageFilter, matchingNames, toHistory, toInspect, toSummary }
 import { chainIDs, type Image } from '../../layers/index.js';
 import { removeUnusedLayers } from '../../unionfs/index.js';
 import { repoDigestsOf } from '../../registry/index.js';
+import { queryBool } from '../http/query.js';
 
 /** The image with the names registries know it by (`repo@sha256:…`), recorded by pull and push. */
 export async function withRepoDigests(engine: DaemonEngine, image: Image): Promise<Image> {
@@ -15,7 +16,6 @@ export async function withRepoDigests(engine: DaemonEngine, image: Image): Promi
   return recorded.length ? { ...image, repoDigests: [...new Set([...image.repoDigests, ...recorded])] } : image;
 }
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 export const imageRoutes: Route<DaemonEngine>[] = [
   {
@@ -28,7 +28,7 @@ export const imageRoutes: Route<DaemonEngine>[] = [
       const all = await engine.images.list();
       const parents = new Set(all.map((i) => i.parent).filter((p) => p !== undefined));
       const intermediate = (i: Image) => i.names.length === 0 && parents.has(i.id);
-      const images = (await Promise.all(all.filter((i) => truthy(query.get('all')) || !intermediate(i)).map((i) => withRepoDigests(engine, i))))
+      const images = (await Promise.all(all.filter((i) => queryBool(query, 'all') || !intermediate(i)).map((i) => withRepoDigests(engine, i))))
         .filter(keep)
         .map((image) => (nameMatches ? { ...image, names: image.names.filter(nameMatches), repoDigests: image.repoDigests.filter(nameMatches) } : image))
         .map(toSummary);
@@ -61,7 +61,7 @@ export const imageRoutes: Route<DaemonEngine>[] = [
     method: 'DELETE',
     pattern: /^\/images\/(.+)$/,
     handler: async ({ res, params, query, engine, span }) => {
-      const removed = await engine.images.remove(params[0]!, { force: truthy(query.get('force')), span });
+      const removed = await engine.images.remove(params[0]!, { force: queryBool(query, 'force'), span });
       // The image's blobs went with it; its unpacked layers go too, unless another image's
       // chain names them or a container stands on them (dockerd's "Deleted: sha256:…" layers).
       if (removed.some((r) => r.Deleted)) {

@@ -3,6 +3,7 @@
 // which is what the site's live view and `dockling trace` read.
 import type { Route } from '../http/router.js';
 import type { DaemonEngine } from '../engine.js';
+import { queryBool } from '../http/query.js';
 
 export const traceRoutes: Route<DaemonEngine>[] = [
   {
@@ -11,7 +12,7 @@ export const traceRoutes: Route<DaemonEngine>[] = [
     handler: ({ req, res, query, engine }) => {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
       for (const e of engine.traceStream.history()) res.write(JSON.stringify(e) + '\n');
-      const follow = query.get('follow') === '1' || query.get('follow') === 'true';
+      const follow = queryBool(query, 'follow');
       if (!follow) {
         res.end();
         return;

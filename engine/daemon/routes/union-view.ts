@@ -7,8 +7,8 @@ import type { Route } from '../http/router.js';
 import { sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import { imageUnionView } from '../../unionfs/index.js';
+import { queryBool } from '../http/query.js';
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 export const unionViewRoutes: Route<DaemonEngine>[] = [
   {
@@ -16,7 +16,7 @@ export const unionViewRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/dockling\/images\/(.+)\/layers$/,
     handler: async ({ res, params, query, engine, span }) => {
       const { paths, ...view } = await imageUnionView({ images: engine.images, content: engine.content, ref: params[0]!, tracer: engine.tracer, parent: span });
-      sendJSON(res, 200, truthy(query.get('paths')) ? { ...view, paths } : view);
+      sendJSON(res, 200, queryBool(query, 'paths') ? { ...view, paths } : view);
     },
   },
   {
@@ -24,7 +24,7 @@ export const unionViewRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/dockling\/containers\/([^/]+)\/layers$/,
     handler: async ({ res, params, query, engine, span }) => {
       const { paths, ...view } = await engine.containers.unionView({ container: params[0]!, span });
-      sendJSON(res, 200, truthy(query.get('paths')) ? { ...view, paths } : view);
+      sendJSON(res, 200, queryBool(query, 'paths') ? { ...view, paths } : view);
     },
   },
 ];

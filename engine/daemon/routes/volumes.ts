@@ -6,8 +6,8 @@ import { HttpError, readBody, sendEmpty, sendJSON } from '../http/respond.js';
 import type { DaemonEngine } from '../engine.js';
 import { parseFilters } from '../http/filters.js';
 import { VOLUME_CREATE_SHAPE, checkShape } from '../http/body-shape.js';
+import { queryBool, boolValue } from '../http/query.js';
 
-const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 /** The body of `POST /volumes/create`: `{"Driver":"local","Name":"myvol"}` from the docker CLI. */
 interface VolumeCreateBody {
@@ -54,7 +54,7 @@ export const volumeRoutes: Route<DaemonEngine>[] = [
       const kept = [];
       for (const v of await engine.volumes.list()) {
         if (names.length && !names.some((n) => v.Name.includes(n))) continue;
-        if (dangling !== undefined && ((await engine.volumes.users(v.Name)).length === 0) !== truthy(dangling)) continue;
+        if (dangling !== undefined && ((await engine.volumes.users(v.Name)).length === 0) !== boolValue(dangling, 'filter dangling')) continue;
         kept.push(v);
       }
       sendJSON(res, 200, { Volumes: kept, Warnings: null });
@@ -65,7 +65,7 @@ export const volumeRoutes: Route<DaemonEngine>[] = [
     pattern: /^\/volumes\/prune$/,
     handler: async ({ res, query, engine }) => {
       // Since API 1.42 prune removes only anonymous volumes unless filters has all=true.
-      const all = truthy(filterValues(query.get('filters'))('all')[0] ?? null);
+      const all = boolValue(filterValues(query.get('filters'))('all')[0] ?? '', 'filter all');
       sendJSON(res, 200, await engine.volumes.prune({ all }));
     },
   },
@@ -78,7 +78,7 @@ export const volumeRoutes: Route<DaemonEngine>[] = [
     method: 'DELETE',
     pattern: /^\/volumes\/([^/]+)$/,
     handler: async ({ res, params, query, engine }) => {
-      await engine.volumes.remove(params[0]!, { force: truthy(query.get('force')) });
+      await engine.volumes.remove(params[0]!, { force: queryBool(query, 'force') });
       sendEmpty(res, 204);
     },
   },
