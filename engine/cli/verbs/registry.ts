@@ -1,12 +1,15 @@
 // `dockling registry` (chapter 4): runs an OCI distribution registry in the foreground, for a
 // workshop room — learners push to it and pull from it, or it is a pull-through cache in front
 // of Docker Hub so the room's uplink carries each layer once; with --tls-cert and --tls-key it
-// speaks HTTPS, as Docker expects of any registry not on loopback. `dockling registry gc` removes
-// what no manifest references (run it with the registry stopped). Like `daemon`, this verb runs
-// engine code in this process (engine/registry/), not through the daemon's API.
+// speaks HTTPS, as Docker expects of any registry not on loopback; with --htpasswd it asks who
+// you are, by Basic authentication or (--auth token) by tokens from its own token service, the
+// flow Docker Hub uses. `dockling registry gc` removes what no manifest references (run it with
+// the registry stopped). Like `daemon`, this verb runs engine code in this process
+// (engine/registry/), not through the daemon's API.
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
 import { runVerb } from '../run-verb.js';
+import type { TokenOptions } from '../../registry/index.js';
 
 export const verb: Verb = {
   usage: 'registry [OPTIONS]\n        dockling registry gc --data-root DIR [--dry-run]',
@@ -17,7 +20,13 @@ export const verb: Verb = {
     { name: 'listen', type: 'string', value: 'addr', default: ':5000', description: 'Address to listen on, HOST:PORT (default ":5000", every interface)' },
     { name: 'data-root', type: 'string', value: 'dir', default: '/var/lib/dockling-registry', description: 'Where blobs, manifests and uploads are stored (default "/var/lib/dockling-registry")' },
     { name: 'htpasswd', type: 'string', value: 'file', description: 'Require Basic authentication against this htpasswd file (bcrypt entries: htpasswd -nB USER)' },
-    { name: 'realm', type: 'string', value: 'string', description: 'Realm named in the authentication challenge (default "dockling registry")' },
+    { name: 'auth', type: 'string', value: 'string', description: 'How users of --htpasswd log in: "basic" (the password on every request, the default) or "token" (a token service at /auth/token signs tokens for a scope)' },
+    { name: 'realm', type: 'string', value: 'string', description: 'Realm named in the Basic authentication challenge (default "dockling registry")' },
+    { name: 'token-realm', type: 'string', value: 'url', description: 'URL of the token service named in challenges (default: /auth/token on the address the client used)' },
+    { name: 'token-service', type: 'string', value: 'string', description: 'This registry\'s name in challenges and tokens (default "dockling-registry")' },
+    { name: 'token-ttl', type: 'string', value: 'seconds', description: 'How long a token is good for (default 300)' },
+    { name: 'token-access', type: 'string', value: 'file', description: 'Rules of who may pull, push or delete where (lines of USER REPOSITORIES ACTIONS); default: every user everything' },
+    { name: 'token-key', type: 'string', value: 'file', description: 'P-256 private key (PEM) to sign tokens with (default: a new key at each start)' },
     { name: 'read-only', type: 'bool', description: 'Refuse pushes and deletes (405)' },
     { name: 'tls-cert', type: 'string', value: 'file', description: 'Serve HTTPS with this certificate (PEM; give --tls-key too)' },
     { name: 'tls-key', type: 'string', value: 'file', description: 'The private key of --tls-cert (PEM)' },
@@ -45,6 +54,7 @@ export const verb: Verb = {
         dataRoot: f['data-root'] as string,
         htpasswd: f.htpasswd as string | undefined,
         realm: f.realm as string | undefined,
+        ...authFlags(f),
         readOnly: f['read-only'] === true,
         tls,
         proxy: proxyUrl ? { url: proxyUrl, username: f['proxy-username'] as string | undefined, password: f['proxy-password'] as string | undefined } : undefined,
@@ -64,6 +74,27 @@ export const verb: Verb = {
     await tracer.close();
   },
 };
+
+/** --auth and the --token-* flags, checked for what a flag parser cannot see. */
+function authFlags(f: Record<string, unknown>): { auth?: 'basic' | 'token'; token?: TokenOptions } {
+  const auth = f.auth as string | undefined;
+  if (auth !== undefined && auth !== 'basic' && auth !== 'token') {
+    throw new CliError(`dockling registry: invalid --auth ${JSON.stringify(auth)}: want "basic" or "token"`);
+  }
+  const given = ['token-realm', 'token-service', 'token-ttl', 'token-access', 'token-key'].filter((n) => f[n] !== undefined);
+  if (given.length > 0 && auth !== 'token') throw new CliError(`dockling registry: --${given[0]} is for token authentication: add --auth token`);
+  if (auth !== 'token') return auth ? { auth } : {};
+  const ttl = f['token-ttl'] as string | undefined;
+  if (ttl !== undefined && !/^\d+$/.test(ttl)) throw new CliError(`dockling registry: invalid --token-ttl ${JSON.stringify(ttl)}: want a whole number of seconds`);
+  const token: TokenOptions = {
+    realm: f['token-realm'] as string | undefined,
+    service: f['token-service'] as string | undefined,
+    ttlSeconds: ttl === undefined ? undefined : Number(ttl),
+    accessFile: f['token-access'] as string | undefined,
+    keyFile: f['token-key'] as string | undefined,
+  };
+  return { auth, token };
+}
 
 /** --tls-cert and --tls-key: both (HTTPS) or neither (plain HTTP). */
 function tlsFlags(cert: string | undefined, key: string | undefined): { cert: string; key: string } | undefined {

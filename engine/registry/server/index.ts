@@ -3,4 +3,4 @@
 // (registry/index.ts re-exports this beside the client's surface: keep the names distinct.)
 export { startRegistry } from './server.js';
 export { registryGc } from './gc.js';
-export type { RegistryOptions, ProxyOptions, RunningRegistry, GcOptions, GcResult } from './types.js';
+export type { RegistryOptions, TokenOptions, ProxyOptions, RunningRegistry, GcOptions, GcResult } from './types.js';

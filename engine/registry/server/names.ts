@@ -13,9 +13,13 @@ const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 /** Any algorithm the spec's grammar allows; we store only sha256 (see parseDigestParam). */
 const ANY_DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
+/** True for a name the grammar allows. The spec caps a name at 255 characters, slashes included. */
+export function isName(name: string): boolean {
+  return name.length <= 255 && NAME_RE.test(name);
+}
+
 export function checkName(name: string): string {
-  // The spec caps a name at 255 characters, slashes included.
-  if (name.length > 255 || !NAME_RE.test(name)) {
+  if (!isName(name)) {
     throw registryError('NAME_INVALID', `invalid repository name ${JSON.stringify(name)}`, { name });
   }
   return name;

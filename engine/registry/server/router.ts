@@ -2,29 +2,34 @@
 // the spec's endpoint table lists them, and the checks every request passes on the way in —
 // in this order:
 //   1. every answer says `Docker-Distribution-API-Version: registry/2.0` (clients look for it)
-//   2. authentication, when an htpasswd file is set: no or wrong credentials → 401 + challenge
-//   3. the route and its method (404 / 405 with Allow)
-//   4. writes refused when read-only or a pull-through cache (405 UNSUPPORTED, Allow: GET, HEAD),
+//   2. with token authentication, /auth/token is the token service (token-service.ts)
+//   3. authentication, when set: the gate (basic-gate.ts or token-gate.ts) is told the access
+//      the route and method need (scope.ts) and answers 401/403 + a challenge when it is not met
+//   4. the route and its method (404 / 405 with Allow)
+//   5. writes refused when read-only or a pull-through cache (405 UNSUPPORTED, Allow: GET, HEAD),
 //      as the CNCF registry answers in its read-only maintenance mode
-//   5. the repository name's grammar (400 NAME_INVALID)
-//   6. the handler; whatever it throws becomes the spec's JSON error body.
+//   6. the repository name's grammar (400 NAME_INVALID)
+//   7. the handler; whatever it throws becomes the spec's JSON error body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { asEngineError } from '../../base/index.js';
-import type { Handler, Services } from './context.js';
+import { OPEN, type AuthGate, type Handler, type Services } from './context.js';
 import { versionCheck, catalog, listTags, listReferrers } from './discovery-handlers.js';
 import { getManifest, putManifest, deleteManifest } from './manifest-handlers.js';
 import { startUpload, uploadStatus, patchUpload, putUpload, cancelUpload } from './upload-handlers.js';
 import { getBlob, deleteBlob } from './blob-handlers.js';
 import { RegistryError, registryError } from './errors.js';
 import { sendError } from './http-io.js';
-import { checkName } from './names.js';
-import type { Htpasswd } from './htpasswd.js';
+import { checkName, isName } from './names.js';
+import { CATALOG, requestAccess, type Access } from './scope.js';
+import { TOKEN_PATH, type TokenService } from './token-service.js';
 
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 interface Route {
   pattern: RegExp;
   methods: Partial<Record<Method, Handler>>;
+  /** What a token must allow here, when it is not the repository's scope for the method. */
+  needs?: Access;
 }
 
 // `name` may contain slashes, so each pattern pins down what follows it; uploads come before
@@ -32,7 +37,7 @@ interface Route {
 // #region routes
 const ROUTES: Route[] = [
   { pattern: /^\/v2\/?$/, methods: { GET: versionCheck, HEAD: versionCheck } },
-  { pattern: /^\/v2\/_catalog$/, methods: { GET: catalog } },
+  { pattern: /^\/v2\/_catalog$/, methods: { GET: catalog }, needs: CATALOG },
   { pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: listTags } },
   { pattern: /^\/v2\/(?<name>.+)\/referrers\/(?<digest>[^/]+)$/, methods: { GET: listReferrers } },
   { pattern: /^\/v2\/(?<name>.+)\/manifests\/(?<reference>[^/]+)$/, methods: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest } },
@@ -46,8 +51,10 @@ const READS = new Set(['GET', 'HEAD']);
 
 export interface RouterOptions {
   services: Services;
-  htpasswd: Htpasswd | null;
-  realm: string;
+  /** Who may pass: null lets everyone in. */
+  gate: AuthGate | null;
+  /** The token service, served at /auth/token (token authentication only). */
+  tokens: TokenService | null;
   /** Refuse writes: read-only mode, or a pull-through cache. */
   writable: boolean;
   log: (line: string) => void;
@@ -67,10 +74,12 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, opts: RouterO
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
-  if (opts.htpasswd && !(await authenticated(req, res, opts))) return;
+  if (opts.tokens && path === TOKEN_PATH) return opts.tokens.answer(req, res, query);
   const route = ROUTES.find((r) => r.pattern.test(path));
-  if (!route) throw registryError('UNSUPPORTED', `no endpoint ${path} in the distribution API`, { path }, 404);
+  const groups = route?.pattern.exec(path)!.groups ?? {};
   const method = (req.method ?? 'GET') as Method;
+  const admission = opts.gate ? await opts.gate.admit(req, res, neededAccess(route, method, groups)) : OPEN;
+  if (!route) throw registryError('UNSUPPORTED', `no endpoint ${path} in the distribution API`, { path }, 404);
   const handler = route.methods[method];
   const allowed = Object.keys(route.methods).filter((m) => opts.writable || READS.has(m));
   if (!handler || (!opts.writable && !READS.has(method))) {
@@ -78,7 +87,6 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, opts: RouterO
     res.setHeader('Allow', allowed.join(', '));
     throw registryError('UNSUPPORTED', why, { method, path });
   }
-  const groups = route.pattern.exec(path)!.groups ?? {};
   // A malformed escape (`%zz`) stays as it is, and fails the grammar of what it names.
   const decode = (v: string) => {
     try {
@@ -91,21 +99,19 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, opts: RouterO
   // be `room/app` reached by a path a proxy's per-repository rule in front of us does not match.
   const params = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, k === 'name' ? v : decode(v)]));
   if (params.name !== undefined) checkName(params.name);
-  await handler({ req, res, path, query, params, services: opts.services });
+  await handler({ req, res, path, query, params, services: opts.services, admission });
 }
 
-/** Checks Basic credentials; answers 401 with a challenge (and returns false) when they fail. */
-async function authenticated(req: IncomingMessage, res: ServerResponse, opts: RouterOptions): Promise<boolean> {
-  const outcome = await opts.htpasswd!.check(req.headers.authorization);
-  if (outcome.ok) {
-    if (outcome.checked) opts.services.tracer.start('registry', 'registry.auth', { user: outcome.user }).end({ outcome: 'accepted' });
-    return true;
-  }
-  opts.services.tracer.start('registry', 'registry.auth', { user: outcome.user ?? null }).end({ outcome: 'refused', reason: outcome.reason });
-  const message = outcome.reason === 'missing' ? 'authentication required' : 'wrong user name or password';
-  res.setHeader('WWW-Authenticate', `Basic realm="${opts.realm.replace(/"/g, '')}"`);
-  answerError(req, res, registryError('UNAUTHORIZED', message, null), opts);
-  return false;
+/**
+ * The scope a request needs, from its route and method (the rule is in scope.ts). A name the
+ * grammar refuses, an unknown path and `GET /v2/` need only a valid login: the name check or
+ * the 404 that follows refuses the first two, so no scope is ever made from a bad name.
+ */
+function neededAccess(route: Route | undefined, method: Method, groups: Record<string, string>): Access[] {
+  if (route?.needs) return [route.needs];
+  const name = groups.name;
+  if (name === undefined || !isName(name)) return [];
+  return [requestAccess(method, name, { uploadSession: groups.uuid !== undefined })];
 }
 
 function answerError(req: IncomingMessage, res: ServerResponse, err: unknown, opts: RouterOptions): void {

@@ -1,7 +1,8 @@
 // `startRegistry`: the boot order of `dockling registry`, one step a line (chapter 4).
 //   1. the data root, and its lock (one registry per data root)
 //   2. the stores: blobs, repositories, uploads
-//   3. authentication (an htpasswd file) and the pull-through cache (an upstream), if asked
+//   3. authentication (an htpasswd file: Basic, or tokens and their service) and the
+//      pull-through cache (an upstream), if asked
 //   4. the HTTP server — HTTPS when given a certificate and key — with the router, timeouts fit
 //      for large layers over room Wi-Fi, and listen
 // Each thing acquired is registered for release the moment it exists, and a failed start
@@ -17,7 +18,7 @@ import { Layout } from './layout.js';
 import { BlobStore } from './blob-store.js';
 import { RepositoryStore } from './repository-store.js';
 import { UploadStore } from './upload-store.js';
-import { Htpasswd } from './htpasswd.js';
+import { authentication } from './authentication.js';
 import { PullThrough } from './pull-through.js';
 import { Upstream } from './upstream.js';
 import { createRouter } from './router.js';
@@ -90,7 +91,9 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
     await uploads.init();
     // 3. authentication and the pull-through cache
     const tracer = opts.tracer ?? silentTracer();
-    const htpasswd = opts.htpasswd ? await Htpasswd.load(opts.htpasswd) : null;
+    const scheme = opts.tls ? 'https' : 'http';
+    let url = '';
+    const auth = await authentication({ opts, tracer, scheme, url: () => url });
     const proxy = opts.proxy
       ? new PullThrough({ upstream: new Upstream(opts.proxy), blobs, repos, layout, tracer, tagTtlMs: opts.proxy.tagTtlMs ?? 60_000 })
       : null;
@@ -99,12 +102,11 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
     // Wi-Fi may take longer than Node's default 5 minutes. Headers must still come promptly.
     // With TLS the same server, encrypted (big blobs then go by read + write: sendfile.ts).
     const router = createRouter({
-      services, htpasswd, realm: opts.realm ?? 'dockling registry', writable: !opts.readOnly && !proxy,
+      services, gate: auth.gate, tokens: auth.tokens, writable: !opts.readOnly && !proxy,
       log: opts.log ?? ((line) => process.stderr.write(`dockling registry: ${line}\n`)),
     });
     const timeouts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 };
     const server: Server = opts.tls ? createTlsServer({ ...timeouts, ...(await readTlsFiles(opts.tls)) }, router) : createServer(timeouts, router);
-    const scheme = opts.tls ? 'https' : 'http';
     const { host, port: wanted } = parseListen(opts.listen ?? '127.0.0.1:5000');
     const port = await listen(server, host, wanted);
     release.push(
@@ -114,9 +116,9 @@ export async function startRegistry(opts: RegistryOptions): Promise<RunningRegis
           server.closeAllConnections();
         }),
     );
-    const url = localUrl(scheme, host, port);
+    url = localUrl(scheme, host, port);
     tracer.start('registry', 'registry.start', { url, dataRoot: layout.root }).end({
-      auth: htpasswd !== null, readOnly: opts.readOnly ?? false, proxy: opts.proxy?.url ?? null, tls: opts.tls !== undefined,
+      auth: auth.scheme, readOnly: opts.readOnly ?? false, proxy: opts.proxy?.url ?? null, tls: opts.tls !== undefined,
     });
     return { url, port, close: undo };
   } catch (err) {

@@ -29,10 +29,18 @@ export interface RegistryOptions {
   dataRoot: string;
   /** `HOST:PORT` (`127.0.0.1:5000`, `:5000` for every interface, port 0 for any free port). */
   listen?: string;
-  /** An htpasswd file of bcrypt entries: when given, every request must carry Basic credentials. */
+  /** An htpasswd file of bcrypt entries: when given, every request must carry credentials. */
   htpasswd?: string;
-  /** The realm named in the `WWW-Authenticate` challenge. */
+  /**
+   * How clients prove who they are (needs `htpasswd`): `basic` (the default) sends the password
+   * with every request; `token` trades it once for a signed token good for a scope, at the
+   * token service this registry serves at /auth/token.
+   */
+  auth?: 'basic' | 'token';
+  /** The realm named in the Basic `WWW-Authenticate` challenge. */
   realm?: string;
+  /** Settings of token authentication (`auth: 'token'`). */
+  token?: TokenOptions;
   /** Refuse every write (405 UNSUPPORTED), as a registry under maintenance does. */
   readOnly?: boolean;
   /**
@@ -47,6 +55,23 @@ export interface RegistryOptions {
   tracer?: Tracer;
   /** Where internal errors (5xx) are reported; stderr when absent. */
   log?: (line: string) => void;
+}
+
+export interface TokenOptions {
+  /**
+   * The token service's URL, named as the realm in challenges. By default it is /auth/token on
+   * the address the client used (its Host header), which is right unless a proxy in front of
+   * the registry changes that address.
+   */
+  realm?: string;
+  /** The registry's name in challenges and in tokens' `aud` (default `dockling-registry`). */
+  service?: string;
+  /** How long a token is good for, in seconds (default 300, at most 86400). */
+  ttlSeconds?: number;
+  /** A file of who-may-do-what rules (access-rules.ts); without it every user may do everything. */
+  accessFile?: string;
+  /** A P-256 private key (PEM) to sign tokens with; without it a new key is made at start. */
+  keyFile?: string;
 }
 
 export interface ProxyOptions {

@@ -72,13 +72,19 @@ export async function startUpload(ctx: RequestContext): Promise<void> {
 
 /**
  * A cross-repository mount: the client already pushed this layer to `from` and asks for it
- * here too. Allowed when `from` holds the blob; otherwise the spec says to fall back to an
- * ordinary upload session (202), which the caller does when this returns false.
+ * here too. Allowed when `from` holds the blob and the caller may read `from` (with tokens,
+ * pull on it must be in the token too: else a mount would copy a blob out of a repository the
+ * caller may not see). Otherwise the spec says to fall back to an ordinary upload session
+ * (202), which the caller does when this returns false.
  */
 async function tryMount(ctx: RequestContext, name: string, d: Digest, from: string | null): Promise<boolean> {
   const { repos, blobs } = ctx.services;
   if (from === null) return false;
   checkName(from);
+  if (!ctx.admission.canPull(from)) {
+    ctx.services.tracer.start('registry', 'registry.mount.refused', { repository: name, digest: d, from }).end({ reason: 'no pull on the source' });
+    return false;
+  }
   const size = (await repos.hasBlob(from, d)) ? await blobs.size(d) : null;
   if (size === null) return false;
   await traced(ctx, 'registry.blob.put', { repository: name, digest: d, via: 'mount' }, async () => {
