@@ -2,14 +2,16 @@
 // with Docker's defaults), the init planner and its recipe (unshare + mount steps + the static
 // dockling-init helper), and running a bundle in the foreground.
 export type { NamespaceType, LinuxNamespace, Capabilities, Rlimit, User, Process, Root, SpecMount, Resources, LinuxDevice, Linux, Spec, InitStep, InitPlan, LinuxSeccomp, LinuxSyscall, SeccompArg, SeccompAction } from './types.js';
-export { specFromContainer, writeBundle, resolveUser, hostResolvConf, capMask, capabilitiesOf, CAPABILITY_BITS, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_MOUNTS, ETC_FILES, DEFAULT_PATH, OCI_VERSION } from './spec.js';
-// seccomp: Docker's default profile as a deny-list (seccomp-profile.ts), compiled to BPF (seccomp.ts).
+export { specFromContainer, writeBundle, resolveUser, hostResolvConf, capMask, capabilitiesOf, boundingCapabilities, CAPABILITY_BITS, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, DEFAULT_MOUNTS, ETC_FILES, DEFAULT_PATH, OCI_VERSION } from './spec.js';
+// seccomp: Docker's default profile as an allow-list (seccomp-profile.ts), compiled to BPF (seccomp.ts).
 export { seccompFor, defaultSeccomp, parseProfile, refusedNames, DEFAULT_DENIED } from './seccomp-profile.js';
 export type { DeniedCalls } from './seccomp-profile.js';
 export { compileSeccomp, bpfHex, actionValue, BPF, SECCOMP_RET, AUDIT_ARCH_X86_64 } from './seccomp.js';
 export type { BpfInstruction } from './seccomp.js';
 export { SYSCALLS_X86_64 } from './syscalls-x86_64.js';
 export { planInit, quote, NAMESPACE_FLAGS, DEFAULT_DEVICES, DEV_LINKS } from './planner.js';
+// --privileged: the host's devices for the container's /dev (host-devices.ts).
+export { hostDevices, deviceNumbers } from './host-devices.js';
 export type { PlanOptions } from './planner.js';
 export { initCommand, planArgv, planFile, PLAN_FILE, stepsScript, TRACE_STEPS_ENV, SETUP_FAILED_STATUS } from './recipe.js';
 export { initHelperPath, findInitHelper, INIT_HELPER_NAME } from './init-helper.js';

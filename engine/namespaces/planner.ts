@@ -110,7 +110,11 @@ export function planInit(spec: Spec, opts: PlanOptions): InitPlan {
     const devices = [...DEFAULT_DEVICES, ...(spec.linux.devices ?? []).filter((d) => !DEFAULT_DEVICES.some((x) => x.path === d.path))];
     for (const d of devices) {
       const mode = (d.fileMode ?? 0o666).toString(8);
-      step(`device ${d.path}`, `mknod -m ${mode} ${quote(at(d.path))} ${d.type} ${d.major} ${d.minor}`, [['mknod', at(d.path), mode, d.type, String(d.major), String(d.minor)]]);
+      const node: [string, string[][]] = [`mknod -m ${mode} ${quote(at(d.path))} ${d.type} ${d.major} ${d.minor}`, [['mknod', at(d.path), mode, d.type, String(d.major), String(d.minor)]]];
+      // A device in a directory of its own (--privileged's /dev/net/tun): the directory first.
+      const dir = d.path.slice(0, d.path.lastIndexOf('/'));
+      if (dir !== '/dev') step(`device ${d.path}`, `mkdir -p ${quote(at(dir))} && ${node[0]}`, [['mkdir', at(dir)], ...node[1]]);
+      else step(`device ${d.path}`, ...node);
     }
     for (const [link, target] of DEV_LINKS) step(`link ${link}`, `ln -s ${target} ${quote(at(link))}`, [['symlink', target, at(link)]]);
     // With a terminal (-t), stdin is the pty slave the shim made. It comes from the host's devpts,
@@ -136,7 +140,9 @@ export function planInit(spec: Spec, opts: PlanOptions): InitPlan {
   //    nothing of). As a command it is only a note: a shell cannot load a filter for its child.
   if (spec.linux.seccomp) {
     const refused = refusedNames(spec.linux.seccomp);
-    const what = spec.linux.seccomp.defaultAction === 'SCMP_ACT_ALLOW' ? `refuses ${refused.join(' ')}` : `allows only the profile's list (default ${spec.linux.seccomp.defaultAction})`;
+    // The default profile refuses ~85 of the table's calls: short enough to read. A profile of
+    // your own that allows a few calls only is said the other way round.
+    const what = refused.length <= 150 ? `refuses ${refused.join(' ')}` : `allows only the profile's list (default ${spec.linux.seccomp.defaultAction})`;
     step('seccomp', `: seccomp, loaded by dockling-init just before exec: ${quote(what)}`, [['seccomp', bpfHex(compileSeccomp(spec.linux.seccomp))]]);
   }
   // 8. the helper: pivot_root into the new root, drop capabilities, become the user, exec.

@@ -11,7 +11,7 @@
 //
 // The rootfs is the engine's own mount in the host's mount namespace (containerd does the
 // same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, conflict, writeFileAtomic } from '../base/index.js';
 import type { ImageConfig } from '../layers/index.js';
@@ -28,7 +28,8 @@ import { ociCgroupName, ociDelete, ociKill, ociRunArgv, ociRuntime, ociSpec, oci
 import { findInitHelper } from './init-helper.js';
 import { traceInit, traceUsage } from './container-facts.js';
 import { lookupCommand } from './lookup-command.js';
-import { resolveUser, specFromContainer, writeBundle } from './spec.js';
+import { boundingCapabilities, resolveUser, specFromContainer, writeBundle } from './spec.js';
+import { hostDevices as listHostDevices } from './host-devices.js';
 import { readExit, resizeTerminal } from './shim.js';
 import { containerInit, settledInit, unmountRoot } from './container-root.js';
 import type { Supervisor, SupervisorEvent, WaitCondition } from './supervisor.js';
@@ -62,6 +63,9 @@ interface Waiter {
   resolve: (r: WaitResult) => void;
 }
 
+
+/** In a container's directory while a start is under way (see startSteps and adopt). */
+const STARTING = 'starting';
 
 export class Runtime {
   private readonly live = new Map<string, Live>();
@@ -123,6 +127,10 @@ export class Runtime {
     const bundle = join(dir, 'bundle');
     const rootfs = join(bundle, 'rootfs');
     const undo: Array<() => Promise<unknown>> = [];
+    // The start's intent, on disk until it succeeds or has undone itself: a daemon killed in
+    // between leaves it, and the next daemon's adopt() undoes what this start had done.
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, STARTING), '');
     /** Runs independent steps side by side; each one's release is registered if it succeeded. */
     const together = async <T extends unknown[]>(...steps: { [K in keyof T]: { run: () => Promise<T[K]>; release: () => Promise<unknown> } }): Promise<T> => {
       const settled = await Promise.allSettled(steps.map((s) => s.run()));
@@ -166,7 +174,11 @@ export class Runtime {
       // 5. the bundle: config.json (volumes and binds among its mounts), hostname; /etc/hosts and
       //    resolv.conf are the network's files
       const mounts = (await this.deps.mounts?.(record)) ?? [];
-      const base = specFromContainer({ record, image: await this.deps.imageConfig(record), user, mounts });
+      //    (--privileged: every capability the engine holds, a node for every device of the host)
+      const privileged = record.HostConfig['Privileged'] === true;
+      const hostDevices = privileged ? listHostDevices() : undefined;
+      const hostCapabilities = privileged ? boundingCapabilities(await readFile('/proc/self/status', 'utf8')) : undefined;
+      const base = specFromContainer({ record, image: await this.deps.imageConfig(record), user, mounts, hostDevices, hostCapabilities });
       const spec = {
         ...base,
         mounts: base.mounts.map((m) => (m.destination === '/etc/hosts' ? { ...m, source: net.hostsFile } : m.destination === '/etc/resolv.conf' ? { ...m, source: net.resolvConf } : m)),
@@ -199,9 +211,11 @@ export class Runtime {
         })),
         this.saveNetwork(id, { network, ip: net.ip, gateway: net.gateway, mac: net.mac, ports: portList(record, ports) }),
       ]);
+      await rm(join(dir, STARTING), { force: true });
       return state.notStarted;
     } catch (err) {
       for (const release of undo.reverse()) await release().catch(() => {});
+      await rm(join(dir, STARTING), { force: true });
       // Like dockerd: a command that cannot be executed leaves the container "created", with the
       // exit code the shell would give (127 not found, 126 not executable) and the error.
       if (err instanceof EngineError && err.code === 'CONTAINER_EXEC_FAILED') {
@@ -314,6 +328,11 @@ export class Runtime {
   async adopt(): Promise<void> {
     await this.deps.supervisor.adopt();
     for (const record of await this.deps.store.list()) {
+      // A start killed midway is undone; one killed after it saved "running" had finished.
+      if (await this.halfStarted(record.Id)) {
+        if (record.State.Running) await rm(join(this.dir(record.Id), STARTING), { force: true });
+        else await this.undoHalfStart(record);
+      }
       if (!record.State.Running) continue;
       const state = await this.deps.supervisor.inspect(record.Id).catch(() => undefined);
       if (state?.status === 'running') {
@@ -327,6 +346,37 @@ export class Runtime {
     }
   }
   // #endregion runtime-adopt
+
+  private halfStarted(id: string): Promise<boolean> {
+    return stat(join(this.dir(id), STARTING)).then(() => true, () => false);
+  }
+
+  /**
+   * A start the daemon was killed in (its STARTING file is still there): the client never heard
+   * "started" (the record never said running), so the container stays as it was — created, or
+   * exited — and what the start had
+   * acquired goes: the process if the shim had launched it, the cgroup, the network namespace
+   * with its veth and address, the mounted root. Each release does nothing when its step never ran.
+   */
+  private async undoHalfStart(record: ContainerRecord): Promise<void> {
+    const id = record.Id;
+    await this.deps.tracer.span({ chapter: 'namespaces', op: 'container.start.undo', data: { id } }, async () => {
+      const state = await this.deps.supervisor.inspect(id).catch(() => undefined);
+      if (state?.status === 'running') {
+        const exited = this.deps.supervisor.wait(id, 'not-running');
+        const killed = await this.kill(record, 'SIGKILL').then(() => true, () => false);
+        // Never a daemon that does not come up: the releases below run after 10 s regardless.
+        if (killed) await Promise.race([exited.catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      }
+      const live = await this.rebuild(record);
+      await Promise.all([
+        live.oci ? ociDelete(live.oci, { id }) : removeCgroup({ plan: live.cgroup }),
+        disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }),
+        unmountRoot(join(this.dir(id), 'bundle', 'rootfs'), this.deps.snapshotter.driver),
+      ].map((p) => Promise.resolve(p).catch(() => {})));
+      await rm(join(this.dir(id), STARTING), { force: true });
+    });
+  }
 
   /** `POST /containers/{id}/resize?h=&w=`: the TTY container's terminal gets the new size. */
   resize(record: ContainerRecord, size: { rows: number; cols: number }): void {

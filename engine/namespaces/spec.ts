@@ -11,7 +11,7 @@ import type { ContainerRecord, ScopedPath } from '../unionfs/index.js';
 import { resolveInRoot } from '../unionfs/index.js';
 import type { ImageConfig } from '../layers/index.js';
 import { seccompFor } from './seccomp-profile.js';
-import type { Capabilities, LinuxNamespace, Resources, Spec, SpecMount, User } from './types.js';
+import type { Capabilities, LinuxDevice, LinuxNamespace, Resources, Spec, SpecMount, User } from './types.js';
 
 export const OCI_VERSION = '1.0.2';
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -51,6 +51,17 @@ export function capabilitiesOf(host: Record<string, unknown>): string[] {
   const base = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c));
   const added = add.includes('ALL') ? all.filter((c) => !drop.includes(c)) : add;
   return [...base, ...added.filter((c) => !base.includes(c))];
+}
+
+/**
+ * The capabilities a CapBnd line of /proc/<pid>/status names. A privileged container gets those
+ * of the engine itself: no process can hand out a capability it does not hold (capset fails
+ * with EPERM), and a host may run its engine without some (this one lacks CAP_SYS_RESOURCE).
+ */
+export function boundingCapabilities(status: string): string[] {
+  const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  const mask = hex ? BigInt(`0x${hex}`) : (1n << 41n) - 1n;
+  return Object.keys(CAPABILITY_BITS).filter((c) => (mask >> BigInt(CAPABILITY_BITS[c]!)) & 1n);
 }
 
 /** The 16-hex-digit mask /proc/<pid>/status shows: default set → 00000000a80425fb. */
@@ -129,6 +140,10 @@ export function specFromContainer(args: {
   join?: Partial<Record<LinuxNamespace['type'], string>>;
   /** Whether to give the container its own cgroup namespace (kernel ≥ 4.6). */
   cgroupNamespace?: boolean;
+  /** The host's devices, for a privileged container (host-devices.ts reads them). */
+  hostDevices?: LinuxDevice[];
+  /** The engine's own capabilities, which a privileged container gets (default: all of them). */
+  hostCapabilities?: string[];
 }): Spec {
   const { record } = args;
   const config = record.Config;
@@ -142,15 +157,20 @@ export function specFromContainer(args: {
   for (const e of config.Env ?? args.image.config?.Env ?? []) if (e.includes('=')) setEnv(env, e);
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${args.user?.home ?? '/root'}`);
 
+  // --privileged (HostConfig.Privileged): every capability (--cap-add and --cap-drop do not
+  // matter then, as in Docker), no seccomp filter, nothing masked or read-only, /sys writable,
+  // and every device of the host. Root in such a container is root on the host.
+  const privileged = record.HostConfig['Privileged'] === true;
   // Docker gives a non-root user the bounding set but no effective or permitted capabilities.
-  const caps = capabilitiesOf(record.HostConfig);
+  const caps = privileged ? [...(args.hostCapabilities ?? Object.keys(CAPABILITY_BITS))] : capabilitiesOf(record.HostConfig);
   const capabilities: Capabilities = user.uid === 0
     ? { bounding: [...caps], effective: [...caps], permitted: [...caps] }
     : { bounding: [...caps], effective: [], permitted: [] };
 
   const kinds: LinuxNamespace['type'][] = ['pid', 'network', 'ipc', 'uts', 'mount', ...(args.cgroupNamespace === false ? [] : ['cgroup' as const])];
   const namespaces = kinds.map((type) => (args.join?.[type] ? { type, path: args.join[type] } : { type }));
-  const resources = resourcesOf(record.HostConfig);
+  const limits = resourcesOf(record.HostConfig);
+  const resources = privileged ? { ...limits, devices: [{ allow: true, access: 'rwm' }] } : limits;
   // Docker's default seccomp profile (or none, or the one asked for): seccomp-profile.ts.
   const seccomp = seccompFor({ hostConfig: record.HostConfig, capabilities: capabilities.bounding });
 
@@ -168,16 +188,17 @@ export function specFromContainer(args: {
     root: { path: args.rootfs ?? 'rootfs', readonly: record.HostConfig['ReadonlyRootfs'] === true },
     hostname,
     mounts: [
-      ...DEFAULT_MOUNTS.map((m) => ({ ...m, options: [...m.options] })),
+      ...DEFAULT_MOUNTS.map((m) => ({ ...m, options: privileged && m.destination === '/sys' ? m.options.filter((o) => o !== 'ro') : [...m.options] })),
       ...ETC_FILES.map((f) => ({ destination: f.destination, type: 'bind', source: f.source, options: ['rbind', 'rprivate'] })),
       ...(args.mounts ?? []),
     ],
     linux: {
       namespaces,
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      maskedPaths: privileged ? [] : [...MASKED_PATHS],
+      readonlyPaths: privileged ? [] : [...READONLY_PATHS],
       cgroupsPath: `/dockling/${record.Id}`,
       ...(resources ? { resources } : {}),
+      ...(privileged && args.hostDevices?.length ? { devices: args.hostDevices.map((d) => ({ ...d })) } : {}),
       ...(seccomp ? { seccomp } : {}),
     },
   };

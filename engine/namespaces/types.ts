@@ -77,6 +77,9 @@ export interface Resources {
   memory?: { limit?: number };
   cpu?: { quota?: number; period?: number };
   pids?: { limit?: number };
+  /** The device cgroup's rules (config-linux.md "Device allowlist"), for runc and crun; a
+   *  privileged container's single rule allows every device: { allow: true, access: 'rwm' }. */
+  devices?: Array<{ allow: boolean; type?: 'a' | 'b' | 'c'; major?: number; minor?: number; access?: string }>;
 }
 
 export interface LinuxDevice {

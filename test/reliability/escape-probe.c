@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -67,7 +68,8 @@ int main(int argc, char **argv) {
 	mkdir("/probe-mnt", 0755);
 	say("mount-tmpfs", mount("tmpfs", "/probe-mnt", "tmpfs", 0, NULL));
 
-	/* ptrace: a process of our own, same uid — only CAP_SYS_PTRACE or the filter stand between. */
+	/* ptrace: a process of our own, same uid. Allowed, as in Docker since kernel 4.8; a process
+	 * outside the container is out of sight (the pid namespace), so out of reach. */
 	pid_t victim = fork();
 	if (victim == 0) { pause(); _exit(0); }
 	long rc = ptrace(PTRACE_ATTACH, victim, 0, 0);
@@ -87,6 +89,25 @@ int main(int argc, char **argv) {
 	say("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
 	say("clock_settime", syscall(SYS_clock_settime, 0 /* CLOCK_REALTIME */, NULL));
 	say("swapon", syscall(SYS_swapon, "/nonexistent", 0));
+
+	/* The allow-list fails closed. 400 is in the x86_64 table's gap (no such call: the kernel
+	 * says ENOSYS, the filter EPERM); 452 is fchmodat2 (Linux 6.6), newer than the profile's
+	 * table: the filter says ENOSYS, so that libc would fall back to fchmodat. */
+	say("unlisted-call", syscall(400, 0, 0, 0));
+	int f = open("/probe-file", O_CREAT | O_WRONLY, 0644);
+	if (f >= 0) close(f);
+	say("newer-call", syscall(452, AT_FDCWD, "/probe-file", 0600, 0));
+	/* Socket families Docker refuses; the last hides AF_VSOCK in the high half, which the
+	 * kernel drops (it reads an int) but a filter comparing 64 bits sees. */
+	int s = socket(40 /* AF_VSOCK */, SOCK_STREAM, 0);
+	say("socket-vsock", s);
+	if (s >= 0) close(s);
+	s = socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0);
+	say("socket-alg", s);
+	if (s >= 0) close(s);
+	long hs = syscall(SYS_socket, (1UL << 32) | 40, SOCK_STREAM, 0);
+	say("socket-vsock-high", hs);
+	if (hs >= 0) close((int)hs);
 
 	/* /proc/self/exe: writing through it would change the binary every later exec runs (CVE-2019-5736). */
 	say("write-proc-self-exe", open("/proc/self/exe", O_WRONLY));

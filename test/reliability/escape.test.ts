@@ -1,16 +1,20 @@
 // Issue 9, escapes from inside a container: with the default seccomp profile (chapter 3,
-// engine/namespaces/seccomp-profile.ts) a busybox container cannot make namespaces, mount, reach
-// the keyring, trace a process, load a module, write through /proc/self/exe or reach a raw disk.
+// engine/namespaces/seccomp-profile.ts, an allow-list) a busybox container cannot make
+// namespaces, mount, reach the keyring, load a module, open a vsock to the hypervisor, make a
+// call the profile does not know, write through /proc/self/exe or reach a raw disk.
 // A static probe (escape-probe.c, compiled here, copied in with `dockling cp`) makes each call
 // and prints its errno; the same probe under `--security-opt seccomp=unconfined` gets further,
 // which shows the filter — not the missing capabilities — is what refused those calls. And
-// ordinary work (sh, ls, wget, a build's RUN) is untouched. Real daemon, bridge 10.213.119.0/24.
+// ordinary work (sh, ls, wget, a build's RUN) is untouched. `--privileged` is the opposite
+// end: every capability, no filter, nothing masked, the host's devices — checked here too, for
+// dockling's own runtime and runc. Real daemon, bridge 10.213.119.0/24.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, dockling } from '../daemon/harness.js';
+import { boundingCapabilities, capMask } from '../../engine/namespaces/index.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
 import { report } from './report.js';
 
@@ -59,9 +63,15 @@ async function runProbe(name: string, opts: string[]): Promise<Record<string, st
 // #region escape-expectations
 /** Refused by the filter: with seccomp=unconfined these get further (no capability stops them). */
 const FILTER_ONLY: Record<string, string> = {
-  keyctl: 'EPERM', add_key: 'EPERM', 'unshare-user': 'EPERM', 'clone-newuser': 'EPERM', ptrace: 'EPERM',
+  keyctl: 'EPERM', add_key: 'EPERM', 'unshare-user': 'EPERM', 'clone-newuser': 'EPERM',
   'personality-no-aslr': 'EPERM', io_uring_setup: 'EPERM', 'mknod-block': 'EPERM', 'mknod-mem': 'EPERM',
+  // the allow-list fails closed: a number no rule names (the kernel alone would say ENOSYS)
+  'unlisted-call': 'EPERM',
+  // socket families Docker refuses; unconfined, the kernel makes them or says EAFNOSUPPORT
+  'socket-vsock': 'EPERM', 'socket-alg': 'EPERM', 'socket-vsock-high': 'EPERM',
 };
+/** Allowed with the default profile, as in Docker: ptrace of a process of the container's own. */
+const ALLOWED = ['ptrace'];
 /** Refused either way: the filter first, and without it the missing capability (or the kernel). */
 const ALWAYS: Record<string, string[]> = {
   'unshare-mount': ['EPERM'], 'mount-tmpfs': ['EPERM'], init_module: ['EPERM'], finit_module: ['EPERM'], delete_module: ['EPERM'],
@@ -112,6 +122,46 @@ describe.skipIf(!isRoot)('escapes from inside a busybox container (issue 9)', ()
     });
   }
 
+  // --privileged, and the same script without it. A device of the host that no container gets
+  // by default: /dev/loop-control here (any of these will do).
+  const hostDevice = ['/dev/loop-control', '/dev/fuse', '/dev/kvm', '/dev/net/tun', '/dev/mem'].find((d) => existsSync(d)) ?? '/dev/loop-control';
+  // Every capability the engine holds (this test runs with the daemon's): no one can give more.
+  const ALL_CAPS = capMask(boundingCapabilities(readFileSync('/proc/self/status', 'utf8')));
+  // A path the default masks that this kernel has (some have no /proc/kcore).
+  const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list'].find((p) => existsSync(p)) ?? '/proc/keys';
+  const privilegeScript = [
+    'grep -E "^(CapEff|Seccomp):" /proc/self/status',
+    'mkdir -p /m; mount -t tmpfs tmpfs /m; echo "mount=$?"',
+    `test -c ${hostDevice} || test -b ${hostDevice}; echo "device=$?"`,
+    `echo "masked=$(grep -c " ${masked} " /proc/mounts)"`,
+    'echo "proc-sys-ro=$(grep -c " /proc/sys " /proc/mounts)"',
+    'echo "sys=$(grep " /sys sysfs " /proc/mounts | cut -d" " -f4 | cut -d, -f1)"',
+    'echo "null=$(echo x >/dev/null && echo ok)"',
+  ].join('; ');
+  const privilegeFacts = (out: string) => Object.fromEntries(out.trim().split('\n').map((l) => l.split(/[=:]\s*/) as [string, string]));
+
+  const runtimes = ['dockling', ...['runc'].filter((r) => existsSync(`/usr/sbin/${r}`) || existsSync(`/usr/bin/${r}`))];
+  for (const runtime of runtimes) {
+    it(`--privileged (${runtime}): every capability, no filter, mounts, the host's devices, nothing masked`, async () => {
+      const r = await dk('run', '--rm', '--privileged', '--runtime', runtime, 'busybox', 'sh', '-c', privilegeScript);
+      expect(r.code, r.stderr).toBe(0);
+      const facts = privilegeFacts(r.stdout);
+      expect(facts).toMatchObject({ CapEff: ALL_CAPS, Seccomp: '0', mount: '0', device: '0', masked: '0', 'proc-sys-ro': '0', sys: 'rw', null: 'ok' });
+      const id = (await dk('create', '--privileged', '--runtime', runtime, 'busybox', 'true')).stdout.trim();
+      const i = await dk('inspect', '--format', '{{.HostConfig.Privileged}}', id);
+      await dk('rm', id);
+      expect(i.stdout.trim()).toBe('true');
+    });
+
+    it(`without --privileged (${runtime}): the default set, a filter, no mount, six devices, /proc masked`, async () => {
+      const r = await dk('run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', privilegeScript);
+      expect(r.code, r.stderr).toBe(0);
+      const facts = privilegeFacts(r.stdout);
+      expect(facts).toMatchObject({ CapEff: '00000000a80425fb', Seccomp: '2', device: '1', masked: '1', 'proc-sys-ro': '1', sys: 'ro', null: 'ok' });
+      expect(facts['mount']).not.toBe('0');
+    });
+  }
+
   it.skipIf(!hasGcc)('the probe: every attempt refused; unconfined, the filter-only ones get further', async () => {
     const confined = await runProbe('escape-confined', []);
     const free = await runProbe('escape-free', ['--security-opt', 'seccomp=unconfined']);
@@ -123,6 +173,14 @@ describe.skipIf(!isRoot)('escapes from inside a busybox container (issue 9)', ()
       if (confined[attempt] !== 'ok') refused++;
       expect([attempt, free[attempt]]).not.toEqual([attempt, errno]); // the filter was what refused it
     }
+    // fchmodat2, newer than the profile's table: ENOSYS, so libc falls back. Unconfined it runs
+    // (on Linux 6.6 and later, where it exists).
+    tried++;
+    expect(confined['newer-call']).toBe('ENOSYS');
+    if (confined['newer-call'] !== 'ok') refused++;
+    const [major = 0, minor = 0] = release().split('.').map(Number);
+    if (major > 6 || (major === 6 && minor >= 6)) expect(free['newer-call']).toBe('ok');
+    for (const attempt of ALLOWED) expect([attempt, confined[attempt]]).toEqual([attempt, 'ok']);
     for (const [attempt, errnos] of Object.entries(ALWAYS)) {
       tried++;
       expect(errnos, `${attempt}: ${confined[attempt]}`).toContain(confined[attempt]);
