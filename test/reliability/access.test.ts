@@ -2,16 +2,22 @@
 // by root, closed to other users); the `--trace-listen` TCP endpoint read-only, loopback-bound,
 // answering only its own GETs to a loopback Host from an allowed Origin; and a registry whose
 // authentication cannot be bypassed — not by a wrong password, a bearer token, or a repository
-// name that tries to climb out of its store.
+// name that tries to climb out of its store — and, with token authentication, not by a token for
+// another scope, an expired, tampered, unsigned or foreign one, or a name that tries to reach one
+// repository through another's scope.
 import { spawn, spawnSync } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN, api, importTar, startDaemon, type RunningDaemon } from '../daemon/harness.js';
+import { MAIN, api, dockling, importTar, startDaemon, type RunningDaemon } from '../daemon/harness.js';
 import { bridgeArgs, cgroupParents, removeCgroupParents } from '../daemon/host-leftovers.js';
-import { call, freePort, htpasswdFile, pushImage, startDockling, type Credentials } from '../registry/server-harness.js';
+import { call, digestOf, freePort, htpasswdFile, pushImage, randomBlob, startDockling, EMPTY_JSON, OCI_MANIFEST, type Credentials } from '../registry/server-harness.js';
+import {
+  alice, askToken, bearer, bob, claims, claimsOf, headerOf, mint, owner, pushWithToken, startTokenRegistry, tokenFor, type TokenRegistry,
+} from '../registry/token-harness.js';
 import { tempDir } from '../tmp.js';
 import { rawRequest } from './raw-http.js';
 import { report } from './report.js';
@@ -41,8 +47,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await d?.stop();
   removeCgroupParents(parentsBefore);
-  report({ area: 'access: socket, live listener, registry auth', hostileTried: tally.tried, hostileRefused: tally.refused, objectsLost: 0, note: 'other users, non-GET, foreign Host/Origin, bad credentials, climbing repository names' });
+  report({ area: 'access: socket, live listener, registry auth', hostileTried: tally.tried, hostileRefused: tally.refused, objectsLost: 0, note: 'other users, non-GET, foreign Host/Origin, bad credentials, climbing repository names, tokens for another scope, expired, tampered, unsigned or foreign tokens' });
 });
+
+/** Every file under a registry's data root and beside it: after a refusal nothing may appear anywhere. */
+function treeOf(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      out.push(p);
+      if (statSync(p).isDirectory()) walk(p);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
 
 /** What the Engine API lists: must be the same after every refusal. */
 async function engineState(): Promise<string> {
@@ -171,19 +191,7 @@ describe('the registry\'s authentication', () => {
   });
   afterAll(() => reg?.stop());
 
-  /** Every file under the registry's data root and beside it: nothing may appear anywhere. */
-  const tree = () => {
-    const out: string[] = [];
-    const walk = (dir: string) => {
-      for (const name of readdirSync(dir)) {
-        const p = join(dir, name);
-        out.push(p);
-        if (statSync(p).isDirectory()) walk(p);
-      }
-    };
-    walk(dirname(reg.dataRoot));
-    return out.sort();
-  };
+  const tree = () => treeOf(dirname(reg.dataRoot));
 
   it('a wrong password, an unknown user, a bearer token or a malformed header is 401', async () => {
     const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
@@ -211,5 +219,239 @@ describe('the registry\'s authentication', () => {
       }
     }
     expect(tree()).toEqual(before);
+  });
+});
+
+// Token authentication (`dockling registry --auth token`): every way around a token is tried —
+// another user's password, a token for another repository or action, one expired or not yet
+// valid, for another registry, tampered with, unsigned, signed by another key or with another
+// algorithm, and repository names that try to reach one repository through another's scope.
+describe('the registry\'s token authentication', () => {
+  let reg: TokenRegistry;
+  let to: { host: string; port: number };
+  let bx: Awaited<ReturnType<typeof pushWithToken>>;
+  const tree = () => treeOf(dirname(reg.dataRoot));
+  /** The same request with a token: refused (401/403) or let through. */
+  const tryToken = (token: string, method: string, path: string, body?: Buffer) =>
+    call(reg.url, path, { method, body, headers: { ...bearer(token), 'Content-Type': path.includes('/manifests/') ? OCI_MANIFEST : 'application/octet-stream' } });
+  beforeAll(async () => {
+    reg = await startTokenRegistry();
+    to = { host: '127.0.0.1', port: Number(new URL(reg.url).port) };
+    await pushWithToken(reg.url, 'a/x', 'v1', await tokenFor(reg.url, owner, 'repository:a/x:pull,push'));
+    bx = await pushWithToken(reg.url, 'b/x', 'v1', await tokenFor(reg.url, owner, 'repository:b/x:pull,push'));
+  });
+  afterAll(() => reg?.stop());
+
+  /** Writes a token with these claims might try: a new blob, a monolithic blob, a manifest, a delete. */
+  const writes = (repo: string) => {
+    const blob = randomBlob(64);
+    return [
+      ['POST', `/v2/${repo}/blobs/uploads/`, undefined],
+      ['POST', `/v2/${repo}/blobs/uploads/?digest=${digestOf(blob)}`, blob],
+      ['PUT', `/v2/${repo}/manifests/evil`, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: EMPTY_JSON, layers: [] }))],
+      ['DELETE', `/v2/${repo}/manifests/${bx.digest}`, undefined],
+    ] as Array<[string, string, Buffer | undefined]>;
+  };
+
+  it('a wrong password, an unknown user or a mangled header gets no token from the token service (401)', async () => {
+    const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
+    const headers = [basic('alice:wrong'), basic('mallory:down the rabbit hole'), basic('alice:'), basic('alice'), basic('Alice:down the rabbit hole'), basic(':x'), 'Basic !!!', 'Basic', 'Bearer x', `Basic ${basic(`${alice.username}:${alice.password}`).slice(6).toLowerCase()}`];
+    for (const authorization of headers) {
+      const a = await call(reg.url, `/auth/token?service=test-registry&scope=repository:a/x:pull,push`, { headers: { Authorization: authorization } });
+      expect(count(a.status === 401 && !a.body.toString().includes('token"')), `${authorization}: ${a.status}`).toBe(true);
+    }
+  });
+
+  it('a token for a/x is refused on a/y and b/x, for reads and writes (403), and nothing is written', async () => {
+    const before = tree();
+    const t = await tokenFor(reg.url, alice, 'repository:a/x:pull,push');
+    for (const repo of ['a/y', 'b/x', 'a/x/y', 'a']) {
+      for (const [method, path, body] of [['GET', `/v2/${repo}/manifests/v1`, undefined], ['GET', `/v2/${repo}/tags/list`, undefined], ...writes(repo)] as Array<[string, string, Buffer | undefined]>) {
+        const a = await tryToken(t, method, path, body);
+        expect(count(a.status === 403), `${method} ${path}: ${a.status}`).toBe(true);
+      }
+    }
+    expect(count((await tryToken(t, 'GET', '/v2/_catalog')).status === 403)).toBe(true);
+    expect(tree()).toEqual(before);
+  });
+
+  it('a pull-only token cannot push: no blob, no upload, no manifest stored, nothing deleted', async () => {
+    const owners = await tokenFor(reg.url, owner, 'repository:a/x:pull,push');
+    // An upload the owner opened: bob may not write into it either.
+    const started = await tryToken(owners, 'POST', '/v2/a/x/blobs/uploads/');
+    expect(started.status).toBe(202);
+    const before = tree();
+    const t = await tokenFor(reg.url, bob, 'repository:a/x:pull,push,delete');
+    expect(claimsOf(t).access).toEqual([{ type: 'repository', name: 'a/x', actions: ['pull'] }]);
+    expect((await tryToken(t, 'GET', '/v2/a/x/manifests/v1')).status).toBe(200);
+    const blob = randomBlob(64);
+    const location = started.headers.location!;
+    const attempts: Array<[string, string, Buffer | undefined]> = [
+      ...writes('a/x'),
+      ['PATCH', location, blob],
+      ['PUT', `${location}?digest=${digestOf(blob)}`, blob],
+      ['DELETE', location, undefined],
+    ];
+    for (const [method, path, body] of attempts) {
+      const a = await tryToken(t, method, path, body);
+      expect(count(a.status === 403), `${method} ${path}: ${a.status}`).toBe(true);
+    }
+    expect(tree()).toEqual(before);
+    expect((await tryToken(owners, 'HEAD', `/v2/a/x/blobs/${digestOf(blob)}`)).status).toBe(404);
+    expect((await tryToken(owners, 'DELETE', location)).status).toBe(204);
+  });
+
+  it('a hand-made token with the right key and claims passes; each wrong claim alone is refused (401)', async () => {
+    const kid = headerOf(await tokenFor(reg.url, alice)).kid;
+    const make = (over: Record<string, unknown>) => mint({ alg: 'ES256', key: reg.key, header: { kid }, payload: claims([{ name: 'a/x', actions: ['pull', 'push'] }], over) });
+    // The control: without it, the refusals below could be a mistake in how tokens are made here.
+    expect((await tryToken(make({}), 'GET', '/v2/a/x/manifests/v1')).status).toBe(200);
+    const now = Math.floor(Date.now() / 1000);
+    const wrong: Record<string, Record<string, unknown>> = {
+      'expired an hour ago': { exp: now - 3600, nbf: now - 3900, iat: now - 3900 },
+      'expired beyond the leeway': { exp: now - 120 },
+      'not valid for an hour': { nbf: now + 3600 },
+      'for another registry': { aud: 'registry.docker.io' },
+      'for other registries': { aud: ['registry.docker.io', 'ghcr.io'] },
+      'from another issuer': { iss: 'auth.docker.io' },
+      'no expiry': { exp: undefined },
+      'expiry as text': { exp: String(now + 300) },
+      'no subject': { sub: undefined },
+      'access not a list': { access: { type: 'repository', name: 'a/x', actions: ['pull'] } },
+    };
+    for (const [why, over] of Object.entries(wrong)) {
+      const a = await tryToken(make(over), 'GET', '/v2/a/x/manifests/v1');
+      expect(count(a.status === 401), `${why}: ${a.status}`).toBe(true);
+      expect(a.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    }
+    // Access names are exact: no wildcard, no prefix, no case folding, nothing decoded.
+    for (const name of ['a/*', '*', 'a/', 'A/X', 'a%2fx', 'a/x/', './a/x']) {
+      const t = mint({ alg: 'ES256', key: reg.key, header: { kid }, payload: claims([{ name, actions: ['pull', 'push'] }]) });
+      expect(count((await tryToken(t, 'GET', '/v2/a/x/manifests/v1')).status === 403), name).toBe(true);
+    }
+  });
+
+  it('tampered, unsigned, other-algorithm and other-key tokens are refused (401)', async () => {
+    const real = await tokenFor(reg.url, alice, 'repository:a/x:pull');
+    const [head, , sig] = real.split('.') as [string, string, string];
+    const kid = headerOf(real).kid;
+    const wider = Buffer.from(JSON.stringify({ ...claimsOf(real), access: [{ type: 'repository', name: 'b/x', actions: ['pull', 'push', 'delete'] }] })).toString('base64url');
+    const publicPem = createPublicKey(reg.key).export({ type: 'spki', format: 'pem' }) as string;
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const payload = claims([{ name: 'b/x', actions: ['pull', 'push', 'delete'] }]);
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const derSig = sign('sha256', Buffer.from(`${head}.${real.split('.')[1]}`), reg.key).toString('base64url');
+    const anotherRegistry = await startTokenRegistry();
+    const foreign = await tokenFor(anotherRegistry.url, owner, 'repository:b/x:pull,push,delete');
+    await anotherRegistry.stop();
+    const tokens: Record<string, string> = {
+      'payload widened, signature kept': `${head}.${wider}.${sig}`,
+      'signature changed': `${head}.${real.split('.')[1]}.${flip(sig, 10)}`,
+      'signature cut short': `${head}.${real.split('.')[1]}.${sig.slice(0, 40)}`,
+      'signature in DER form': `${head}.${real.split('.')[1]}.${derSig}`,
+      'signature padded': `${real}==`,
+      'no signature': `${head}.${real.split('.')[1]}.`,
+      'alg none': mint({ alg: 'none', header: { kid }, payload }),
+      'alg NONE with a signature': `${Buffer.from(JSON.stringify({ alg: 'NONE', kid })).toString('base64url')}.${wider}.${sig}`,
+      'HS256 keyed with our public key': mint({ alg: 'HS256', key: Buffer.from(publicPem), header: { kid }, payload }),
+      'RS256 by another key': mint({ alg: 'RS256', key: rsa, header: { kid }, payload }),
+      'ES256 by another key, naming ours': mint({ alg: 'ES256', key: other, header: { kid }, payload }),
+      'ES256 by another key, naming none': mint({ alg: 'ES256', key: other, payload }),
+      'a critical extension': mint({ alg: 'ES256', key: reg.key, header: { kid, crit: ['exp'] }, payload }),
+      // Signed right, by our key, but the header names another algorithm: it must say ES256, exactly.
+      'header saying ES512': mint({ alg: 'ES256', key: reg.key, header: { kid, alg: 'ES512' }, payload }),
+      'header saying es256': mint({ alg: 'ES256', key: reg.key, header: { kid, alg: 'es256' }, payload }),
+      'from another dockling registry': foreign,
+      'two parts': `${head}.${wider}`,
+      'four parts': `${real}.${sig}`,
+      'not base64': `${head}.${wider}!.${sig}`,
+      'empty': '',
+    };
+    for (const [why, token] of Object.entries(tokens)) {
+      for (const [method, path] of [['GET', '/v2/b/x/manifests/v1'], ['POST', '/v2/b/x/blobs/uploads/'], ['DELETE', `/v2/b/x/manifests/${bx.digest}`]]) {
+        const a = await tryToken(token, method!, path!);
+        expect(count(a.status === 401), `${why}, ${method} ${path}: ${a.status}`).toBe(true);
+      }
+    }
+    expect((await tryToken(await tokenFor(reg.url, owner, 'repository:b/x:pull'), 'GET', `/v2/b/x/manifests/${bx.digest}`)).status).toBe(200);
+  });
+
+  it('names that climb, hide a slash or shout never reach another repository: refused (400/401/403/404), nothing written', async () => {
+    const before = tree();
+    const t = await tokenFor(reg.url, alice, 'repository:a/x:pull,push');
+    const targets = [
+      '/v2/a/x/../../b/x/manifests/v1', '/v2/a/x/%2e%2e/%2e%2e/b/x/manifests/v1', '/v2/a/x/%2E%2E/b/manifests/v1',
+      '/v2/a%2fx/manifests/v1', '/v2/a%2Fx/../b/x/manifests/v1', '/v2/A/X/manifests/v1', '/v2/a/X/manifests/v1',
+      '/v2/a/x/manifests/../../b/x/manifests/v1', '/v2/a/x/blobs/uploads/../../../b/x/blobs/uploads/',
+      '//v2/b/x/manifests/v1', '/v2//b/x/manifests/v1', '/v2/./b/x/manifests/v1', '/v2/b/x/manifests/v1?scope=repository:a/x:pull',
+      '/v2/a/x%00/../../b/x/manifests/v1', `/v2/a/x/blobs/uploads/?mount=${digestOf(bx.layers[0]!)}&from=a/x/../../b/x`,
+      `/v2/a/x/blobs/uploads/?mount=${digestOf(bx.layers[0]!)}&from=b%2fx`,
+    ];
+    for (const target of targets) {
+      for (const method of ['GET', 'PUT', 'POST', 'DELETE']) {
+        for (const headers of [bearer(t), {}]) {
+          const body = method === 'PUT' ? Buffer.from('{"schemaVersion":2}') : undefined;
+          const a = await rawRequest(to, { method, target, headers: { Host: `127.0.0.1:${to.port}`, 'Content-Type': OCI_MANIFEST, ...headers }, body });
+          // A mount that is refused falls back to an ordinary upload in a/x (202): allowed, it reads nothing of b/x.
+          const ok = [400, 401, 403, 404, 405].includes(a.status) || (target.includes('mount=') && a.status === 202 && method === 'POST' && 'Authorization' in headers);
+          expect(count(ok), `${method} ${target} ${'Authorization' in headers ? 'with' : 'without'} a token: ${a.status}`).toBe(true);
+        }
+      }
+    }
+    // Those fallbacks opened uploads in a/x; close them so only they are new.
+    const uploads = join(reg.dataRoot, 'uploads');
+    expect(tree().filter((p) => !p.startsWith(uploads))).toEqual(before.filter((p) => !p.startsWith(uploads)));
+    expect((await tryToken(await tokenFor(reg.url, owner, 'repository:a/x:pull'), 'HEAD', `/v2/a/x/blobs/${digestOf(bx.layers[0]!)}`)).status).toBe(404);
+    // Nor may a token be asked for such a name.
+    for (const scope of ['repository:a/x/../../b/x:pull,push', 'repository:a/%2e%2e/b/x:push', 'repository:A/X:push', 'repository:a%2fx:push', 'repository:a/x/:push', 'repository:../b/x:push']) {
+      const a = await askToken(reg.url, { auth: alice, scopes: [scope] });
+      expect(count(a.status === 400 && a.token === ''), `${scope}: ${a.status}`).toBe(true);
+    }
+  });
+
+  it('anonymous: public/* may be read, nothing else; nothing may be written', async () => {
+    const anon = await tokenFor(reg.url, undefined, 'repository:public/x:pull,push', 'repository:a/x:pull');
+    expect(claimsOf(anon).access).toEqual([{ type: 'repository', name: 'public/x', actions: ['pull'] }]);
+    const before = tree();
+    for (const [method, path, body] of [['GET', '/v2/a/x/manifests/v1', undefined], ['GET', '/v2/_catalog', undefined], ...writes('public/x'), ...writes('a/x')] as Array<[string, string, Buffer | undefined]>) {
+      const a = await tryToken(anon, method, path, body);
+      expect(count(a.status === 401), `${method} ${path}: ${a.status}`).toBe(true);
+    }
+    expect(tree()).toEqual(before);
+  });
+});
+
+describe.skipIf(!isRoot)('dockling login, push and pull through the token flow', () => {
+  let reg: TokenRegistry;
+  let host: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    reg = await startTokenRegistry();
+    host = new URL(reg.url).host;
+    env = { DOCKER_CONFIG: await tempDir('dkl-access-docker-config-') };
+  });
+  afterAll(() => reg?.stop());
+  const dk = (args: string[], input?: string) => dockling(d.host, args, { env, input: input === undefined ? undefined : Buffer.from(input) });
+
+  it('a wrong password is refused; the right one logs in; push and pull go through; another user\'s repository is denied', async () => {
+    const wrong = await dk(['login', '-u', 'alice', '--password-stdin', host], 'wrong\n');
+    expect(count(wrong.code !== 0)).toBe(true);
+    expect(wrong.stderr).toMatch(/unauthorized/);
+    expect(await dk(['login', '-u', 'alice', '--password-stdin', host], `${alice.password}\n`)).toMatchObject({ code: 0, stdout: 'Login Succeeded\n' });
+    expect((await dk(['tag', 'access/base:1', `${host}/a/cli:v1`])).code).toBe(0);
+    const pushed = await dk(['push', `${host}/a/cli:v1`]);
+    expect([pushed.code, pushed.stderr]).toEqual([0, '']);
+    expect((await dk(['rmi', `${host}/a/cli:v1`])).code).toBe(0);
+    const pulled = await dk(['pull', `${host}/a/cli:v1`]);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toContain(`Status: Downloaded newer image for ${host}/a/cli:v1`);
+    // alice may not write b/*: the push fails, and the registry has no b/cli.
+    expect((await dk(['tag', 'access/base:1', `${host}/b/cli:v1`])).code).toBe(0);
+    const denied = await dk(['push', `${host}/b/cli:v1`]);
+    expect(count(denied.code !== 0)).toBe(true);
+    const owners = await tokenFor(reg.url, owner, 'repository:b/cli:pull');
+    expect((await call(reg.url, '/v2/b/cli/tags/list', { headers: bearer(owners) })).status).toBe(404);
+    await dk(['rmi', `${host}/a/cli:v1`, `${host}/b/cli:v1`]);
   });
 });
