@@ -52,6 +52,11 @@ export async function connectContainer(args: {
     const locked = <T>(fn: () => Promise<T>) => (ep.Mode === 'bridge' ? networks.withNetwork(net.Id, fn) : fn());
     await locked(async () => {
       try {
+        // The record first, then each thing it names (an address, the namespace, the veth): a
+        // daemon killed halfway leaves a record that disconnectContainer can undo, never a
+        // namespace or an address that no record names.
+        await networks.saveEndpoint(ep);
+        undo.push(() => networks.deleteEndpoint(containerId));
         if (ep.Mode === 'bridge') {
           const subnet = parseSubnet(net.Subnet!);
           ep.IP = await networks.ipam.allocate({ pool: net.Id, subnet: subnet.cidr, owner: containerId });
@@ -64,11 +69,12 @@ export async function connectContainer(args: {
           containerId, mode: ep.Mode, netnsPath: paths.netns,
           endpoint: ep.Mode === 'bridge' ? { bridge: net.Bridge!, hostVeth: hostVethName(shortHex(containerId)), ip: ep.IP!, prefix: ep.Prefix!, gateway: ep.Gateway!, mac: ep.Mac! } : undefined,
         });
+        await networks.saveEndpoint(ep);
+        // A failed applyPlan undoes its own steps, and only those: a veth name someone else's
+        // device already has must not be deleted by our undo.
         await applyPlan({ plan: ep.Plan, span });
         undo.push(() => teardownPlan({ plan: ep.Plan, span }));
         await writeNameFiles(networks, net, ep);
-        await networks.saveEndpoint(ep);
-        undo.push(() => networks.deleteEndpoint(containerId));
         await refreshPeers(networks, net, containerId);
       } catch (err) {
         for (const release of undo.reverse()) await release().catch(() => {});

@@ -4,7 +4,7 @@
 // no mount under the test's root, no cgroup, no veth or bridge, no process.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,8 @@ if (skip) console.warn('skipping runtime tests: needs root and the built helpers
 let root = '';
 let containers: ContainerFs;
 let runtime: Runtime;
+/** A second daemon on the same root: a new Runtime over a new Supervisor, as after a restart. */
+let restarted: () => Runtime;
 let bridge = '';
 const made: string[] = [];
 /** The `dockling` parent groups that existed before: the ones the runtime made go at the end. */
@@ -46,10 +48,9 @@ beforeAll(async () => {
   const networks = new NetworkStore({ stateDir: join(root, 'network'), tracer, defaultSubnet: '10.213.77.0/24', defaultBridge: bridge, userPool: '10.213.128.0/17' });
   await networks.init();
   const supervisor = new Supervisor({ root: join(root, 'run'), tracer });
-  runtime = new Runtime({
-    supervisor, store: containers.store, snapshotter, networks, tracer,
-    imageConfig: async (r) => (await images.resolve(r.Image)).config,
-  });
+  const deps = { store: containers.store, snapshotter, networks, tracer, imageConfig: async (r: ContainerRecord) => (await images.resolve(r.Image)).config };
+  runtime = new Runtime({ supervisor, ...deps });
+  restarted = () => new Runtime({ supervisor: new Supervisor({ root: join(root, 'run'), tracer }), ...deps });
 });
 
 afterEach(async () => {
@@ -74,6 +75,15 @@ afterAll(() => {
   runtime?.close();
   // The shared parent cgroups are removed once, at the end of the run (test/global-setup.ts).
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function create(cmd: string[], request: Partial<CreateRequest> = {}): Promise<ContainerRecord> {
   const c = await containers.create({ request: { Image: 'busybox', Cmd: cmd, ...request } as CreateRequest });
@@ -164,6 +174,32 @@ describe.skipIf(skip)('Runtime', () => {
       s.on('error', reject);
     });
     expect(reply).toBe('pong\n');
+  });
+
+  // Found by the crash tests (a build killed while a RUN step's container started): the undo
+  // list of a start lives in the daemon's memory, so a daemon killed midway left the process,
+  // the cgroup, the network namespace and the mounted root with nobody to release them.
+  it('a start the daemon was killed in is undone by the next daemon: process, cgroup, network namespace, root', async () => {
+    const c = await create(['sleep', '600']);
+    await runtime.start(c);
+    const started = await containers.get(c.Id);
+    const pid = started.State.Pid;
+    const dir = join(root, 'run', c.Id);
+    // What a daemon killed after the shim launched pid 1, before "running" was saved, leaves.
+    await containers.store.save({ ...started, State: { ...started.State, Status: 'created', Running: false, Pid: 0 } });
+    writeFileSync(join(dir, 'starting'), '');
+    const netns = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(c.Id) && l.includes('netns'));
+    expect(netns).toHaveLength(1);
+    const next = restarted();
+    try {
+      await next.adopt();
+    } finally {
+      next.close();
+    }
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(join(dir, 'starting'))).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(c.Id))).toEqual([]);
+    expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'created', Running: false });
   });
 
   it('start of a missing command: the error says "executable file not found", exit 127 recorded', async () => {
