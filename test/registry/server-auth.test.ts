@@ -5,10 +5,11 @@
 // (ours only): the token service, the challenge, scopes granted by rules, and real clients —
 // dockling's own and skopeo — going through it. Hostile tokens are in reliability/access.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startRegistry, type RegistryOptions } from '../../engine/registry/server/index.js';
 import { CredentialStore, RegistryClient } from '../../engine/registry/index.js';
@@ -297,5 +298,49 @@ describe('token authentication settings', () => {
     // A refused start leaves the data root free for the next one.
     const reg = await start({ htpasswd, auth: 'token' });
     await reg.close();
+  });
+});
+
+describe('dockling registry --auth token (the CLI)', () => {
+  const MAIN = join(resolve(fileURLToPath(new URL('../..', import.meta.url))), 'dist/engine/cli/main.js');
+  const cli = (...args: string[]) => exec(process.execPath, [MAIN, 'registry', ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+
+  it('refuses flags that do not fit together, naming them', async () => {
+    const dir = await tempDir('dkl-token-cli-');
+    const htpasswd = await htpasswdFile(dir, [alice]);
+    const data = join(dir, 'data');
+    expect(await cli('--data-root', data, '--htpasswd', htpasswd, '--auth', 'jwt')).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid --auth "jwt"') });
+    expect(await cli('--data-root', data, '--htpasswd', htpasswd, '--token-ttl', '60')).toMatchObject({ code: 1, stderr: expect.stringContaining('--token-ttl is for token authentication: add --auth token') });
+    expect(await cli('--data-root', data, '--htpasswd', htpasswd, '--auth', 'token', '--token-ttl', 'soon')).toMatchObject({ code: 1, stderr: expect.stringContaining('invalid --token-ttl "soon"') });
+    expect(await cli('--data-root', data, '--auth', 'token')).toMatchObject({ code: 1, stderr: expect.stringContaining('--htpasswd') });
+  });
+
+  it('serves the token service with the service name, lifetime and rules it is given', async () => {
+    const dir = await tempDir('dkl-token-cli-');
+    const rules = join(dir, 'rules');
+    await writeFile(rules, 'alice room/* pull\n');
+    const child = spawn(process.execPath, [MAIN, 'registry', '--listen', '127.0.0.1:0', '--data-root', join(dir, 'data'), '--htpasswd', await htpasswdFile(dir, [alice]),
+      '--auth', 'token', '--token-service', 'room-registry', '--token-ttl', '60', '--token-access', rules], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      let out = '';
+      const url = await new Promise<string>((ok, fail) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) ok(m[1]!);
+        });
+        child.stderr.on('data', (d: Buffer) => (out += d));
+        void exited.then(() => fail(new Error(`dockling registry exited:\n${out}`)));
+      });
+      const challenge = await call(url, '/v2/room/app/manifests/v1');
+      expect(challenge.headers['www-authenticate']).toBe(`Bearer realm="${url}/auth/token",service="room-registry",scope="repository:room/app:pull"`);
+      const a = await call(url, '/auth/token?service=room-registry&scope=repository:room/app:pull,push', { auth: alice });
+      expect(a.json()).toMatchObject({ expires_in: 60 });
+      expect(claimsOf(a.json<{ token: string }>().token)).toMatchObject({ aud: 'room-registry', access: [{ type: 'repository', name: 'room/app', actions: ['pull'] }] });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });
