@@ -33,7 +33,8 @@ export interface DeniedCalls {
   unlessCap?: string[];
   /**
    * Refused only in part: the call is still allowed when its arguments match one of these
-   * (each a list of comparisons that must all hold). Written as what is allowed, as Docker's
+   * (each a list of comparisons that must all hold, at most one per argument: runc and crun
+   * read two comparisons of one argument as "either"). Written as what is allowed, as Docker's
    * profile does, because libseccomp (in runc and crun) cannot order an "allow" and a
    * "refuse" rule for the same call: rules with one action only, then the default.
    */
@@ -62,13 +63,12 @@ const DEVICE_NODES: DeniedCalls[] = ([['mknod', 1], ['mknodat', 2]] as const).ma
   allowedWhen: [[masked(mode, S_IFMT, 0)], [masked(mode, S_IFMT, S_IFREG)], [masked(mode, S_IFMT, S_IFIFO)], [masked(mode, S_IFMT, S_IFSOCK)],
     [masked(mode, S_IFMT, S_IFCHR), eq(mode + 1, 0)]],
 }));
-/** Socket families (linux/socket.h) Docker refuses: AF_ALG (38) and AF_VSOCK (40). Compared as
- *  64-bit numbers ("below 38", "39", "above 40 and below 2^32"), so a family with high bits set
- *  (the kernel reads only the low 32) falls to the default and is refused too. */
-const SOCKET_FAMILIES: SeccompArg[][] = [
-  [{ index: 0, value: 38, op: 'SCMP_CMP_LT' }], [eq(0, 39)],
-  [{ index: 0, value: 40, op: 'SCMP_CMP_GT' }, { index: 0, value: 2 ** 32, op: 'SCMP_CMP_LT' }],
-];
+/** Socket families (linux/socket.h) Docker refuses: AF_ALG (38) and AF_VSOCK (40). Allowed:
+ *  below 38, 39 (AF_NFC) and 41–45 (AF_KCM … AF_MCTP) named one by one; a newer family is
+ *  refused, as a newer call is. Compared as 64-bit numbers, so a family with high bits set (the
+ *  kernel reads only the low 32) matches no rule and is refused too. One comparison per
+ *  argument in each rule: runc and crun read two comparisons of one argument as "either". */
+const SOCKET_FAMILIES: SeccompArg[][] = [[{ index: 0, value: 38, op: 'SCMP_CMP_LT' }], ...[39, 41, 42, 43, 44, 45].map((f) => [eq(0, f)])];
 
 // #region seccomp-denied
 /**

@@ -121,7 +121,7 @@ interface NumberRange { lo: number; hi: number; value: number; rules?: LinuxSysc
  */
 function numberRanges(profile: LinuxSeccomp, fallback: number): NumberRange[] {
   const byNr = new Map<number, { name: string; rules: LinuxSyscall[] }>();
-  for (const rule of profile.syscalls ?? []) {
+  for (const rule of (profile.syscalls ?? []).flatMap(asRuncReadsIt)) {
     for (const name of rule.names) {
       const nr = SYSCALLS_X86_64[name];
       if (nr === undefined) continue;
@@ -147,6 +147,19 @@ function numberRanges(profile: LinuxSeccomp, fallback: number): NumberRange[] {
   const newer = profile.defaultAction === 'SCMP_ACT_ALLOW' || profile.defaultAction === 'SCMP_ACT_LOG' ? fallback : actionValue('SCMP_ACT_ERRNO', ENOSYS);
   add({ lo: highest + 1, hi: X32_SYSCALL_BIT - 1, value: newer });
   return ranges;
+}
+
+/**
+ * A rule as runc and crun load it. libseccomp cannot test one argument twice in one rule, so
+ * they add each comparison of a rule that does as a rule of its own: `a >= 1 and a <= 5` becomes
+ * `a >= 1`, or `a <= 5` — which holds for every a. Surprising, but what they load; we compile
+ * the same, so that a profile means one thing whichever runtime starts the container.
+ */
+function asRuncReadsIt(rule: LinuxSyscall): LinuxSyscall[] {
+  const args = rule.args ?? [];
+  const indexes = args.map((a) => a.index);
+  if (new Set(indexes).size === indexes.length) return [rule];
+  return args.map((a) => ({ ...rule, args: [a] }));
 }
 
 /** One call's rules, in order: a rule whose comparisons all hold returns its action; none → the default. */

@@ -60,7 +60,8 @@ describe('the BPF program', () => {
       { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
       { names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 9, op: 'SCMP_CMP_NE' }] },
-      { names: ['socket'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 38, op: 'SCMP_CMP_GE' }, { index: 0, value: 40, op: 'SCMP_CMP_LE' }] },
+      { names: ['socket'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 38, op: 'SCMP_CMP_GE' }, { index: 1, value: 40, op: 'SCMP_CMP_LE' }] },
+      { names: ['bind'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 38, op: 'SCMP_CMP_GE' }, { index: 0, value: 40, op: 'SCMP_CMP_LE' }] },
       { names: ['dup'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 2 ** 32 + 5, op: 'SCMP_CMP_GT' }] },
       { names: ['dup'], action: 'SCMP_ACT_ERRNO', errnoRet: 9, args: [{ index: 0, value: 3, op: 'SCMP_CMP_LT' }] },
     ],
@@ -91,9 +92,12 @@ describe('the BPF program', () => {
   });
 
   it('compares arguments in order as unsigned 64 bits: LT, LE, GT, GE', () => {
-    for (const [family, verdict] of [[37n, SECCOMP_RET.ALLOW], [38n, ERRNO(1)], [40n, ERRNO(1)], [41n, SECCOMP_RET.ALLOW], [(1n << 32n) | 39n, SECCOMP_RET.ALLOW]] as const) {
-      expect([family, run(program, { nr: nr('socket'), args: [family] })]).toEqual([family, verdict]);
+    for (const [a0, a1, verdict] of [[37n, 5n, SECCOMP_RET.ALLOW], [38n, 40n, ERRNO(1)], [40n, 0n, ERRNO(1)], [40n, 41n, SECCOMP_RET.ALLOW], [(1n << 32n) | 39n, 1n, ERRNO(1)]] as const) {
+      expect([a0, a1, run(program, { nr: nr('socket'), args: [a0, a1] })]).toEqual([a0, a1, verdict]);
     }
+    // Two comparisons of one argument: "either", as runc and crun load them (libseccomp cannot AND them).
+    expect(run(program, { nr: nr('bind'), args: [100n] })).toBe(ERRNO(1)); // >= 38
+    expect(run(program, { nr: nr('bind'), args: [1n] })).toBe(ERRNO(1)); // <= 40
     expect(run(program, { nr: nr('dup'), args: [(1n << 32n) + 6n] })).toBe(ERRNO(1)); // > 2^32 + 5: the high halves decide
     expect(run(program, { nr: nr('dup'), args: [(1n << 32n) + 5n] })).toBe(SECCOMP_RET.ALLOW);
     expect(run(program, { nr: nr('dup'), args: [2n << 32n] })).toBe(ERRNO(1));
@@ -163,6 +167,9 @@ describe('the default profile', () => {
     expect(verdict('socket', [2n])).toBe(SECCOMP_RET.ALLOW); // AF_INET
     expect(verdict('socket', [1n])).toBe(SECCOMP_RET.ALLOW); // AF_UNIX
     expect(verdict('socket', [16n])).toBe(SECCOMP_RET.ALLOW); // AF_NETLINK
+    expect(verdict('socket', [39n])).toBe(SECCOMP_RET.ALLOW); // AF_NFC
+    expect(verdict('socket', [44n])).toBe(SECCOMP_RET.ALLOW); // AF_XDP
+    expect(verdict('socket', [46n])).toBe(ERRNO(1)); // newer than the list
     expect(verdict('socket', [38n])).toBe(ERRNO(1)); // AF_ALG
     expect(verdict('socket', [40n])).toBe(ERRNO(1)); // AF_VSOCK
     expect(verdict('socket', [(1n << 32n) | 40n])).toBe(ERRNO(1)); // the kernel would read 40
@@ -221,8 +228,10 @@ describe('linux.seccomp in config.json', () => {
     for (const n of ['keyctl', 'mount', 'unshare', 'clone', 'socket', 'mknod', 'personality', 'clone3']) expect(allowed.names).not.toContain(n);
     expect(s.syscalls).toContainEqual({ names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] });
     expect(s.syscalls).toContainEqual({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
-    // No rule refuses with args: libseccomp cannot order an allow and a refusal for one call.
+    // No rule refuses with args: libseccomp cannot order an allow and a refusal for one call;
+    // and no rule compares one argument twice: runc and crun would read "either".
     for (const r of s.syscalls!) if (r.args?.length) expect(r.action).toBe('SCMP_ACT_ALLOW');
+    for (const r of s.syscalls!) expect(new Set((r.args ?? []).map((a) => a.index)).size).toBe((r.args ?? []).length);
     for (const r of s.syscalls!) for (const n of r.names) expect(SYSCALLS_X86_64[n], n).toBeTypeOf('number');
     // Every number in JSON exact for Go's and C's parsers: under 2^53.
     for (const r of s.syscalls!) for (const a of r.args ?? []) expect(Number.isSafeInteger(a.value) && Number.isSafeInteger(a.valueTwo ?? 0)).toBe(true);

@@ -12,10 +12,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ROOT, dockling } from '../daemon/harness.js';
 import { boundingCapabilities, capMask } from '../../engine/namespaces/index.js';
 import { useRuntimeDaemon } from '../daemon/runtime-leftovers.js';
+import { crunSkipReason } from '../namespaces/hybrid-cgroups.js';
 import { report } from './report.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -31,6 +32,18 @@ if (!isRoot) console.log('escape.test.ts skipped: running containers needs root'
 if (isRoot && !hasGcc) console.log('escape.test.ts probe skipped: no gcc to build the static probe');
 
 const { daemon } = useRuntimeDaemon({ enabled: isRoot, third: 119 });
+
+/** The other OCI runtimes the checks run under, when installed. */
+const OCI_RUNTIMES = ['runc', 'crun'];
+/** Skips (printing why) a runtime this machine cannot run. */
+async function needs(runtime: string, ctx: TestContext): Promise<void> {
+  if (runtime === 'dockling') return;
+  const installed = [`/usr/sbin/${runtime}`, `/usr/bin/${runtime}`].some((p) => existsSync(p));
+  const why = !installed ? `${runtime} is not installed` : runtime === 'crun' ? await crunSkipReason() : undefined;
+  if (why === undefined) return;
+  console.warn(`skipping --runtime ${runtime}: ${why}`);
+  ctx.skip(why);
+}
 const dk = (...args: string[]) => dockling(daemon().host, args);
 const work = mkdtempSync(join(tmpdir(), 'dkl-escape-'));
 const probe = join(work, 'escape-probe');
@@ -56,6 +69,14 @@ async function runProbe(name: string, opts: string[]): Promise<Record<string, st
   const cp = await dk('cp', probe, `${name}:/escape-probe`);
   expect(cp.code, cp.stderr).toBe(0);
   const r = await dk('exec', name, '/escape-probe', hostDisk());
+  expect(r.code, r.stderr).toBe(0);
+  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+}
+
+/** The same probe as the container's own command, bound in read-only: no exec needed (exec into
+ *  a `--runtime runc` container fails today, with or without a filter: a separate bug). */
+async function runProbeAsCommand(opts: string[]): Promise<Record<string, string>> {
+  const r = await dk('run', '--rm', '-v', `${probe}:/escape-probe:ro`, ...opts, 'busybox', '/escape-probe', hostDisk());
   expect(r.code, r.stderr).toBe(0);
   return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
 }
@@ -112,13 +133,18 @@ describe.skipIf(!isRoot)('escapes from inside a busybox container (issue 9)', ()
     expect(r.stdout).toMatch(/mount=0/);
   });
 
-  // runc only: crun refuses this machine's hybrid cgroup layout (see oci-runtime.ts); it reads the same config.json.
-  for (const runtime of ['runc']) {
-    it.skipIf(!existsSync(`/usr/sbin/${runtime}`) && !existsSync(`/usr/bin/${runtime}`))(`--runtime ${runtime} loads the same profile from config.json`, async () => {
-      const r = await dk('run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', 'unshare -U true; echo "unshare-U=$?"; grep Seccomp: /proc/self/status');
+  // runc and crun read the same config.json. crun on this hybrid cgroup machine runs because
+  // test/global-setup.ts moved hugetlb out of cgroup2 for the run (hybrid-cgroups.ts).
+  for (const runtime of OCI_RUNTIMES) {
+    it(`--runtime ${runtime} loads the same profile from config.json: the allow-list, with its conditions`, async (ctx) => {
+      await needs(runtime, ctx);
+      const r = await dk('run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', 'unshare -U true; echo "unshare-U=$?"; grep Seccomp: /proc/self/status; mkfifo /tmp/f && echo fifo-ok; mknod /tmp/m c 1 1; echo "mknod-mem=$?"; ls / >/dev/null && echo ls-ok');
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/unshare-U=1/);
       expect(r.stdout).toMatch(/Seccomp:\s+2/);
+      expect(r.stdout).toMatch(/fifo-ok/); // mknod of a fifo: an ALLOW rule with arguments
+      expect(r.stdout).toMatch(/mknod-mem=1/); // of /dev/mem: no rule allows it
+      expect(r.stdout).toMatch(/ls-ok/);
     });
   }
 
@@ -140,9 +166,9 @@ describe.skipIf(!isRoot)('escapes from inside a busybox container (issue 9)', ()
   ].join('; ');
   const privilegeFacts = (out: string) => Object.fromEntries(out.trim().split('\n').map((l) => l.split(/[=:]\s*/) as [string, string]));
 
-  const runtimes = ['dockling', ...['runc'].filter((r) => existsSync(`/usr/sbin/${r}`) || existsSync(`/usr/bin/${r}`))];
-  for (const runtime of runtimes) {
-    it(`--privileged (${runtime}): every capability, no filter, mounts, the host's devices, nothing masked`, async () => {
+  for (const runtime of ['dockling', ...OCI_RUNTIMES]) {
+    it(`--privileged (${runtime}): every capability, no filter, mounts, the host's devices, nothing masked`, async (ctx) => {
+      await needs(runtime, ctx);
       const r = await dk('run', '--rm', '--privileged', '--runtime', runtime, 'busybox', 'sh', '-c', privilegeScript);
       expect(r.code, r.stderr).toBe(0);
       const facts = privilegeFacts(r.stdout);
@@ -153,7 +179,8 @@ describe.skipIf(!isRoot)('escapes from inside a busybox container (issue 9)', ()
       expect(i.stdout.trim()).toBe('true');
     });
 
-    it(`without --privileged (${runtime}): the default set, a filter, no mount, six devices, /proc masked`, async () => {
+    it(`without --privileged (${runtime}): the default set, a filter, no mount, six devices, /proc masked`, async (ctx) => {
+      await needs(runtime, ctx);
       const r = await dk('run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', privilegeScript);
       expect(r.code, r.stderr).toBe(0);
       const facts = privilegeFacts(r.stdout);
@@ -191,6 +218,21 @@ describe.skipIf(!isRoot)('escapes from inside a busybox container (issue 9)', ()
     report({ area: 'escape attempts from inside a container (seccomp)', hostileTried: tried, hostileRefused: refused, objectsLost: 0, note: 'each call refused with the default profile; the filter-only ones succeed unconfined' });
     expect(refused).toBe(tried);
   });
+
+  // libseccomp (in runc and crun) compiles the same JSON our seccomp.ts compiles: the answers must agree.
+  for (const runtime of OCI_RUNTIMES) {
+    it.skipIf(!hasGcc)(`the probe under --runtime ${runtime}: the same answers as under dockling's own filter`, async (ctx) => {
+      await needs(runtime, ctx);
+      const ours = await runProbeAsCommand([]);
+      const theirs = await runProbeAsCommand(['--runtime', runtime]);
+      console.log(`escape probe under ${runtime}: ${JSON.stringify(theirs)}`);
+      for (const attempt of [...Object.keys(FILTER_ONLY), ...ALLOWED]) expect([attempt, theirs[attempt]]).toEqual([attempt, ours[attempt]]);
+      // A call newer than the profile: runc answers ENOSYS, as we do (its stub); crun 1.8 has no
+      // such stub and answers the default, EPERM. Refused either way.
+      expect(runtime === 'crun' ? ['ENOSYS', 'EPERM'] : ['ENOSYS']).toContain(theirs['newer-call']);
+      for (const [attempt, errnos] of Object.entries(ALWAYS)) expect(errnos, `${attempt}: ${theirs[attempt]}`).toContain(theirs[attempt]);
+    });
+  }
 
   it('ordinary programs still work: sh, ls, wget (to nowhere), a build\'s RUN', async () => {
     const r = await dk('run', '--rm', 'busybox', 'sh', '-c', 'ls / >/dev/null && echo ls-ok; wget -q -T 2 -O- http://127.0.0.1:9/ 2>&1; echo "wget=$?"; ps >/dev/null && echo ps-ok; mkfifo /tmp/f && echo fifo-ok');
