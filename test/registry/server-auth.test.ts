@@ -281,7 +281,7 @@ describe('token authentication', () => {
 });
 
 describe('token authentication settings', () => {
-  it('refuses tokens without an htpasswd file, a zero lifetime, a bad realm, a broken rules file or key, naming each', async () => {
+  it('refuses tokens without an htpasswd file, a zero lifetime, a bad realm, a broken rules file or key, naming each; names the realm given', async () => {
     const dir = await tempDir('dkl-token-settings-');
     const htpasswd = await htpasswdFile(dir, [alice]);
     const rules = join(dir, 'rules');
@@ -295,9 +295,13 @@ describe('token authentication settings', () => {
     await expect(start({ htpasswd, auth: 'token', token: { realm: 'ftp://x/token' } })).rejects.toMatchObject({ code: 'TOKEN_REALM_INVALID' });
     await expect(start({ htpasswd, auth: 'token', token: { accessFile: rules } })).rejects.toMatchObject({ code: 'ACCESS_RULES_INVALID', data: { line: 2 } });
     await expect(start({ htpasswd, auth: 'token', token: { keyFile: key } })).rejects.toMatchObject({ code: 'TOKEN_KEY_INVALID' });
-    // A refused start leaves the data root free for the next one.
-    const reg = await start({ htpasswd, auth: 'token' });
-    await reg.close();
+    // A refused start leaves the data root free for the next one; a realm given is the one named.
+    const reg = await start({ htpasswd, auth: 'token', token: { realm: 'https://auth.room.example/token' } });
+    try {
+      expect((await call(reg.url, '/v2/')).headers['www-authenticate']).toBe('Bearer realm="https://auth.room.example/token",service="dockling-registry"');
+    } finally {
+      await reg.close();
+    }
   });
 });
 

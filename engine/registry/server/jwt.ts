@@ -11,7 +11,7 @@
 // made with a shared secret — an attacker would use our *public* key as that secret) is refused
 // before any check is tried. The header's `kid` names the key; a token naming another key is
 // refused too.
-import { createHash, createPublicKey, generateKeyPairSync, sign, verify, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../../base/index.js';
 
