@@ -43,10 +43,6 @@ export class TokenService {
     },
   ) {}
 
-  get service(): string {
-    return this.args.service;
-  }
-
   // #region issue
   /** Answers GET or POST /auth/token. */
   async answer(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
