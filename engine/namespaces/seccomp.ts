@@ -99,6 +99,8 @@ export function compileSeccomp(profile: LinuxSeccomp): BpfInstruction[] {
       else asm.push(...callBlock({ ...r, rules: r.rules, block: blocks++, profile, fallback }));
       return;
     }
+    // jt and jf reach 255 instructions at most, and the left half may be longer: so "at least
+    // the middle? then take the next instruction, a JA (32-bit reach) to the right half".
     const mid = Math.ceil((from + to) / 2);
     const right = `ranges from ${ranges[mid]!.lo}`;
     asm.push({ code: BPF.JGE_K, k: ranges[mid]!.lo, jt: 0, jf: 1, comment: `nr >= ${ranges[mid]!.lo}? then jump right` },

@@ -91,8 +91,9 @@ const FILTER_ONLY: Record<string, string> = {
   // socket families Docker refuses; unconfined, the kernel makes them or says EAFNOSUPPORT
   'socket-vsock': 'EPERM', 'socket-alg': 'EPERM', 'socket-vsock-high': 'EPERM',
 };
-/** Allowed with the default profile, as in Docker: ptrace of a process of the container's own. */
-const ALLOWED = ['ptrace'];
+/** Allowed with the default profile, as in Docker: ptrace of a process of the container's own,
+ *  and a thread (clone3 refused with ENOSYS, then clone). */
+const ALLOWED = ['ptrace', 'thread'];
 /** Refused either way: the filter first, and without it the missing capability (or the kernel). */
 const ALWAYS: Record<string, string[]> = {
   'unshare-mount': ['EPERM'], 'mount-tmpfs': ['EPERM'], init_module: ['EPERM'], finit_module: ['EPERM'], delete_module: ['EPERM'],
