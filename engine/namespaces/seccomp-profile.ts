@@ -102,7 +102,7 @@ export const DEFAULT_DENIED: DeniedCalls[] = [
   { names: ['syslog'], why: 'the kernel log is host-wide', unlessCap: ['CAP_SYSLOG'] },
   { names: ['vhangup'], why: 'hanging up terminals', unlessCap: ['CAP_SYS_TTY_CONFIG'] },
   { names: ['io_uring_setup', 'io_uring_enter', 'io_uring_register'], why: 'a second way into most of the kernel, where a filter cannot see the calls' },
-  { names: ['socket'], why: 'AF_ALG (the kernel\'s crypto, CVE-2026-31431) and AF_VSOCK (talking to the hypervisor): refused as in Docker', allowedWhen: SOCKET_FAMILIES },
+  { names: ['socket'], why: 'AF_ALG (the kernel\'s crypto API, a recent source of kernel bugs) and AF_VSOCK (talking to the hypervisor): refused as in Docker', allowedWhen: SOCKET_FAMILIES },
   ...DEVICE_NODES,
   { names: ['personality'], why: 'turning off address randomization (setarch -R) or making data executable; Docker allows only a few values, dockling any without these bits',
     allowedWhen: [[masked(0, ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC, 0)], [eq(0, 0xffffffff)]] },
