@@ -2,7 +2,7 @@
 // process stands in the container's own root, and unmounting that root once it is over. The
 // runtime (runtime.ts) asks these questions of /proc and the mount table; the answers are facts
 // about processes and mounts, not steps of the start recipe, so they live here.
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../base/index.js';
 import { readMountInfo, unmount } from '../unionfs/index.js';
@@ -27,7 +27,9 @@ export async function unmountRoot(rootfs: string, driver: 'overlay' | 'copy'): P
 /**
  * The container's pid 1 on the host. The shim's recorded pid is pid 1 itself for dockling's own
  * runtime (dockling-init forked it and left: it is in a pid namespace other than ours); under
- * `runc run` it is runc, and pid 1 is runc's only child.
+ * `runc run` it is runc, and pid 1 is runc's only child. A child belongs to the thread that
+ * forked it, and runc is a Go program whose threads all fork: its `/proc/<pid>/task/<tid>/children`
+ * are read for every thread, not only the main one.
  */
 export async function containerInit(unsharePid: number): Promise<number | undefined> {
   const [theirs, ours] = await Promise.all([readlink(`/proc/${unsharePid}/ns/pid`).catch(() => null), readlink('/proc/self/ns/pid')]);
@@ -35,7 +37,9 @@ export async function containerInit(unsharePid: number): Promise<number | undefi
   if (theirs !== ours) return unsharePid;
   for (let i = 0; i < 20; i++) {
     try {
-      const kids = (await readFile(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+      const tasks = await readdir(`/proc/${unsharePid}/task`);
+      const lists = await Promise.all(tasks.map((t) => readFile(`/proc/${unsharePid}/task/${t}/children`, 'utf8').catch(() => '')));
+      const kids = lists.join(' ').trim().split(/\s+/).filter(Boolean);
       if (kids.length) return Number(kids[0]);
     } catch {
       return undefined;

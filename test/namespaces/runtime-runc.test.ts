@@ -99,7 +99,7 @@ for (const rt of RUNTIMES) {
       expect((await dk('run', '--rm', '--runtime', rt.name, 'busybox', 'sh', '-c', 'exit 5')).code).toBe(5);
     });
 
-    it(`-d: its own cgroup with the limit, the prepared network, stop through ${rt.name} kill (SIGTERM reaches the trap)`, async (ctx) => {
+    it(`-d: its own cgroup with the limit, the prepared network, exec, stop through ${rt.name} kill (SIGTERM reaches the trap)`, async (ctx) => {
       await needs(rt, ctx);
       const started = await dk('run', '-d', '--runtime', rt.name, '-m', '64m', 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.2; done');
       expect(started.stderr).toBe('');
@@ -114,6 +114,10 @@ for (const rt of RUNTIMES) {
       expect(info.NetworkSettings.IPAddress).toMatch(/^10\.213\.170\.\d+$/);
       const ping = await dk('run', '--rm', 'busybox', 'ping', '-c', '1', '-W', '2', info.NetworkSettings.IPAddress);
       expect(ping.code).toBe(0);
+      // exec joins the runtime's pid 1 (a child of one of runc's threads, not of its main one).
+      const exec = await dk('exec', id, 'sh', '-c', 'cat /proc/1/cmdline; echo; hostname');
+      expect(exec.stderr).toBe('');
+      expect(exec.stdout).toBe(`sh\0-c\0trap "exit 3" TERM; while :; do sleep 0.2; done\0\n${id.slice(0, 12)}\n`);
       const t0 = Date.now();
       expect((await dk('stop', id)).code).toBe(0);
       expect(Date.now() - t0).toBeLessThan(5000);
