@@ -450,6 +450,7 @@ describe.skipIf(!isRoot)('dockling login, push and pull through the token flow',
     expect((await dk(['tag', 'access/base:1', `${host}/b/cli:v1`])).code).toBe(0);
     const denied = await dk(['push', `${host}/b/cli:v1`]);
     expect(count(denied.code !== 0)).toBe(true);
+    expect(denied.stderr).toContain('denied: requested access to the resource is denied');
     const owners = await tokenFor(reg.url, owner, 'repository:b/cli:pull');
     expect((await call(reg.url, '/v2/b/cli/tags/list', { headers: bearer(owners) })).status).toBe(404);
     await dk(['rmi', `${host}/a/cli:v1`, `${host}/b/cli:v1`]);

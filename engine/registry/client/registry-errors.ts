@@ -20,6 +20,13 @@ function classify(status: number, registryCode: string | undefined): { code: str
   return { code: 'REGISTRY_ERROR', kind: 'internal' };
 }
 
+/** What a status means when no body says more (a HEAD answer never has one). */
+const WITHOUT_BODY: Record<number, string> = {
+  401: 'unauthorized: authentication required',
+  403: 'denied: requested access to the resource is denied',
+  404: 'not found',
+};
+
 /**
  * Reads the error body of `res` and returns the error to throw; `what` says what was being
  * done, in the words a user reads first: `pull localhost:5000/app:v2`.
@@ -39,7 +46,7 @@ export async function registryError(res: HttpResponse, what: string): Promise<En
   const { code, kind } = classify(res.status, registryCode);
   return new EngineError({
     code, kind,
-    message: `${what}: ${said || `HTTP ${res.status}`}`,
+    message: `${what}: ${said || WITHOUT_BODY[res.status] || `HTTP ${res.status}`}`,
     data: { status: res.status, url: res.url.href, registryCode: registryCode ?? null },
   });
 }
