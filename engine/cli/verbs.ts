@@ -65,6 +65,7 @@ export const VERBS: Record<string, VerbEntry> = {
   'system check': { summary: 'Verify the store: blobs, images, snapshots and container records', hidden: true, load: async () => (await import('./verbs/system-check.js')).verb },
   'system df': { summary: 'Show docker disk usage', hidden: true, load: async () => (await import('./verbs/system-df.js')).verb },
   'system prune': { summary: 'Remove unused data', hidden: true, load: async () => (await import('./verbs/system-prune.js')).verb },
+  'system dial-stdio': { summary: "Connect stdin and stdout to the daemon's socket (what -H ssh:// runs)", hidden: true, load: async () => (await import('./verbs/system-dial-stdio.js')).verb },
   'image prune': { summary: 'Remove unused images', hidden: true, load: async () => (await import('./verbs/image-prune.js')).verb },
   'container prune': { summary: 'Remove all stopped containers', hidden: true, load: async () => (await import('./verbs/container-prune.js')).verb },
   version: { summary: 'Show the Dockling version information', load: async () => (await import('./verbs/version.js')).verb },

@@ -8,6 +8,8 @@ const SUBCOMMANDS: Record<string, string> = {
   check: 'system check',
   df: 'system df',
   prune: 'system prune',
+  // Not in the help below, as in Docker: `-H ssh://…` runs it on the other machine, nobody types it.
+  'dial-stdio': 'system dial-stdio',
 };
 
 const HELP = `Commands:
