@@ -1,12 +1,14 @@
-// The CLI's only way into the engine: HTTP over the daemon's unix socket, the same Docker
-// Engine API the real `docker` CLI speaks. Errors come back as `{"message": …}` and become
-// DaemonError; no socket becomes the "Is the daemon running?" advice.
-import { request, type IncomingMessage } from 'node:http';
+// The CLI's only way into the engine: HTTP to the daemon, the same Docker Engine API the real
+// `docker` CLI speaks, over whichever road the host names (transport.ts: the unix socket, TCP
+// with mutual TLS, ssh). Errors come back as `{"message": …}` and become DaemonError; no daemon
+// becomes the "Is the daemon running?" advice, a refused certificate says which side refused.
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CliError, DaemonError } from './errors.js';
+import { transportFor, type TlsFiles, type Transport } from './transport.js';
 
-export const DEFAULT_HOST = 'unix:///run/dockling.sock';
+export { DEFAULT_HOST } from './transport.js';
 const API_PREFIX = '/v1.50';
 
 export interface RequestOptions {
@@ -15,16 +17,14 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export function socketPathOf(host: string): string {
-  if (!host.startsWith('unix://')) throw new CliError(`unsupported host ${host}: dockling speaks only to unix:// sockets for now`);
-  return host.slice('unix://'.length);
-}
-
 export class ApiClient {
-  private readonly socketPath: string;
+  private readonly transport: Transport;
+  readonly host: string;
 
-  constructor(readonly host: string) {
-    this.socketPath = socketPathOf(host);
+  /** `new ApiClient('unix:///run/dockling.sock')`, or a host and its TLS files, or a ready transport. */
+  constructor(host: string | Transport, tls?: TlsFiles) {
+    this.transport = typeof host === 'string' ? transportFor(host, tls) : host;
+    this.host = this.transport.host;
   }
 
   // #region request
@@ -38,7 +38,8 @@ export class ApiClient {
     const search = qs.toString();
     const fullPath = (path.startsWith('/dockling/') ? path : API_PREFIX + path) + (search ? `?${search}` : '');
     return new Promise((resolve, reject) => {
-      const req = request({ socketPath: this.socketPath, method, path: fullPath, headers: { 'User-Agent': 'Dockling-Client', ...opts.headers } }, resolve);
+      const { request, options } = this.transport;
+      const req = request({ ...options, method, path: fullPath, headers: { 'User-Agent': 'Dockling-Client', ...opts.headers } }, resolve);
       req.on('error', (err) => reject(this.connectionError(err as NodeJS.ErrnoException)));
       const body = opts.body;
       if (body === undefined) req.end();
@@ -59,8 +60,9 @@ export class ApiClient {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== false) qs.append(k, v === true ? '1' : String(v));
     return new Promise((resolve, reject) => {
+      const { request, options } = this.transport;
       const req = request({
-        socketPath: this.socketPath, method: 'POST', path: `${API_PREFIX}${path}?${qs}`,
+        ...options, method: 'POST', path: `${API_PREFIX}${path}?${qs}`,
         headers: { 'User-Agent': 'Dockling-Client', Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers },
       });
       req.on('upgrade', (_res, socket, head) => {
@@ -99,6 +101,14 @@ export class ApiClient {
     }
     if (err.code === 'EACCES') {
       return new CliError(`permission denied while trying to connect to the Dockling daemon socket at ${this.host}`);
+    }
+    // The daemon hung up in the handshake with an alert: it refused our certificate (or we sent none).
+    if (/ALERT/.test(err.code ?? '') || (err.code === 'ECONNRESET' && this.host.startsWith('tcp://'))) {
+      return new CliError(`error during connect to ${this.host}: the daemon refused the TLS handshake (${err.code}): it wants a client certificate signed by its CA: check --tlscert/--tlskey or DOCKLING_CERT_PATH`);
+    }
+    // The daemon's certificate did not pass our checks (another CA, expired, or not naming the host).
+    if (/CERT|ERR_TLS_/.test(err.code ?? '')) {
+      return new CliError(`error during connect to ${this.host}: the daemon's TLS certificate was refused: ${err.message} (${err.code})`);
     }
     return new CliError(`error during connect to ${this.host}: ${err.message}`);
   }

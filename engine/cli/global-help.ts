@@ -8,9 +8,20 @@ Usage:  dockling [OPTIONS] COMMAND
 A container engine you can read, driven like Docker.
 
 Options:
-  -H, --host string   Daemon socket to connect to (default $DOCKLING_HOST or unix:///run/dockling.sock)
-  -h, --help          Print usage
-  -v, --version       Print version information and quit
+  -c, --context string     Name of the context to use (overrides DOCKLING_HOST and the current
+                           context; set with "dockling context use")
+  -H, --host string        Daemon socket to connect to: unix:///path, tcp://HOST:2376, ssh://USER@HOST
+                           (default $DOCKLING_HOST or unix:///run/dockling.sock)
+  -h, --help               Print usage
+      --tls                Use TLS; implied by --tlsverify
+      --tlscacert string   Trust certs signed only by this CA (default $DOCKLING_CERT_PATH/ca.pem)
+      --tlscert string     Path to TLS certificate file (default $DOCKLING_CERT_PATH/cert.pem)
+      --tlskey string      Path to TLS key file (default $DOCKLING_CERT_PATH/key.pem)
+      --tlsverify          Use TLS and verify the remote (default $DOCKLING_TLS_VERIFY)
+  -v, --version            Print version information and quit
+
+Environment: DOCKLING_HOST, DOCKLING_CONTEXT, DOCKLING_TLS_VERIFY, DOCKLING_CERT_PATH (default ~/.dockling),
+DOCKLING_CONFIG (where contexts are kept; default ~/.dockling)
 `;
 
 export function globalHelpText(): string {

@@ -1,35 +1,32 @@
 #!/usr/bin/env node
 // `dockling`: the command line, a client of the daemon's HTTP API (chapter 6). This file reads
-// the global options (-H/--host, DOCKLING_HOST), finds the verb in the table and imports only
-// that verb's file; everything else happens in verbs/<verb>.ts.
+// the global options (-H/--host, --context, --tls*, and their DOCKLING_* variables: see
+// connection.ts), finds the verb in the table and imports only that verb's file; everything
+// else happens in verbs/<verb>.ts.
 import { VERBS } from './verbs.js';
 import { CliError } from './errors.js';
 import { runVerb } from './run-verb.js';
 import { globalHelpText as globalHelp } from './global-help.js';
+import { parseGlobalFlags } from './global-flags.js';
+import { resolveConnection } from './connection.js';
 
 async function main(argv: string[]): Promise<number> {
-  let host = process.env.DOCKLING_HOST || 'unix:///run/dockling.sock';
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-H' || a === '--host') host = argv[++i] ?? '';
-    else if (a.startsWith('--host=')) host = a.slice('--host='.length);
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(globalHelp());
-      return 0;
-    } else if (a === '-v' || a === '--version') {
-      return runVerb({ name: 'version', argv: ['--client-only'], host });
-    } else if (a.startsWith('-')) {
-      throw new CliError(`unknown flag: ${a}\nSee 'dockling --help'.`, 125);
-    } else break;
-  }
-  const name = argv[i];
-  if (name === undefined) {
+  const { flags, rest, action } = parseGlobalFlags(argv);
+  if (action === 'help') {
     process.stdout.write(globalHelp());
     return 0;
   }
-  if (!(name in VERBS)) throw new CliError(`dockling: '${name}' is not a dockling command.\nSee 'dockling --help'`);
-  return runVerb({ name, argv: argv.slice(i + 1), host });
+  const name = rest[0];
+  if (action !== 'version' && name === undefined) {
+    process.stdout.write(globalHelp());
+    return 0;
+  }
+  if (action !== 'version' && !(name! in VERBS)) throw new CliError(`dockling: '${name}' is not a dockling command.\nSee 'dockling --help'`);
+  // `daemon`, `certs` and `context` do not talk to a daemon: a broken context must not stop them.
+  const local = action !== 'version' && ['daemon', 'certs', 'context', 'help', 'registry'].includes(name!);
+  const { host, tls } = local ? { host: flags.host ?? process.env.DOCKLING_HOST ?? 'unix:///run/dockling.sock', tls: undefined } : resolveConnection(flags, process.env);
+  if (action === 'version') return runVerb({ name: 'version', argv: ['--client-only'], host, tls });
+  return runVerb({ name: name!, argv: rest.slice(1), host, tls });
 }
 
 // A command that ends neither way, yet leaves Node nothing to wait for (a promise no event will

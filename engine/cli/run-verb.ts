@@ -6,6 +6,7 @@ import { CliError } from './errors.js';
 import { flagHelp, parseArgs } from './args.js';
 import { ApiClient } from './client.js';
 import type { Verb } from './verb.js';
+import type { TlsFiles } from './transport.js';
 
 export function verbHelp(name: string, verb: Verb): string {
   const options = verb.flags.length ? `\nOptions:\n${flagHelp(verb.flags)}\n` : '';
@@ -21,9 +22,9 @@ function countProblem(name: string, verb: Verb, n: number): string | null {
   return null;
 }
 
-export async function runVerb(args: { name: string; argv: string[]; host: string }): Promise<number> {
-  const { name, argv, host } = args;
-  if (name === 'image') return (await import('./verbs/image.js')).runImageSubcommand(argv, host);
+export async function runVerb(args: { name: string; argv: string[]; host: string; tls?: TlsFiles }): Promise<number> {
+  const { name, argv, host, tls } = args;
+  if (name === 'image') return (await import('./verbs/image.js')).runImageSubcommand(argv, host, tls);
   const entry = VERBS[name];
   if (!entry) throw new CliError(`dockling: '${name}' is not a dockling command.\nSee 'dockling --help'`);
   const verb = await entry.load();
@@ -40,8 +41,9 @@ export async function runVerb(args: { name: string; argv: string[]; host: string
   const code = await verb.run({
     args: parsed.args,
     flags: parsed.flags,
-    client: () => (client ??= new ApiClient(host)),
+    client: () => (client ??= new ApiClient(host, tls)),
     host,
+    tls,
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,

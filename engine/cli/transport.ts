@@ -10,6 +10,7 @@ import * as https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
+import { sshTransport } from './ssh-transport.js';
 
 /** The road to one daemon: which request function to call, with which connection options. */
 export interface Transport {
@@ -50,7 +51,13 @@ export function transportFor(host: string, tls?: TlsFiles): Transport {
   }
   if (host.startsWith('tcp://')) return tcpTransport(host, tls);
   if (host.startsWith('ssh://')) {
-    throw new CliError(`${host}: ssh:// hosts are not supported yet by this build of dockling`);
+    let url: URL;
+    try {
+      url = new URL(host);
+    } catch {
+      throw new CliError(`invalid host ${host}: expected ssh://[USER@]HOST[:PORT]`);
+    }
+    return sshTransport(url);
   }
   throw new CliError(`invalid host ${host}: expected unix:///path, tcp://HOST:PORT or ssh://[USER@]HOST`);
 }

@@ -2,6 +2,7 @@
 // verbs/. main.ts parses flags from the spec, checks the argument count, and calls `run`.
 import type { FlagSpec, FlagValues } from './args.js';
 import type { ApiClient } from './client.js';
+import type { TlsFiles } from './transport.js';
 
 export interface VerbContext {
   args: string[];
@@ -9,6 +10,8 @@ export interface VerbContext {
   /** The daemon's API client (made on first use: `daemon` and `help` never need one). */
   client(): ApiClient;
   host: string;
+  /** The TLS settings for a tcp:// host (global --tls* flags, DOCKLING_TLS_VERIFY, a context's files). */
+  tls?: TlsFiles;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;

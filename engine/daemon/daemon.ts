@@ -5,10 +5,13 @@
 //   2. lay out content/, tmp/, trace/              and the registry client
 //   3. open the trace (file + live stream)      5. adopt the containers that kept running
 //                                               6. route requests, listen on each -H socket
+//                                                  (unix, or TCP with mutual TLS: listen-plan.ts)
 //                                               7. the read-only live listener (--trace-listen)
 // Stop: close the live listener and the sockets, remove them, stop watching containers (they keep
 // running), close the registry client's connections, flush the trace, release the lock.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { Server } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +24,9 @@ import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.
 import { ContainerFs, clearTmpRoot, createSnapshotter } from '../unionfs/index.js';
 // Until namespaces/index.ts exports VolumeStore (its owner adds it), straight from the file.
 import { acquirePidLock, type PidLock } from './pid-lock.js';
-import { listenUnix, parseHost } from './listener.js';
+import { listenTcp, listenUnix } from './listener.js';
+import { planListeners, type ListenAddress, type TlsSettings } from './listen-plan.js';
+import { readOnly } from './read-only-api.js';
 import { createRouter } from './http/router.js';
 import { answerUnparsable } from './http/respond.js';
 import type { DaemonEngine } from './engine.js';
@@ -51,8 +56,10 @@ import { LiveListener } from './live/live-listener.js';
 
 export interface DaemonOptions {
   dataRoot: string;
-  /** `unix:///run/dockling.sock` and friends. */
+  /** `unix:///run/dockling.sock`, `tcp://0.0.0.0:2376` (with tls.tlsverify): each -H. */
   hosts: string[];
+  /** Docker's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey: how tcp:// hosts are guarded. */
+  tls?: TlsSettings;
   /** The default bridge's device name and subnet (`dockling0`, 10.213.0.0/24 unless told). */
   bridge?: string;
   bridgeSubnet?: string;
@@ -92,7 +99,7 @@ function spawnServerPath(): string | null {
 }
 
 export class Daemon {
-  private readonly servers: Array<{ server: Server; path: string }> = [];
+  private readonly servers: Array<{ server: Server; at: ListenAddress }> = [];
   private liveListener: LiveListener | null = null;
 
   private constructor(
@@ -102,7 +109,8 @@ export class Daemon {
 
   // #region start
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const socketPaths = opts.hosts.map(parseHost); // refuse bad -H before touching anything
+    const listeners = planListeners(opts.hosts, opts.tls ?? {}); // refuse bad -H before touching anything
+    const tlsFiles = await readTlsFiles(listeners, opts.tls ?? {}); // and unreadable certificates
     const live = liveSettings(opts); // and a --trace-listen off loopback
     const registrySettings = await readRegistrySettings(opts); // and bad registry settings
     await mkdir(opts.dataRoot, { recursive: true });
@@ -113,9 +121,9 @@ export class Daemon {
       useSpawnServer(spawnServerPath());
       const engine = await openEngine(opts, registrySettings);
       daemon = new Daemon(engine, lock);
-      for (const path of socketPaths) await daemon.listen(path);
+      for (const at of listeners) await daemon.listen(at, tlsFiles);
       if (live) daemon.liveListener = await LiveListener.start({ engine, ...live });
-      engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: socketPaths, ...(daemon.liveUrl ? { traceListen: daemon.liveUrl } : {}), pid: process.pid }).end();
+      engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: listeners.map((l) => l.host), ...(daemon.liveUrl ? { traceListen: daemon.liveUrl } : {}), pid: process.pid }).end();
       return daemon;
     } catch (err) {
       if (daemon) {
@@ -130,7 +138,12 @@ export class Daemon {
   // #endregion start
 
   get socketPaths(): string[] {
-    return this.servers.map((s) => s.path);
+    return this.servers.flatMap((s) => (s.at.kind === 'unix' ? [s.at.path] : []));
+  }
+
+  /** What each -H became: for the start-up lines (and the warning for a read-only TCP listener). */
+  get listeners(): ListenAddress[] {
+    return this.servers.map((s) => s.at);
   }
 
   /** `http://127.0.0.1:7357` when --trace-listen was given, else null. */
@@ -143,37 +156,60 @@ export class Daemon {
     return this.liveListener?.origins ?? [];
   }
 
-  private async listen(path: string): Promise<void> {
+  private async listen(at: ListenAddress, tlsFiles: TlsFiles | null): Promise<void> {
     const quiet = silentTracer();
-    const server = createServer(
-      createRouter({
+    const router = createRouter({
         routes: SERVED_ROUTES,
         engine: this.engine,
         serverVersion: this.engine.version,
         // Reading the trace is not traced: a follower would otherwise see itself forever.
         startSpan: (method, reqPath) =>
           (reqPath === '/dockling/trace' ? quiet : this.engine.tracer).start('daemon', 'http.request', { method, path: reqPath }),
-      }),
-    );
+    });
+    const server = this.serverFor(at, router, tlsFiles);
     // Streams (load, import, trace follow) can run long; let Node not time them out.
     server.requestTimeout = 0;
-    // Attach leaves HTTP: Node hands `Connection: Upgrade` requests to this listener, not the router.
-    server.on('upgrade', upgradeHandler(this.engine));
+    if (at.kind === 'tcp' && at.access === 'read-only') {
+      // Attach and exec change things: an unauthenticated listener refuses their upgrade too.
+      server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"attach and exec are refused on a read-only API listener (--tls=false)"}\n'));
+    } else {
+      // Attach leaves HTTP: Node hands `Connection: Upgrade` requests to this listener, not the router.
+      server.on('upgrade', upgradeHandler(this.engine));
+    }
     answerUnparsable(server);
     server.headersTimeout = 60_000;
-    await listenUnix(server, path);
-    this.servers.push({ server, path });
+    if (at.kind === 'unix') await listenUnix(server, at.path);
+    else await listenTcp(server, at.address, at.port);
+    this.servers.push({ server, at });
   }
+
+  // #region server-for
+  /**
+   * A plain HTTP server for a unix socket or a read-only loopback port; for --tlsverify, a TLS
+   * server that asks every client for a certificate (requestCert) and hangs up in the handshake
+   * on one our CA did not sign, or one that expired (rejectUnauthorized): no HTTP is ever read.
+   */
+  private serverFor(at: ListenAddress, router: (req: IncomingMessage, res: ServerResponse) => void, tlsFiles: TlsFiles | null): ReturnType<typeof createServer> {
+    if (at.kind === 'unix') return createServer(router);
+    if (at.access === 'read-only') return createServer(readOnly(at.port, router));
+    const server = createTlsServer({ ...tlsFiles!, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, router);
+    // A refused handshake is worth seeing in the trace: who knocked, and why the door stayed shut.
+    server.on('tlsClientError', (err, socket) => {
+      this.engine.tracer.start('daemon', 'tls.refused', { host: at.host, remote: socket.remoteAddress ?? '', reason: (err as NodeJS.ErrnoException).code ?? err.message }).end();
+    });
+    return server;
+  }
+  // #endregion server-for
 
   async stop(): Promise<void> {
     await this.liveListener?.close();
     this.liveListener = null;
-    for (const { server, path } of this.servers.reverse()) {
+    for (const { server, at } of this.servers.reverse()) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        (server as ReturnType<typeof createServer>).closeAllConnections();
       });
-      await rm(path, { force: true });
+      if (at.kind === 'unix') await rm(at.path, { force: true });
     }
     this.servers.length = 0;
     this.engine.runtime.close(); // the containers keep running under their shims
@@ -183,6 +219,25 @@ export class Daemon {
     await this.engine.tracer.close();
     await this.lock.release();
   }
+}
+
+interface TlsFiles {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** 0. The certificate files of a --tlsverify listener, read before anything else is done. */
+async function readTlsFiles(listeners: ListenAddress[], tls: TlsSettings): Promise<TlsFiles | null> {
+  if (!listeners.some((l) => l.kind === 'tcp' && l.access === 'mutual-tls')) return null;
+  const read = async (flag: 'tlscacert' | 'tlscert' | 'tlskey') => {
+    try {
+      return await readFile(tls[flag]!);
+    } catch (err) {
+      throw invalid('TLS_FILE_UNREADABLE', `could not read --${flag} ${tls[flag]}: ${(err as Error).message}`, { flag, path: tls[flag] }, err);
+    }
+  };
+  return { ca: await read('tlscacert'), cert: await read('tlscert'), key: await read('tlskey') };
 }
 
 /** 0. Where the live listener binds and whom it answers; refused here when not loopback. */

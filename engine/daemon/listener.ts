@@ -1,25 +1,11 @@
-// Where the daemon listens. `-H unix:///run/dockling.sock` only, for now: a TCP socket would
-// hand root on this machine to anyone who can reach the port, so it waits for TLS. A socket
+// How the daemon opens what listen-plan.ts decided: a unix socket file, or a TCP port. A socket
 // file left behind by a crashed daemon is removed before listening — but only after checking
 // that nothing answers on it, so a running daemon is never silently stolen from.
 import { createConnection } from 'node:net';
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { EngineError, invalid } from '../base/index.js';
-
-/** `unix:///run/dockling.sock` → `/run/dockling.sock`; anything else is refused with a reason. */
-export function parseHost(host: string): string {
-  if (host.startsWith('unix://')) {
-    const path = host.slice('unix://'.length);
-    if (!path.startsWith('/')) throw invalid('HOST_INVALID', `unix socket path must be absolute: ${host}`, { host });
-    return path;
-  }
-  if (host.startsWith('tcp://') || host.startsWith('fd://') || host.startsWith('ssh://')) {
-    throw invalid('HOST_UNSUPPORTED', `${host}: only unix:// sockets are supported for now; tcp:// comes later, with TLS`, { host });
-  }
-  throw invalid('HOST_INVALID', `invalid host ${host}: expected unix:///path/to/socket`, { host });
-}
+import { EngineError } from '../base/index.js';
 
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -54,4 +40,20 @@ export async function listenUnix(server: Server, path: string): Promise<void> {
   });
   // listen() creates the file with the umask's mode; tighten it at once.
   await chmod(path, 0o660);
+}
+
+/** Listens on ADDRESS:PORT (TLS or not is the server's business: https.Server is a net.Server). */
+export async function listenTcp(server: Server, address: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((err: NodeJS.ErrnoException) => {
+    const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    if (err.code === 'EADDRINUSE') throw new EngineError({ code: 'HOST_IN_USE', kind: 'conflict', message: `something already listens on ${where}`, data: { address, port } });
+    if (err.code === 'EADDRNOTAVAIL') throw new EngineError({ code: 'HOST_NO_ADDRESS', kind: 'invalid-argument', message: `${where}: no network interface of this machine has that address`, data: { address, port } });
+    throw err;
+  });
 }

@@ -43,6 +43,6 @@ export const verb: Verb = {
     if (sub === undefined) throw new CliError(`"dockling container" requires a subcommand.\nSee 'dockling container --help'.`);
     const target = SUBCOMMANDS[sub];
     if (!target) throw new CliError(`dockling container: '${sub}' is not a dockling container command.\nSee 'dockling container --help'`);
-    return runVerb({ name: target, argv: rest, host: ctx.host });
+    return runVerb({ name: target, argv: rest, host: ctx.host, tls: ctx.tls });
   },
 };

@@ -1,4 +1,5 @@
-// `dockling daemon`: runs the engine behind the Docker Engine API on a unix socket. This is
+// `dockling daemon`: runs the engine behind the Docker Engine API on a unix socket (and, with
+// --tlsverify and its certificates, on tcp:// for other machines: listen-plan.ts). This is
 // the one verb that loads engine code (lazily, from engine/daemon/); every other verb talks
 // to the socket it opens. Registry settings may also come from a daemon.json (--config-file),
 // and the registries' extra CAs and client certificates from certs.d/ beside it. With
@@ -15,7 +16,12 @@ export const verb: Verb = {
   args: { max: 0 },
   flags: [
     { name: 'data-root', type: 'string', value: 'string', default: '/var/lib/dockling', description: 'Root directory of persistent state (default "/var/lib/dockling")' },
-    { name: 'host', short: 'H', type: 'strings', value: 'list', description: 'Socket(s) to listen on (default unix:///run/dockling.sock)' },
+    { name: 'host', short: 'H', type: 'strings', value: 'list', description: 'Socket(s) to listen on, repeatable: unix:///path, or tcp://ADDRESS:PORT with --tlsverify (default unix:///run/dockling.sock)' },
+    { name: 'tls', type: 'bool', description: 'Use TLS; implied by --tlsverify. --tls=false allows a tcp:// host without TLS: loopback only, read-only API, with a warning' },
+    { name: 'tlsverify', type: 'bool', description: 'Serve tcp:// hosts with TLS and accept only clients whose certificate --tlscacert signed (mutual TLS)' },
+    { name: 'tlscacert', type: 'string', value: 'string', description: 'The CA that signed the clients\' certificates (ca.pem from dockling certs)' },
+    { name: 'tlscert', type: 'string', value: 'string', description: "This daemon's TLS certificate (server-cert.pem from dockling certs)" },
+    { name: 'tlskey', type: 'string', value: 'string', description: "This daemon's TLS key (server-key.pem from dockling certs)" },
     { name: 'bridge', short: 'b', type: 'string', value: 'string', description: 'Device name of the default bridge network (default "dockling0")' },
     { name: 'bip', type: 'string', value: 'string', description: 'Subnet of the default bridge network (default 10.213.0.0/24)' },
     { name: 'default-address-pool', type: 'string', value: 'pool-options', description: 'Where user networks get their subnets: base=CIDR (default base=10.213.0.0/16)' },
@@ -47,6 +53,10 @@ export const verb: Verb = {
         insecureRegistries: ctx.flags['insecure-registry'] as string[], registryMirrors: ctx.flags['registry-mirror'] as string[],
         configFile: configFile ? { path: configFile, required: true } : { path: DEFAULT_CONFIG_FILE, required: false },
         traceListen: ctx.flags['trace-listen'] as string | undefined, traceOrigins: ctx.flags['trace-origin'] as string[],
+        tls: {
+          tls: ctx.flags.tls as boolean | undefined, tlsverify: ctx.flags.tlsverify as boolean | undefined,
+          tlscacert: ctx.flags.tlscacert as string | undefined, tlscert: ctx.flags.tlscert as string | undefined, tlskey: ctx.flags.tlskey as string | undefined,
+        },
       });
     } catch (err) {
       const e = err as { message?: string };

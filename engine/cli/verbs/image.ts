@@ -3,6 +3,7 @@
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
 import { runVerb } from '../run-verb.js';
+import type { TlsFiles } from '../transport.js';
 
 const SUBCOMMANDS: Record<string, string> = {
   ls: 'images',
@@ -45,7 +46,7 @@ export const verb: Verb = {
 };
 
 /** Called by run-verb before flag parsing: the subcommand's own flags must reach it intact. */
-export async function runImageSubcommand(argv: string[], host: string): Promise<number> {
+export async function runImageSubcommand(argv: string[], host: string, tls?: TlsFiles): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
     process.stdout.write(`\nUsage:  dockling image COMMAND\n\nManage images\n\n${HELP}\n`);
@@ -53,5 +54,5 @@ export async function runImageSubcommand(argv: string[], host: string): Promise<
   }
   const target = SUBCOMMANDS[sub];
   if (!target) throw new CliError(`dockling image: '${sub}' is not a dockling image command.\nSee 'dockling image --help'`);
-  return runVerb({ name: target, argv: rest, host });
+  return runVerb({ name: target, argv: rest, host, tls });
 }

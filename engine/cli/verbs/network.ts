@@ -29,6 +29,6 @@ export const verb: Verb = {
     if (sub === undefined) throw new CliError(`"dockling network" requires a subcommand.\nSee 'dockling network --help'.`);
     const target = SUBCOMMANDS[sub];
     if (!target) throw new CliError(`dockling network: '${sub}' is not a dockling network command.\nSee 'dockling network --help'`);
-    return runVerb({ name: target, argv: rest, host: ctx.host });
+    return runVerb({ name: target, argv: rest, host: ctx.host, tls: ctx.tls });
   },
 };

@@ -39,7 +39,7 @@ export const verb: Verb = {
     const [sub, ...rest] = ctx.args;
     if (sub !== undefined) {
       if (sub !== 'gc') throw new CliError(`dockling registry: '${sub}' is not a registry command (the only one is gc).\nSee 'dockling registry --help'.`);
-      return runVerb({ name: 'registry gc', argv: rest, host: ctx.host });
+      return runVerb({ name: 'registry gc', argv: rest, host: ctx.host, tls: ctx.tls });
     }
     const f = ctx.flags;
     const tls = tlsFlags(f['tls-cert'] as string | undefined, f['tls-key'] as string | undefined);

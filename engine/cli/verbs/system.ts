@@ -27,6 +27,6 @@ export const verb: Verb = {
     if (sub === undefined) throw new CliError(`"dockling system" requires a subcommand.\nSee 'dockling system --help'.`);
     const target = SUBCOMMANDS[sub];
     if (!target) throw new CliError(`dockling system: '${sub}' is not a dockling system command.\nSee 'dockling system --help'`);
-    return runVerb({ name: target, argv: rest, host: ctx.host });
+    return runVerb({ name: target, argv: rest, host: ctx.host, tls: ctx.tls });
   },
 };

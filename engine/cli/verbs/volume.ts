@@ -31,6 +31,6 @@ export const verb: Verb = {
     if (sub === undefined) throw new CliError(`"dockling volume" requires a subcommand.\nSee 'dockling volume --help'.`);
     const target = SUBCOMMANDS[sub];
     if (!target) throw new CliError(`dockling volume: '${sub}' is not a dockling volume command.\nSee 'dockling volume --help'`);
-    return runVerb({ name: target, argv: rest, host: ctx.host });
+    return runVerb({ name: target, argv: rest, host: ctx.host, tls: ctx.tls });
   },
 };
