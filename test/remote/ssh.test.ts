@@ -133,14 +133,14 @@ describe.skipIf(why)('dockling -H ssh://', () => {
   const parentsBefore = cgroupParents();
 
   /** The CLI in the client namespace, through ssh; `sshConfig` picks the client's key and known hosts. */
-  const dockling = (args: string[], opts: { input?: Buffer | string; sshConfig?: string; host?: string } = {}): Promise<RunResult> => {
+  const dockling = (args: string[], opts: { input?: Buffer | string; sshConfig?: string; host?: string; remoteCommand?: string } = {}): Promise<RunResult> => {
     const [cmd, ...argv] = inNetNs(hosts!.clientNs, [process.execPath, MAIN, '-H', opts.host ?? URL, ...args]);
     return run(cmd!, argv, {
       input: opts.input === undefined ? undefined : Buffer.from(opts.input),
       env: {
         DOCKLING_SSH_CONFIG: opts.sshConfig ?? config.good,
         // dockling is not installed on the "other machine": run the build, at this daemon.
-        DOCKLING_SSH_REMOTE_COMMAND: `DOCKLING_HOST=${daemon!.host} ${process.execPath} ${MAIN}`,
+        DOCKLING_SSH_REMOTE_COMMAND: opts.remoteCommand ?? `DOCKLING_HOST=${daemon!.host} ${process.execPath} ${MAIN}`,
       },
     });
   };
@@ -278,6 +278,19 @@ describe.skipIf(why)('dockling -H ssh://', () => {
     const r = await dockling(['version'], { sshConfig: config.unknownHost });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Host key verification failed');
+  });
+
+  it('no dockling on the other machine: the shell says "not found", and we say what to check', async () => {
+    const r = await dockling(['version'], { remoteCommand: `${dir}/not-installed/dockling` });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ssh exited with status 127: .*not-installed\/dockling.*(not found|No such file)/);
+    expect(r.stderr).toContain('is dockling on the PATH of the other machine?');
+  });
+
+  it('no daemon on the other machine: dial-stdio says so there, and the CLI shows it here', async () => {
+    const r = await dockling(['version'], { remoteCommand: `DOCKLING_HOST=unix://${dir}/none.sock ${process.execPath} ${MAIN}` });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Cannot connect to the Dockling daemon at unix://${dir}/none.sock. Is the daemon running?`);
   });
 
   it('refuses an ssh:// host with a path or a password before starting ssh', async () => {
