@@ -192,10 +192,14 @@ export class Daemon {
   private serverFor(at: ListenAddress, router: (req: IncomingMessage, res: ServerResponse) => void, tlsFiles: TlsFiles | null): ReturnType<typeof createServer> {
     if (at.kind === 'unix') return createServer(router);
     if (at.access === 'read-only') return createServer(readOnly(at.port, router));
-    const server = createTlsServer({ ...tlsFiles!, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, router);
+    // allowHalfOpen, as node:http's plain server has it: a client that sends no stdin to an attach
+    // closes its writing side at once (close_notify, then FIN), and must still read the output.
+    const server = createTlsServer({ ...tlsFiles!, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', allowHalfOpen: true }, router);
     // A refused handshake is worth seeing in the trace: who knocked, and why the door stayed shut.
     server.on('tlsClientError', (err, socket) => {
-      this.engine.tracer.start('daemon', 'tls.refused', { host: at.host, remote: socket.remoteAddress ?? '', reason: (err as NodeJS.ErrnoException).code ?? err.message }).end();
+      // (The peer's address is often gone by now: the socket is already torn down.)
+      const remote = socket.remoteAddress ? { remote: socket.remoteAddress } : {};
+      this.engine.tracer.start('daemon', 'tls.refused', { host: at.host, ...remote, reason: (err as NodeJS.ErrnoException).code ?? err.message }).end();
     });
     return server;
   }

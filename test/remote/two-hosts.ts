@@ -22,9 +22,13 @@ export interface TwoHosts {
   /** The bare addresses, without prefix: 10.213.122.1 and 10.213.122.2. */
   serverIp: string;
   clientIp: string;
-  /** argv run inside `ns` (`ip netns exec NS …`). */
+  /**
+   * argv run inside `ns`'s network, and nothing else changed: `nsenter --net=/run/netns/NS`.
+   * (`ip netns exec` would also mount a /sys of its own, hiding /sys/fs/cgroup from a daemon,
+   * and keep the daemon's mounts where the host's leftover checks cannot see them.)
+   */
   inNs(ns: string, argv: string[]): string[];
-  /** Starts argv inside `ns` as a child process. */
+  /** Starts argv inside `ns` as a child process (nsenter execs it: the child's pid is the command's own). */
   spawnIn(ns: string, argv: string[], opts?: SpawnOptions): ChildProcess;
   /** Deletes both namespaces (and so the veth pair). */
   cleanup(): Promise<void>;
@@ -57,7 +61,7 @@ export async function makeTwoHosts(opts: TwoHostsOptions = {}): Promise<TwoHosts
     await cleanup();
     throw err;
   }
-  const inNs = (ns: string, argv: string[]) => ['ip', 'netns', 'exec', ns, ...argv];
+  const inNs = (ns: string, argv: string[]) => ['nsenter', `--net=/run/netns/${ns}`, '--', ...argv];
   return {
     serverNs, clientNs,
     serverIp: serverAddress.split('/')[0]!,
