@@ -81,7 +81,7 @@ function tcpTransport(host: string, tls?: TlsFiles): Transport {
   if (!useTls) return { host, request: http.request, options: { host: hostname, port } };
   // A file a flag names must be there; one from DOCKLING_CERT_PATH may be missing (except the CA, with --tlsverify).
   const file = (flag: string, given: string | undefined, name: string, required: boolean) =>
-    given !== undefined ? readTlsFile(given, flag, true) : readTlsFile(tls.certPath ? join(tls.certPath, name) : undefined, flag, required);
+    given !== undefined ? readTlsFile(given, flag, { required: true, named: true }) : readTlsFile(tls.certPath ? join(tls.certPath, name) : undefined, flag, { required, named: false });
   const options: https.RequestOptions = {
     host: hostname,
     port,
@@ -98,16 +98,19 @@ function tcpTransport(host: string, tls?: TlsFiles): Transport {
 }
 
 /** A certificate or key file, read now so that a wrong path is named before any connection. */
-function readTlsFile(path: string | undefined, flag: string, required: boolean): Buffer | undefined {
-  const missing = () => new CliError(`${flag}: --tlsverify needs the CA that signed the daemon's certificate (name it with ${flag}, or put ca.pem in DOCKLING_CERT_PATH)`);
+function readTlsFile(path: string | undefined, flag: string, a: { required: boolean; named: boolean }): Buffer | undefined {
+  const missing = () => new CliError(`--tlsverify needs the CA that signed the daemon's certificate: name it with ${flag}, or put ca.pem in DOCKLING_CERT_PATH${path ? ` (there is no ${path})` : ''}`);
   if (path === undefined) {
-    if (required) throw missing();
+    if (a.required) throw missing();
     return undefined;
   }
   try {
     return readFileSync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !a.named) {
+      if (a.required) throw missing();
+      return undefined;
+    }
     throw new CliError(`could not read ${flag} ${path}: ${(err as Error).message}`);
   }
 }

@@ -4,23 +4,51 @@
 //   {"insecure-registries": ["workshop:5000", "10.0.0.0/8"],
 //    "registry-mirrors":    ["https://mirror.workshop.example"]}
 //
-// Keys are the flags' names in the plural, as in dockerd. Only the registry settings are read
-// from the file so far; any other key is refused by name rather than silently ignored, and so is
+// Keys are the flags' names (in the plural for lists), as in dockerd. The registry settings and
+// where the daemon listens (`hosts`, `tls`, `tlsverify`, `tlscacert`, `tlscert`, `tlskey`) are
+// read from the file; any other key is refused by name rather than silently ignored, and so is
 // a setting given both as a flag and in the file (dockerd's rules, and for the same reason: a
 // daemon that quietly picks one of two answers is hard to debug).
 import { readFile } from 'node:fs/promises';
 import { invalid } from '../base/index.js';
 
-/** The settings the file may hold. */
-export interface DaemonFileConfig {
+/** The registry settings the file may hold (lists). */
+export interface RegistryFileConfig {
   insecureRegistries?: string[];
   registryMirrors?: string[];
 }
 
-const KEYS: Record<string, keyof DaemonFileConfig> = {
-  'insecure-registries': 'insecureRegistries',
-  'registry-mirrors': 'registryMirrors',
+/** Where and how the daemon listens: dockerd's keys, spelled as its flags (listen-plan.ts). */
+export interface ListenFileConfig {
+  hosts?: string[];
+  tls?: boolean;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
+/** The settings the file may hold. */
+export type DaemonFileConfig = RegistryFileConfig & ListenFileConfig;
+
+/** Each key: the setting it fills and the JSON type its value must have. */
+const KEYS: Record<string, { name: keyof DaemonFileConfig; type: 'strings' | 'boolean' | 'string' }> = {
+  'insecure-registries': { name: 'insecureRegistries', type: 'strings' },
+  'registry-mirrors': { name: 'registryMirrors', type: 'strings' },
+  hosts: { name: 'hosts', type: 'strings' },
+  tls: { name: 'tls', type: 'boolean' },
+  tlsverify: { name: 'tlsverify', type: 'boolean' },
+  tlscacert: { name: 'tlscacert', type: 'string' },
+  tlscert: { name: 'tlscert', type: 'string' },
+  tlskey: { name: 'tlskey', type: 'string' },
 };
+
+const TYPE_NAMES = { strings: 'a list of strings', boolean: 'true or false', string: 'a string' };
+
+function hasType(value: unknown, type: 'strings' | 'boolean' | 'string'): boolean {
+  if (type === 'strings') return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  return typeof value === type;
+}
 
 // #region read-config
 /** The file's settings; a missing file is no settings unless `required` (a path the user named). */
@@ -43,27 +71,42 @@ export async function readDaemonConfig(path: string, opts: { required: boolean }
   if (unknown.length) {
     throw invalid('DAEMON_CONFIG_INVALID', `the following directives don't match any configuration option: ${unknown.join(', ')} (in ${path}; known: ${Object.keys(KEYS).join(', ')})`, { path, keys: unknown });
   }
-  const config: DaemonFileConfig = {};
+  const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-      throw invalid('DAEMON_CONFIG_INVALID', `${path}: "${key}" must be a list of strings`, { path, key });
-    }
-    config[KEYS[key]!] = value as string[];
+    const { name, type } = KEYS[key]!;
+    if (!hasType(value, type)) throw invalid('DAEMON_CONFIG_INVALID', `${path}: "${key}" must be ${TYPE_NAMES[type]}`, { path, key });
+    config[name] = value;
   }
-  return config;
+  return config as DaemonFileConfig;
 }
 // #endregion read-config
 
-/** Flags and file together; the same setting in both is an error naming both values. */
-export function mergeDaemonConfig(flags: Required<DaemonFileConfig>, file: DaemonFileConfig, path: string): Required<DaemonFileConfig> {
+/** Registry flags and file together; the same setting in both is an error naming both values. */
+export function mergeDaemonConfig(flags: Required<RegistryFileConfig>, file: RegistryFileConfig, path: string): Required<RegistryFileConfig> {
   const merged = { ...flags };
-  for (const [key, name] of Object.entries(KEYS)) {
+  for (const [key, name] of [['insecure-registries', 'insecureRegistries'], ['registry-mirrors', 'registryMirrors']] as const) {
     const fromFile = file[name];
     if (fromFile === undefined) continue;
     if (flags[name].length > 0) {
       throw invalid('DAEMON_CONFIG_CONFLICT', `the following directives are specified both as a flag and in the configuration file ${path}: ${key}: (from flag: [${flags[name].join(' ')}], from file: [${fromFile.join(' ')}])`, { path, key });
     }
     merged[name] = fromFile;
+  }
+  return merged;
+}
+
+/** -H and the --tls* flags with the file's `hosts` and tls* keys: each from one place only, as dockerd. */
+export function mergeListenConfig(flags: ListenFileConfig, file: ListenFileConfig, path: string): ListenFileConfig {
+  const merged: ListenFileConfig = { ...flags };
+  for (const key of ['hosts', 'tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey'] as const) {
+    const fromFile = file[key];
+    if (fromFile === undefined) continue;
+    const fromFlag = flags[key];
+    if (fromFlag !== undefined && !(Array.isArray(fromFlag) && fromFlag.length === 0)) {
+      const show = (v: unknown) => (Array.isArray(v) ? `[${v.join(' ')}]` : String(v));
+      throw invalid('DAEMON_CONFIG_CONFLICT', `the following directives are specified both as a flag and in the configuration file ${path}: ${key}: (from flag: ${show(fromFlag)}, from file: ${show(fromFile)})`, { path, key });
+    }
+    (merged as Record<string, unknown>)[key] = fromFile;
   }
   return merged;
 }

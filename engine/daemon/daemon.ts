@@ -49,14 +49,14 @@ import { registryRoutes } from './routes/registry.js';
 import { buildRoutes } from './routes/build.js';
 import { pruneRoutes } from './routes/prune.js';
 import { GcLock, guardedByGc } from './gc-lock.js';
-import { readDaemonConfig, mergeDaemonConfig } from './daemon-config.js';
+import { readDaemonConfig, mergeDaemonConfig, mergeListenConfig, type DaemonFileConfig } from './daemon-config.js';
 import { checkRegistrySettings, type RegistrySettings } from './registry-settings.js';
 import { parseTraceListen, parseTraceOrigins, type LoopbackAddress } from './live/live-settings.js';
 import { LiveListener } from './live/live-listener.js';
 
 export interface DaemonOptions {
   dataRoot: string;
-  /** `unix:///run/dockling.sock`, `tcp://0.0.0.0:2376` (with tls.tlsverify): each -H. */
+  /** `unix:///run/dockling.sock`, `tcp://0.0.0.0:2376` (with tls.tlsverify): each -H; none: daemon.json's `hosts`, else the default socket. */
   hosts: string[];
   /** Docker's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey: how tcp:// hosts are guarded. */
   tls?: TlsSettings;
@@ -82,6 +82,8 @@ export interface DaemonOptions {
   /** `--trace-origin`, repeatable: the origins whose pages may read it (default: the site's dev and preview servers). */
   traceOrigins?: string[];
 }
+
+const DEFAULT_SOCKET = 'unix:///run/dockling.sock';
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
 export const ROUTES = [...systemRoutes, ...systemCheckRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...buildRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
@@ -109,10 +111,12 @@ export class Daemon {
 
   // #region start
   static async start(opts: DaemonOptions): Promise<Daemon> {
-    const listeners = planListeners(opts.hosts, opts.tls ?? {}); // refuse bad -H before touching anything
-    const tlsFiles = await readTlsFiles(listeners, opts.tls ?? {}); // and unreadable certificates
+    const file = opts.configFile ? await readDaemonConfig(opts.configFile.path, { required: opts.configFile.required }) : {};
+    const listen = listenSettings(opts, file);
+    const listeners = planListeners(listen.hosts, listen.tls); // refuse bad -H before touching anything
+    const tlsFiles = await readTlsFiles(listeners, listen.tls); // and unreadable certificates
     const live = liveSettings(opts); // and a --trace-listen off loopback
-    const registrySettings = await readRegistrySettings(opts); // and bad registry settings
+    const registrySettings = readRegistrySettings(opts, file); // and bad registry settings
     await mkdir(opts.dataRoot, { recursive: true });
     const lock = await acquirePidLock(join(opts.dataRoot, 'daemon.pid'));
     let daemon: Daemon | undefined;
@@ -254,10 +258,17 @@ function liveSettings(opts: DaemonOptions): { address: LoopbackAddress; origins:
   return { address: parseTraceListen(opts.traceListen), origins };
 }
 
+/** 0. The -H hosts and TLS settings from the flags and daemon.json; no host at all is the default socket. */
+function listenSettings(opts: DaemonOptions, file: DaemonFileConfig): { hosts: string[]; tls: TlsSettings } {
+  const flags = { hosts: opts.hosts, ...opts.tls };
+  const merged = opts.configFile ? mergeListenConfig(flags, file, opts.configFile.path) : flags;
+  const { hosts, ...tls } = merged;
+  return { hosts: hosts?.length ? hosts : [DEFAULT_SOCKET], tls };
+}
+
 /** 0. The registry settings from the flags and daemon.json, checked as dockerd checks them. */
-async function readRegistrySettings(opts: DaemonOptions): Promise<RegistrySettings> {
+function readRegistrySettings(opts: DaemonOptions, file: DaemonFileConfig): RegistrySettings {
   const flags = { insecureRegistries: opts.insecureRegistries ?? [], registryMirrors: opts.registryMirrors ?? [] };
-  const file = opts.configFile ? await readDaemonConfig(opts.configFile.path, { required: opts.configFile.required }) : {};
   const merged = opts.configFile ? mergeDaemonConfig(flags, file, opts.configFile.path) : flags;
   return checkRegistrySettings({ insecureRegistries: merged.insecureRegistries, mirrors: merged.registryMirrors });
 }

@@ -41,7 +41,8 @@ export const verb: Verb = {
     },
   ],
   async run(ctx) {
-    const hosts = (ctx.flags.host as string[]).length ? (ctx.flags.host as string[]) : ['unix:///run/dockling.sock'];
+    // No -H: daemon.json's "hosts", else unix:///run/dockling.sock (the daemon decides, having read the file).
+    const hosts = ctx.flags.host as string[];
     const pool = ctx.flags['default-address-pool'] as string | undefined;
     // Docker's syntax is `base=10.10.0.0/16,size=24`; every user network here is a /24.
     const addressPool = pool === undefined ? undefined : /(?:^|,)base=([^,]+)/.exec(pool)?.[1] ?? pool;
