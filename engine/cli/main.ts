@@ -22,8 +22,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (action !== 'version' && !(name! in VERBS)) throw new CliError(`dockling: '${name}' is not a dockling command.\nSee 'dockling --help'`);
-  // `daemon`, `certs` and `context` do not talk to a daemon: a broken context must not stop them.
-  const local = action !== 'version' && ['daemon', 'certs', 'context', 'help', 'registry'].includes(name!);
+  // These do not talk to a daemon (and -v prints only the client's version): a broken context must not stop them.
+  const local = action === 'version' || ['daemon', 'certs', 'context', 'help', 'registry'].includes(name!);
   const { host, tls } = local ? { host: flags.host ?? process.env.DOCKLING_HOST ?? 'unix:///run/dockling.sock', tls: undefined } : resolveConnection(flags, process.env);
   if (action === 'version') return runVerb({ name: 'version', argv: ['--client-only'], host, tls });
   return runVerb({ name: name!, argv: rest.slice(1), host, tls });
