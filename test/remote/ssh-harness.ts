@@ -1,4 +1,5 @@
-// What the ssh transport tests set up on the "server" machine (a network namespace, two-hosts.ts):
+// What the ssh transport tests set up on the "server" machine (a network namespace, two-hosts.ts,
+// entered with its inNs, so a daemon there still sees /sys/fs/cgroup and the host's mounts):
 // an sshd of the test's own, with its own config, host key and authorized key, all in a temp
 // dir; and the client's side of ssh: a key pair, a known_hosts file and an ssh_config naming
 // them, given to the CLI as DOCKLING_SSH_CONFIG. Nothing in /etc/ssh or ~/.ssh is read or
@@ -12,15 +13,6 @@ import { api } from '../daemon/harness.js';
 
 const run = promisify(execFile);
 export const SSHD = '/usr/sbin/sshd';
-
-/**
- * argv run inside network namespace `ns`, and only that: `nsenter --net` changes the network and
- * nothing else. (`ip netns exec` also mounts a /sys of its own, which hides /sys/fs/cgroup from
- * the daemon, and puts its mounts where the host's leftover checks cannot see them.)
- */
-export function inNetNs(ns: string, argv: string[]): string[] {
-  return ['nsenter', `--net=/run/netns/${ns}`, '--', ...argv];
-}
 
 /** Why these tests cannot run here, or null when they can. */
 export function sshMissing(): string | null {

@@ -13,7 +13,7 @@ import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } fr
 import { tempDir } from '../tmp.js';
 import { sshCommand } from '../../engine/cli/ssh-transport.js';
 import { canMakeHosts, makeTwoHosts, type TwoHosts } from './two-hosts.js';
-import { inNetNs, knownHostsLine, makeKey, sshMissing, startDaemonIn, startSshd, stopChild, writeClientConfig, type DaemonInNs, type SshServer } from './ssh-harness.js';
+import { knownHostsLine, makeKey, sshMissing, startDaemonIn, startSshd, stopChild, writeClientConfig, type DaemonInNs, type SshServer } from './ssh-harness.js';
 
 const why = canMakeHosts() ?? sshMissing();
 if (why) console.log(`skipping the ssh transport tests: ${why}`);
@@ -134,7 +134,7 @@ describe.skipIf(why)('dockling -H ssh://', () => {
 
   /** The CLI in the client namespace, through ssh; `sshConfig` picks the client's key and known hosts. */
   const dockling = (args: string[], opts: { input?: Buffer | string; sshConfig?: string; host?: string; remoteCommand?: string } = {}): Promise<RunResult> => {
-    const [cmd, ...argv] = inNetNs(hosts!.clientNs, [process.execPath, MAIN, '-H', opts.host ?? URL, ...args]);
+    const [cmd, ...argv] = hosts!.inNs(hosts!.clientNs, [process.execPath, MAIN, '-H', opts.host ?? URL, ...args]);
     return run(cmd!, argv, {
       input: opts.input === undefined ? undefined : Buffer.from(opts.input),
       env: {
@@ -151,7 +151,7 @@ describe.skipIf(why)('dockling -H ssh://', () => {
     const serverDir = join(dir, 'server');
     await mkdir(serverDir);
     await mkdir(join(dir, 'daemon'));
-    const inServer = (argv: string[]) => inNetNs(hosts!.serverNs, argv);
+    const inServer = (argv: string[]) => hosts!.inNs(hosts!.serverNs, argv);
     // The client's key and a stranger's; only the first is authorized on the server.
     const key = await makeKey(join(dir, 'id'));
     await makeKey(join(dir, 'stranger'));
@@ -244,7 +244,7 @@ describe.skipIf(why)('dockling -H ssh://', () => {
   });
 
   it('push, then pull with its progress, from a registry on the daemon machine', async () => {
-    const [cmd, ...args] = inNetNs(hosts!.serverNs, [process.execPath, MAIN, 'registry', '--listen', '127.0.0.1:5000', '--data-root', join(dir, 'registry')]);
+    const [cmd, ...args] = hosts!.inNs(hosts!.serverNs, [process.execPath, MAIN, 'registry', '--listen', '127.0.0.1:5000', '--data-root', join(dir, 'registry')]);
     registry = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let said = '';
     registry.stdout!.on('data', (b) => (said += b));
