@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAIN, api, run, startDaemon, type RunResult, type RunningDaemon } from '../daemon/harness.js';
+import { MAIN, ROOT, api, run, startDaemon, type RunResult, type RunningDaemon } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { tempDir } from '../tmp.js';
 import { sshCommand } from '../../engine/cli/ssh-transport.js';
@@ -204,6 +204,34 @@ describe.skipIf(why)('dockling -H ssh://', () => {
     const r = await dockling(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done; exit 3'], { input: 'hello\n' });
     expect(r.stdout).toBe('hello\ndone\n');
     expect(r.code).toBe(3);
+  });
+
+  it('a start that fails: exit 127 and the reason, as on the socket', async () => {
+    const r = await dockling(['run', '--name', 'ssh-nostart', 'busybox', '/no/such/program']);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toMatch(/no such file or directory|executable file not found/i);
+    expect((await dockling(['rm', 'ssh-nostart'])).code).toBe(0);
+  });
+
+  it('a connection destroyed by the client kills its ssh child (the daemon would keep it open)', async () => {
+    expect((await dockling(['run', '-d', '--name', 'ssh-follow', 'busybox', 'sh', '-c', 'echo up; sleep 300'])).code).toBe(0);
+    // The transport alone, in the client's namespace: follow the logs, destroy at the first
+    // bytes. The script ends only when nothing is left running: its ssh child must be gone.
+    const script = [
+      `import { sshTransport } from ${JSON.stringify(join(ROOT, 'dist/engine/cli/ssh-transport.js'))};`,
+      `const t = sshTransport(new URL(${JSON.stringify(URL)}));`,
+      "const req = t.request({ ...t.options, path: '/v1.50/containers/ssh-follow/logs?follow=1&stdout=1' }, (res) => {",
+      "  res.once('data', () => { req.destroy(); console.log('destroyed'); });",
+      '});',
+      "req.on('error', () => {});",
+      'req.end();',
+    ].join('\n');
+    const [cmd, ...argv] = hosts!.inNs(hosts!.clientNs, [process.execPath, '--input-type=module', '-e', script]);
+    const r = await run(cmd!, argv, { env: { DOCKLING_SSH_CONFIG: config.good, DOCKLING_SSH_REMOTE_COMMAND: `DOCKLING_HOST=${daemon!.host} ${process.execPath} ${MAIN}` } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('destroyed\n');
+    expect(r.code).toBe(0);
+    expect((await dockling(['rm', '-f', 'ssh-follow'])).code).toBe(0);
   });
 
   it('run -d, then logs -f follows the container to its exit', async () => {
