@@ -21,7 +21,8 @@ Options:
   -v, --version            Print version information and quit
 
 Environment: DOCKLING_HOST, DOCKLING_CONTEXT, DOCKLING_TLS_VERIFY, DOCKLING_CERT_PATH (default ~/.dockling),
-DOCKLING_CONFIG (where contexts are kept; default ~/.dockling)
+DOCKLING_CONFIG (where contexts are kept; default ~/.dockling), DOCKLING_SSH_CONFIG (an ssh config file
+for ssh:// hosts), DOCKLING_SSH_REMOTE_COMMAND (how to run dockling on the other machine)
 `;
 
 export function globalHelpText(): string {
