@@ -32,19 +32,26 @@ function rename(from: string, to: string): string[] {
   return [`--transform=s,^${re}\\(/\\|$\\),${rep}\\1,S`];
 }
 
-function runTar(args: string[], io: { stdin?: Readable }): { stdout: Readable; done: Promise<void> } {
+/**
+ * The host's tar, fed from `io.stdin` when given. `stop()` ends it: when the daemon's side of a
+ * copy fails halfway (the daemon died, say), tar would otherwise wait for ever — for input that
+ * never comes, or for room in a pipe nobody reads — and keep this command from exiting.
+ */
+function runTar(args: string[], io: { stdin?: Readable }): { stdout: Readable; done: Promise<void>; stop: () => void } {
   const child = spawn('tar', args, { stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
+  const stop = () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   if (io.stdin) {
     child.stdin!.on('error', () => {});
+    io.stdin.on('error', stop).on('aborted', stop);
     io.stdin.pipe(child.stdin!);
   }
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (e) => reject(new CliError(`tar: ${e.message}`)));
     child.on('close', (code) => (code === 0 ? resolve() : reject(new CliError(`tar ${args[0]} failed (${code}): ${err.trim()}`))));
   });
-  return { stdout: child.stdout!, done };
+  return { stdout: child.stdout!, done, stop };
 }
 
 const localStat = (p: string) => lstatSync(p, { throwIfNoEntry: false });
@@ -78,7 +85,9 @@ async function copyOut(ctx: VerbContext, container: string, src: string, dest: s
   }
   const tar = runTar(['-x', '-f', '-', '-C', dir, ...extra], { stdin: res });
   tar.stdout.resume();
-  await tar.done;
+  // A daemon gone mid-stream: the answer stops without an end, and tar is stopped with it.
+  const cut = new Promise<never>((_, reject) => res.once('aborted', () => reject(new CliError('the daemon closed the connection before the archive ended'))));
+  await Promise.race([tar.done, cut]);
 }
 // #endregion copy-out
 
@@ -116,7 +125,10 @@ async function copyIn(ctx: VerbContext, src: string, container: string, dest: st
   const into = targetIsDir ? dest : dirname(dest);
   const extra = targetIsDir ? [] : rename(top, basename(dest));
   const tar = runTar(['-c', '-f', '-', '-C', cwd, ...extra, top], {});
-  await Promise.all([put(into, tar.stdout), tar.done]);
+  await Promise.all([put(into, tar.stdout), tar.done]).catch((err: unknown) => {
+    tar.stop();
+    throw err;
+  });
 }
 // #endregion copy-in
 
