@@ -1,12 +1,16 @@
 // The daemon's configuration file (chapter 6), dockerd's `daemon.json` in Dockling's place:
 //
 //   /etc/dockling/daemon.json
-//   {"insecure-registries": ["workshop:5000", "10.0.0.0/8"],
-//    "registry-mirrors":    ["https://mirror.workshop.example"]}
+//   {"data-root":             "/var/lib/dockling",
+//    "insecure-registries":   ["workshop:5000", "10.0.0.0/8"],
+//    "registry-mirrors":      ["https://mirror.workshop.example"],
+//    "default-address-pools": [{"base": "10.213.0.0/16", "size": 24}],
+//    "log-level":             "info"}
 //
-// Keys are the flags' names (in the plural for lists), as in dockerd. The registry settings and
-// where the daemon listens (`hosts`, `tls`, `tlsverify`, `tlscacert`, `tlscert`, `tlskey`) are
-// read from the file; any other key is refused by name rather than silently ignored, and so is
+// Keys are the flags' names (in the plural for lists), as in dockerd. The data root, the
+// registry settings, the user networks' pool, the log level and where the daemon listens
+// (`hosts`, `tls`, `tlsverify`, `tlscacert`, `tlscert`, `tlskey`) are read from the file; any
+// other key is refused by name rather than silently ignored, and so is
 // a setting given both as a flag and in the file (dockerd's rules, and for the same reason: a
 // daemon that quietly picks one of two answers is hard to debug).
 import { readFile } from 'node:fs/promises';
@@ -28,11 +32,28 @@ export interface ListenFileConfig {
   tlskey?: string;
 }
 
+/** dockerd's log levels, most talkative first (`--log-level`, `"log-level"`). */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What only the file's start-up read decides (dockerd does not reload them either). */
+export interface HostFileConfig {
+  dataRoot?: string;
+  /** The base of `default-address-pools`' one pool: user networks get their /24s from it. */
+  addressPool?: string;
+  logLevel?: LogLevel;
+}
+
 /** The settings the file may hold. */
-export type DaemonFileConfig = RegistryFileConfig & ListenFileConfig;
+export type DaemonFileConfig = RegistryFileConfig & ListenFileConfig & HostFileConfig;
+
+type ValueType = 'strings' | 'boolean' | 'string' | 'log-level' | 'pools';
 
 /** Each key: the setting it fills and the JSON type its value must have. */
-const KEYS: Record<string, { name: keyof DaemonFileConfig; type: 'strings' | 'boolean' | 'string' }> = {
+const KEYS: Record<string, { name: keyof DaemonFileConfig; type: ValueType }> = {
+  'data-root': { name: 'dataRoot', type: 'string' },
+  'log-level': { name: 'logLevel', type: 'log-level' },
+  'default-address-pools': { name: 'addressPool', type: 'pools' },
   'insecure-registries': { name: 'insecureRegistries', type: 'strings' },
   'registry-mirrors': { name: 'registryMirrors', type: 'strings' },
   hosts: { name: 'hosts', type: 'strings' },
@@ -43,11 +64,28 @@ const KEYS: Record<string, { name: keyof DaemonFileConfig; type: 'strings' | 'bo
   tlskey: { name: 'tlskey', type: 'string' },
 };
 
-const TYPE_NAMES = { strings: 'a list of strings', boolean: 'true or false', string: 'a string' };
+const TYPE_NAMES: Record<ValueType, string> = {
+  strings: 'a list of strings', boolean: 'true or false', string: 'a string',
+  'log-level': `one of ${LOG_LEVELS.join(', ')}`,
+  // Dockling gives every user network a /24 from one pool; a list of several would be ignored.
+  pools: 'a list of one pool, [{"base": "10.213.0.0/16", "size": 24}] (size 24 or left out)',
+};
 
-function hasType(value: unknown, type: 'strings' | 'boolean' | 'string'): boolean {
+function hasType(value: unknown, type: ValueType): boolean {
   if (type === 'strings') return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  if (type === 'log-level') return (LOG_LEVELS as readonly unknown[]).includes(value);
+  if (type === 'pools') return poolBase(value) !== null;
   return typeof value === type;
+}
+
+/** `[{"base": "10.10.0.0/16", "size": 24}]` → "10.10.0.0/16"; null when it is not that shape. */
+function poolBase(value: unknown): string | null {
+  if (!Array.isArray(value) || value.length !== 1) return null;
+  const pool = value[0] as { base?: unknown; size?: unknown } | null;
+  if (!pool || typeof pool !== 'object' || typeof pool.base !== 'string') return null;
+  if (pool.size !== undefined && pool.size !== 24) return null;
+  if (Object.keys(pool).some((k) => k !== 'base' && k !== 'size')) return null;
+  return pool.base;
 }
 
 // #region read-config
@@ -75,7 +113,7 @@ export async function readDaemonConfig(path: string, opts: { required: boolean }
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
     const { name, type } = KEYS[key]!;
     if (!hasType(value, type)) throw invalid('DAEMON_CONFIG_INVALID', `${path}: "${key}" must be ${TYPE_NAMES[type]}`, { path, key });
-    config[name] = value;
+    config[name] = type === 'pools' ? poolBase(value) : value;
   }
   return config as DaemonFileConfig;
 }
@@ -109,4 +147,15 @@ export function mergeListenConfig(flags: ListenFileConfig, file: ListenFileConfi
     (merged as Record<string, unknown>)[key] = fromFile;
   }
   return merged;
+}
+
+/**
+ * One start-up setting from the flag or the file: both is an error (dockerd's rule), neither is
+ * undefined (the daemon's default applies).
+ */
+export function mergeOne<T>(a: { key: string; flag: T | undefined; file: T | undefined; path: string }): T | undefined {
+  if (a.flag !== undefined && a.file !== undefined) {
+    throw invalid('DAEMON_CONFIG_CONFLICT', `the following directives are specified both as a flag and in the configuration file ${a.path}: ${a.key}: (from flag: ${String(a.flag)}, from file: ${String(a.file)})`, { path: a.path, key: a.key });
+  }
+  return a.flag ?? a.file;
 }

@@ -7,6 +7,7 @@
 //                                               6. route requests, listen on each -H socket
 //                                                  (unix, or TCP with mutual TLS: listen-plan.ts)
 //                                               7. the read-only live listener (--trace-listen)
+// Reload (SIGHUP): read daemon.json again, apply what dockerd applies live (daemon-reload.ts).
 // Stop: close the live listener and the sockets, remove them, stop watching containers (they keep
 // running), close the registry client's connections, flush the trace, release the lock.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,7 +25,7 @@ import { JsonlFileSink, StreamSink, Tracer, silentTracer } from '../trace/index.
 import { ContainerFs, clearTmpRoot, createSnapshotter } from '../unionfs/index.js';
 // Until namespaces/index.ts exports VolumeStore (its owner adds it), straight from the file.
 import { acquirePidLock, type PidLock } from './pid-lock.js';
-import { listenTcp, listenUnix } from './listener.js';
+import { listenFd, listenTcp, listenUnix } from './listener.js';
 import { planListeners, type ListenAddress, type TlsSettings } from './listen-plan.js';
 import { readOnly } from './read-only-api.js';
 import { createRouter } from './http/router.js';
@@ -49,15 +50,21 @@ import { registryRoutes } from './routes/registry.js';
 import { buildRoutes } from './routes/build.js';
 import { pruneRoutes } from './routes/prune.js';
 import { GcLock, guardedByGc } from './gc-lock.js';
-import { readDaemonConfig, mergeDaemonConfig, mergeListenConfig, type DaemonFileConfig } from './daemon-config.js';
+import { readDaemonConfig, mergeDaemonConfig, mergeListenConfig, mergeOne, type DaemonFileConfig, type LogLevel } from './daemon-config.js';
+import { planReload, type ReloadPlan } from './daemon-reload.js';
 import { checkRegistrySettings, type RegistrySettings } from './registry-settings.js';
 import { parseTraceListen, parseTraceOrigins, type LoopbackAddress } from './live/live-settings.js';
 import { LiveListener } from './live/live-listener.js';
 
 export interface DaemonOptions {
-  dataRoot: string;
-  /** `unix:///run/dockling.sock`, `tcp://0.0.0.0:2376` (with tls.tlsverify): each -H; none: daemon.json's `hosts`, else the default socket. */
+  /** `--data-root`; none: daemon.json's `data-root`, else /var/lib/dockling. */
+  dataRoot?: string;
+  /** `unix:///run/dockling.sock`, `tcp://0.0.0.0:2376` (with tls.tlsverify), `fd://`: each -H; none: daemon.json's `hosts`, else the default socket. */
   hosts: string[];
+  /** The descriptors systemd passed (LISTEN_FDS from 3 on, when LISTEN_PID is ours): what fd:// listens on. */
+  activatedFds?: number[];
+  /** `--log-level`; none: daemon.json's `log-level`, else info. */
+  logLevel?: LogLevel;
   /** Docker's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey: how tcp:// hosts are guarded. */
   tls?: TlsSettings;
   /** The default bridge's device name and subnet (`dockling0`, 10.213.0.0/24 unless told). */
@@ -84,6 +91,15 @@ export interface DaemonOptions {
 }
 
 const DEFAULT_SOCKET = 'unix:///run/dockling.sock';
+const DEFAULT_DATA_ROOT = '/var/lib/dockling';
+
+/** The options once the flags and daemon.json are merged: what the daemon runs with. */
+interface StartOptions extends DaemonOptions {
+  dataRoot: string;
+  logLevel: LogLevel;
+  /** --log-level itself: a reload keeps it over the file's. */
+  givenLogLevel?: LogLevel;
+}
 
 /** Every route, in matching order: specific patterns before the greedy DELETE /images/(.+). */
 export const ROUTES = [...systemRoutes, ...systemCheckRoutes, ...traceRoutes, ...unionViewRoutes, ...imageArchiveRoutes, ...registryRoutes, ...buildRoutes, ...imageRoutes, ...containerLifecycleRoutes, ...execRoutes, ...containerProcessRoutes, ...containerRoutes, ...volumeRoutes, ...networkRoutes];
@@ -107,13 +123,17 @@ export class Daemon {
   private constructor(
     readonly engine: DaemonEngine,
     private readonly lock: PidLock,
+    private readonly opts: StartOptions,
+    /** daemon.json as read at start (or at the last good reload), and the level it set. */
+    private loaded: { file: DaemonFileConfig; logLevel: LogLevel },
   ) {}
 
   // #region start
-  static async start(opts: DaemonOptions): Promise<Daemon> {
-    const file = opts.configFile ? await readDaemonConfig(opts.configFile.path, { required: opts.configFile.required }) : {};
+  static async start(given: DaemonOptions): Promise<Daemon> {
+    const file = given.configFile ? await readDaemonConfig(given.configFile.path, { required: given.configFile.required }) : {};
+    const opts = hostSettings(given, file); // data root, address pool and log level: flag or file
     const listen = listenSettings(opts, file);
-    const listeners = planListeners(listen.hosts, listen.tls); // refuse bad -H before touching anything
+    const listeners = planListeners(listen.hosts, listen.tls, opts.activatedFds); // refuse bad -H before touching anything
     const tlsFiles = await readTlsFiles(listeners, listen.tls); // and unreadable certificates
     const live = liveSettings(opts); // and a --trace-listen off loopback
     const registrySettings = readRegistrySettings(opts, file); // and bad registry settings
@@ -124,7 +144,7 @@ export class Daemon {
       // Host commands fork from a small helper, not from this large process (dockling-spawn.c).
       useSpawnServer(spawnServerPath());
       const engine = await openEngine(opts, registrySettings);
-      daemon = new Daemon(engine, lock);
+      daemon = new Daemon(engine, lock, opts, { file, logLevel: opts.logLevel });
       for (const at of listeners) await daemon.listen(at, tlsFiles);
       if (live) daemon.liveListener = await LiveListener.start({ engine, ...live });
       engine.tracer.start('daemon', 'daemon.start', { dataRoot: opts.dataRoot, sockets: listeners.map((l) => l.host), ...(daemon.liveUrl ? { traceListen: daemon.liveUrl } : {}), pid: process.pid }).end();
@@ -149,6 +169,37 @@ export class Daemon {
   get listeners(): ListenAddress[] {
     return this.servers.map((s) => s.at);
   }
+
+  /** The log level from --log-level or daemon.json (info unless told); SIGHUP may change it. */
+  get logLevel(): LogLevel {
+    return this.loaded.logLevel;
+  }
+
+  // #region reload
+  /**
+   * SIGHUP: daemon.json again. A file that cannot be read or checked throws and changes
+   * nothing; otherwise the registry client is replaced by one with the new lists (pulls
+   * already under way finish with the old one) and the plan says what changed.
+   */
+  async reload(): Promise<ReloadPlan> {
+    const config = this.opts.configFile;
+    if (!config) throw invalid('NO_CONFIG_FILE', 'this daemon was started without a configuration file: nothing to reload', {});
+    const file = await readDaemonConfig(config.path, { required: config.required });
+    const plan = planReload({
+      path: config.path,
+      flags: { insecureRegistries: this.opts.insecureRegistries ?? [], registryMirrors: this.opts.registryMirrors ?? [], ...(this.opts.givenLogLevel ? { logLevel: this.opts.givenLogLevel } : {}) },
+      before: { file: this.loaded.file, registrySettings: this.engine.registrySettings, logLevel: this.loaded.logLevel },
+      file,
+    });
+    const old = this.engine.registry;
+    this.engine.registry = registryClient({ opts: this.opts, settings: plan.registrySettings, tracer: this.engine.tracer, version: this.engine.version });
+    this.engine.registrySettings = plan.registrySettings;
+    old.close();
+    this.loaded = { file, logLevel: plan.logLevel };
+    this.engine.tracer.start('daemon', 'daemon.reload', { path: config.path, applied: plan.applied, atNextStart: plan.atNextStart }).end();
+    return plan;
+  }
+  // #endregion reload
 
   /** `http://127.0.0.1:7357` when --trace-listen was given, else null. */
   get liveUrl(): string | null {
@@ -183,6 +234,7 @@ export class Daemon {
     answerUnparsable(server);
     server.headersTimeout = 60_000;
     if (at.kind === 'unix') await listenUnix(server, at.path);
+    else if (at.kind === 'fd') await listenFd(server, at.fd);
     else await listenTcp(server, at.address, at.port);
     this.servers.push({ server, at });
   }
@@ -194,7 +246,7 @@ export class Daemon {
    * on one our CA did not sign, or one that expired (rejectUnauthorized): no HTTP is ever read.
    */
   private serverFor(at: ListenAddress, router: (req: IncomingMessage, res: ServerResponse) => void, tlsFiles: TlsFiles | null): ReturnType<typeof createServer> {
-    if (at.kind === 'unix') return createServer(router);
+    if (at.kind === 'unix' || at.kind === 'fd') return createServer(router);
     if (at.access === 'read-only') return createServer(readOnly(at.port, router));
     // allowHalfOpen, as node:http's plain server has it: a client that sends no stdin to an attach
     // closes its writing side at once (close_notify, then FIN), and must still read the output.
@@ -258,6 +310,16 @@ function liveSettings(opts: DaemonOptions): { address: LoopbackAddress; origins:
   return { address: parseTraceListen(opts.traceListen), origins };
 }
 
+/** 0. The data root, the user networks' pool and the log level: each from the flag or the file, else the default. */
+function hostSettings(given: DaemonOptions, file: DaemonFileConfig): StartOptions {
+  const path = given.configFile?.path ?? '';
+  const one = <T>(key: string, flag: T | undefined, fromFile: T | undefined) => (given.configFile ? mergeOne({ key, flag, file: fromFile, path }) : flag);
+  const dataRoot = one('data-root', given.dataRoot, file.dataRoot) ?? DEFAULT_DATA_ROOT;
+  const addressPool = one('default-address-pools', given.addressPool, file.addressPool);
+  const logLevel = one('log-level', given.logLevel, file.logLevel) ?? 'info';
+  return { ...given, dataRoot, ...(addressPool ? { addressPool } : {}), logLevel, ...(given.logLevel ? { givenLogLevel: given.logLevel } : {}) };
+}
+
 /** 0. The -H hosts and TLS settings from the flags and daemon.json; no host at all is the default socket. */
 function listenSettings(opts: DaemonOptions, file: DaemonFileConfig): { hosts: string[]; tls: TlsSettings } {
   const flags = { hosts: opts.hosts, ...opts.tls };
@@ -273,7 +335,17 @@ function readRegistrySettings(opts: DaemonOptions, file: DaemonFileConfig): Regi
   return checkRegistrySettings({ insecureRegistries: merged.insecureRegistries, mirrors: merged.registryMirrors });
 }
 
-async function openEngine(opts: DaemonOptions, registrySettings: RegistrySettings): Promise<DaemonEngine> {
+/** Chapter 4's client with the daemon's lists; certs.d beside daemon.json, as dockerd keeps /etc/docker/certs.d. */
+function registryClient(a: { opts: DaemonOptions; settings: RegistrySettings; tracer: Tracer; version: string }): RegistryClient {
+  // No credential store: the daemon keeps no secrets, each request brings its X-Registry-Auth.
+  return new RegistryClient({
+    tracer: a.tracer, insecureRegistries: a.settings.insecureRegistries, mirrors: a.settings.mirrors,
+    ...(a.opts.configFile ? { certsDir: join(dirname(a.opts.configFile.path), 'certs.d') } : {}),
+    userAgent: `dockling/${a.version} (daemon; like docker/28)`,
+  });
+}
+
+async function openEngine(opts: StartOptions, registrySettings: RegistrySettings): Promise<DaemonEngine> {
   const { dataRoot } = opts;
   const tmpRoot = join(dataRoot, 'tmp');
   await clearTmpRoot(tmpRoot); // leftovers of a killed daemon, its mounts detached first
@@ -299,13 +371,7 @@ async function openEngine(opts: DaemonOptions, registrySettings: RegistrySetting
     ociRoot: join(dataRoot, 'oci'), // --runtime runc|crun keep their state here
   });
   const { version, buildTime } = await buildInfo();
-  // No credential store: the daemon keeps no secrets, each request brings its X-Registry-Auth.
-  // certs.d beside daemon.json, as dockerd keeps /etc/docker/certs.d beside /etc/docker/daemon.json.
-  const registry = new RegistryClient({
-    tracer, insecureRegistries: registrySettings.insecureRegistries, mirrors: registrySettings.mirrors,
-    ...(opts.configFile ? { certsDir: join(dirname(opts.configFile.path), 'certs.d') } : {}),
-    userAgent: `dockling/${version} (daemon; like docker/28)`,
-  });
+  const registry = registryClient({ opts, settings: registrySettings, tracer, version });
   const engine: DaemonEngine = {
     content, images, snapshotter, containers, volumes, networks, runtime, execs: new Execs(runtime, tracer), registry, registrySettings,
     tracer, traceStream, dataRoot, tmpRoot, id: await engineId(dataRoot), version, buildTime, gc: new GcLock(),

@@ -9,6 +9,9 @@
 //                              `--tls=false` before it serves unauthenticated TCP.
 // `--tls` without `--tlsverify` is refused: in Docker it means "encrypt, but let anyone in",
 // which is a root shell for the network behind a padlock icon.
+// A fourth, `fd://`, is socket activation: systemd opened /run/dockling.sock itself (the
+// socket unit says where, and who may connect) and hands it to us already listening, as file
+// descriptor 3 onwards (sd_listen_fds(3)); `fd://` takes them all, `fd://3` one of them.
 import { isIP } from 'node:net';
 import { invalid } from '../base/index.js';
 
@@ -25,16 +28,21 @@ export interface TlsSettings {
 
 export type ListenAddress =
   | { kind: 'unix'; host: string; path: string }
-  | { kind: 'tcp'; host: string; address: string; port: number; access: 'mutual-tls' | 'read-only' };
+  | { kind: 'tcp'; host: string; address: string; port: number; access: 'mutual-tls' | 'read-only' }
+  | { kind: 'fd'; host: string; fd: number };
 
 const TLS_DEFAULT_PORT = 2376;
 const PLAIN_DEFAULT_PORT = 2375;
 
 // #region plan-listeners
-/** Each -H as a plan; a host the rules forbid is refused here, before the daemon touches anything. */
-export function planListeners(hosts: string[], tls: TlsSettings): ListenAddress[] {
-  return hosts.map((host) => {
+/**
+ * Each -H as a plan; a host the rules forbid is refused here, before the daemon touches anything.
+ * `activated`: the descriptors systemd passed (LISTEN_FDS), for fd:// hosts.
+ */
+export function planListeners(hosts: string[], tls: TlsSettings, activated: number[] = []): ListenAddress[] {
+  return hosts.flatMap((host): ListenAddress | ListenAddress[] => {
     if (host.startsWith('unix://')) return { kind: 'unix', host, path: unixPath(host) };
+    if (host.startsWith('fd://')) return activatedFds(host, activated);
     if (!host.startsWith('tcp://')) {
       throw invalid('HOST_INVALID', `invalid host ${host}: expected unix:///path/to/socket or tcp://ADDRESS:PORT`, { host });
     }
@@ -58,6 +66,20 @@ export function planListeners(hosts: string[], tls: TlsSettings): ListenAddress[
   });
 }
 // #endregion plan-listeners
+
+/** `fd://` → every passed descriptor; `fd://N` → N, which systemd must have passed. */
+function activatedFds(host: string, activated: number[]): ListenAddress[] {
+  if (activated.length === 0) {
+    throw invalid('NO_ACTIVATED_SOCKETS', `${host}: no sockets were passed to this daemon (LISTEN_FDS is not set for it): fd:// is for a daemon started by a systemd socket unit (dockling system install) or systemd-socket-activate`, { host });
+  }
+  const named = host.slice('fd://'.length);
+  if (named === '') return activated.map((fd) => ({ kind: 'fd', host: `fd://${fd}`, fd }));
+  const fd = Number(named);
+  if (!activated.includes(fd)) {
+    throw invalid('NO_ACTIVATED_SOCKETS', `${host}: systemd passed descriptors ${activated.join(', ')}, not ${named}`, { host, activated });
+  }
+  return [{ kind: 'fd', host, fd }];
+}
 
 const TLS_FILE_ROLE = {
   tlscacert: 'the CA that signed the clients\' certificates',

@@ -1,6 +1,7 @@
 // How the daemon opens what listen-plan.ts decided: a unix socket file, or a TCP port. A socket
 // file left behind by a crashed daemon is removed before listening — but only after checking
-// that nothing answers on it, so a running daemon is never silently stolen from.
+// that nothing answers on it, so a running daemon is never silently stolen from. Or a socket
+// systemd made and passed (fd://).
 import { createConnection } from 'node:net';
 import type { Server } from 'node:net';
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
@@ -55,5 +56,21 @@ export async function listenTcp(server: Server, address: string, port: number): 
     if (err.code === 'EADDRINUSE') throw new EngineError({ code: 'HOST_IN_USE', kind: 'conflict', message: `something already listens on ${where}`, data: { address, port } });
     if (err.code === 'EADDRNOTAVAIL') throw new EngineError({ code: 'HOST_NO_ADDRESS', kind: 'invalid-argument', message: `${where}: no network interface of this machine has that address`, data: { address, port } });
     throw err;
+  });
+}
+
+/**
+ * Listens on a socket systemd opened and passed as descriptor `fd` (fd://). It is already
+ * bound and listening, with the owner, group and mode the socket unit gave it: nothing to
+ * chmod, and nothing to remove at stop — the socket unit keeps it, and queues the connections
+ * that arrive while no daemon runs.
+ */
+export async function listenFd(server: Server, fd: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
 }

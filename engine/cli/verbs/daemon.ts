@@ -4,6 +4,8 @@
 // to the socket it opens. Registry settings may also come from a daemon.json (--config-file),
 // and the registries' extra CAs and client certificates from certs.d/ beside it. With
 // --trace-listen it also serves the site's live mode: the trace and read-only state on loopback.
+// Under systemd (dockling system install) it is started with -H fd:// and finds its socket
+// in LISTEN_FDS, and its stderr is the journal (JOURNAL_STREAM): see the daemon's index.ts.
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
 
@@ -15,8 +17,10 @@ export const verb: Verb = {
   description: 'Run the Dockling daemon (as root): the Docker Engine API on a unix socket',
   args: { max: 0 },
   flags: [
-    { name: 'data-root', type: 'string', value: 'string', default: '/var/lib/dockling', description: 'Root directory of persistent state (default "/var/lib/dockling")' },
-    { name: 'host', short: 'H', type: 'strings', value: 'list', description: 'Socket(s) to listen on, repeatable: unix:///path, or tcp://ADDRESS:PORT with --tlsverify (default unix:///run/dockling.sock)' },
+    // No default here: daemon.json's "data-root" may set it, and a flag and the file together are an error.
+    { name: 'data-root', type: 'string', value: 'string', description: 'Root directory of persistent state (default "/var/lib/dockling")' },
+    { name: 'host', short: 'H', type: 'strings', value: 'list', description: 'Socket(s) to listen on, repeatable: unix:///path, tcp://ADDRESS:PORT with --tlsverify, or fd:// for the sockets systemd passed (default unix:///run/dockling.sock)' },
+    { name: 'log-level', short: 'l', type: 'string', value: 'string', description: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")' },
     { name: 'tls', type: 'bool', description: 'Use TLS; implied by --tlsverify. --tls=false allows a tcp:// host without TLS: loopback only, read-only API, with a warning' },
     { name: 'tlsverify', type: 'bool', description: 'Serve tcp:// hosts with TLS and accept only clients whose certificate --tlscacert signed (mutual TLS)' },
     { name: 'tlscacert', type: 'string', value: 'string', description: 'The CA that signed the clients\' certificates (ca.pem from dockling certs)' },
@@ -47,10 +51,12 @@ export const verb: Verb = {
     // Docker's syntax is `base=10.10.0.0/16,size=24`; every user network here is a /24.
     const addressPool = pool === undefined ? undefined : /(?:^|,)base=([^,]+)/.exec(pool)?.[1] ?? pool;
     const configFile = ctx.flags['config-file'] as string | undefined;
-    const { runDaemon } = await import('../../daemon/index.js');
+    const { runDaemon, LOG_LEVELS } = await import('../../daemon/index.js');
+    const logLevel = ctx.flags['log-level'] as (typeof LOG_LEVELS)[number] | undefined;
+    if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) throw new CliError(`dockling daemon: unable to parse logging level: ${logLevel} (want one of ${LOG_LEVELS.join(', ')})`);
     try {
       await runDaemon({
-        dataRoot: ctx.flags['data-root'] as string, hosts, bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined, addressPool,
+        dataRoot: ctx.flags['data-root'] as string | undefined, hosts, activatedFds: activatedFds(), ...(logLevel ? { logLevel } : {}), bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined, addressPool,
         insecureRegistries: ctx.flags['insecure-registry'] as string[], registryMirrors: ctx.flags['registry-mirror'] as string[],
         configFile: configFile ? { path: configFile, required: true } : { path: DEFAULT_CONFIG_FILE, required: false },
         traceListen: ctx.flags['trace-listen'] as string | undefined, traceOrigins: ctx.flags['trace-origin'] as string[],
@@ -58,10 +64,28 @@ export const verb: Verb = {
           tls: ctx.flags.tls as boolean | undefined, tlsverify: ctx.flags.tlsverify as boolean | undefined,
           tlscacert: ctx.flags.tlscacert as string | undefined, tlscert: ctx.flags.tlscert as string | undefined, tlskey: ctx.flags.tlskey as string | undefined,
         },
-      });
+      }, { journal: process.env.JOURNAL_STREAM !== undefined });
     } catch (err) {
       const e = err as { message?: string };
       throw new CliError(`dockling daemon: ${e.message ?? String(err)}`);
     }
   },
 };
+
+// #region activated-fds
+/**
+ * The sockets systemd passed (sd_listen_fds(3)): LISTEN_FDS of them, numbered from 3, meant for
+ * us only if LISTEN_PID is our pid (a variable inherited from a parent that was activated is
+ * not). The variables are then removed, so the containers' processes do not inherit them.
+ */
+function activatedFds(): number[] {
+  const pid = Number(process.env.LISTEN_PID);
+  const count = Number(process.env.LISTEN_FDS);
+  delete process.env.LISTEN_PID;
+  delete process.env.LISTEN_FDS;
+  delete process.env.LISTEN_FDNAMES;
+  if (pid !== process.pid || !Number.isInteger(count) || count < 1) return [];
+  const SD_LISTEN_FDS_START = 3;
+  return Array.from({ length: count }, (_, i) => SD_LISTEN_FDS_START + i);
+}
+// #endregion activated-fds
