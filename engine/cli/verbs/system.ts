@@ -8,6 +8,8 @@ const SUBCOMMANDS: Record<string, string> = {
   check: 'system check',
   df: 'system df',
   prune: 'system prune',
+  install: 'system install',
+  uninstall: 'system uninstall',
   // Not in the help below, as in Docker: `-H ssh://…` runs it on the other machine, nobody types it.
   'dial-stdio': 'system dial-stdio',
 };
@@ -15,7 +17,9 @@ const SUBCOMMANDS: Record<string, string> = {
 const HELP = `Commands:
   check       Verify the store: blobs, images, snapshots and container records
   df          Show docker disk usage
-  prune       Remove unused data`;
+  install     Install the daemon as a systemd service (socket, service, daemon.json, group)
+  prune       Remove unused data
+  uninstall   Remove what install wrote (the data root stays unless --purge)`;
 
 export const verb: Verb = {
   usage: 'system COMMAND',
