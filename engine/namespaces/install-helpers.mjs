@@ -1,9 +1,10 @@
-// The install step of the package (package.json "install", run by `npm install` and `npm ci`),
-// chapter 3: the static helpers (dockling-init, dockling-shim, dockling-pty, dockling-spawn,
-// dockling-sendfile) are C programs that must be compiled on the machine that runs them, so a
-// packed Dockling (`npm pack`, then `npm install -g dockling-0.1.0.tgz`) carries their sources
-// and builds them here, next to the compiled JS that looks for them (init-helper.ts).
-// Before building it checks what the build needs and says which Debian package is missing.
+// How the static helpers get onto the machine that installs Dockling, chapter 3. dockling-init,
+// dockling-shim, dockling-pty, dockling-spawn and dockling-sendfile are C programs compiled where
+// they run. A packed Dockling (`npm pack`, then `npm install -g dockling-0.1.0.tgz`) carries
+// their sources, and this file, its "install" step, builds them next to the compiled JS that
+// looks for them (init-helper.ts). In a checkout, "prepare" (`npm run build`) builds them and
+// runs this file with --check first. Either way it checks what the build needs first, and
+// names the Debian package that is missing.
 // Plain JavaScript, not TypeScript: it runs before anything is compiled, and on any Node that
 // npm may come with, so that an old Node gets a clear message rather than a syntax error.
 import { spawnSync } from 'node:child_process';
@@ -55,10 +56,19 @@ function checkCompiler() {
   }
 }
 
+// A checkout (tsconfig.json is there; a packed Dockling has none) builds everything, helpers
+// included, in its "prepare" step (`npm run build`), which runs this file with --check first;
+// the "install" step has nothing to do there.
+const checkout = existsSync(join(pkgRoot, 'tsconfig.json'));
+const checkOnly = process.argv.includes('--check');
+if (checkout && !checkOnly) process.exit(0);
 checkNode();
 checkCompiler();
-// A checkout (tsconfig.json is there; a packed Dockling has none) builds everything, helpers
-// included, in its "prepare" step right after this one (`npm run build`): nothing more here.
-if (existsSync(join(pkgRoot, 'tsconfig.json'))) process.exit(0);
+// `npm install -g .` links a checkout and runs its prepare, but installs none of its
+// dependencies, and the build needs the TypeScript compiler from the devDependencies.
+if (checkout && !existsSync(join(pkgRoot, 'node_modules/typescript/package.json'))) {
+  fail(`${pkgRoot} is a checkout without its dependencies (no node_modules/typescript): run \`npm ci\` in it first (\`npm install -g\` of a folder links it and installs nothing in it)`);
+}
+if (checkOnly) process.exit(0);
 const built = spawnSync('sh', [join(here, 'build-helpers.sh'), join(pkgRoot, 'dist/engine/namespaces')], { stdio: 'inherit' });
 process.exit(built.status ?? 1);

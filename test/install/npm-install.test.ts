@@ -4,8 +4,9 @@
 // install goes into a temporary prefix, never the real global one; the packages come from the
 // npm cache `npm ci` filled. The daemon part (a container run through the installed command)
 // needs root. Also: a missing compiler, a missing static libc and an old Node each stop the
-// install with the Debian package to install; and a clone with its dependencies installs with
-// `npm install -g <clone>` (npm links the folder and runs its prepare, not its `npm ci`).
+// install and say what to install; and `npm install -g <clone>` links the clone and
+// runs its prepare, which builds it when its dependencies are installed and asks for `npm ci`
+// when they are not (npm installs none in a linked folder). The clone is of the last commit.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -150,10 +151,14 @@ describe('a missing prerequisite stops the install and names the package', () =>
 });
 
 describe('npm install -g of a clone', () => {
-  it('with its dependencies installed, the clone is linked, built by its prepare, and its dockling works', { timeout: 300_000 }, async () => {
+  it('a bare clone stops, naming `npm ci`; with its dependencies, it is linked, built by its prepare, and its dockling works', { timeout: 300_000 }, async () => {
     const clone = join(work, 'clone');
     const cloned = await run('git', ['clone', '--quiet', ROOT, clone]);
     expect(cloned.code, cloned.stderr).toBe(0);
+    // npm installs nothing inside a linked folder: a bare clone cannot build, and says why.
+    const bare = await installGlobal(join(work, 'prefix-bare-clone'), clone);
+    expect(bare.code).not.toBe(0);
+    expect(bare.stderr).toContain('is a checkout without its dependencies (no node_modules/typescript): run `npm ci` in it first');
     // What `npm ci` in the clone installs, without the network: the checkout's node_modules,
     // hard-linked (copied when the temp dir is on another file system).
     let deps = await run('cp', ['-al', join(ROOT, 'node_modules'), clone]);
