@@ -70,13 +70,13 @@ export function planListeners(hosts: string[], tls: TlsSettings, activated: numb
 /** `fd://` → every passed descriptor; `fd://N` → N, which systemd must have passed. */
 function activatedFds(host: string, activated: number[]): ListenAddress[] {
   if (activated.length === 0) {
-    throw invalid('NO_ACTIVATED_SOCKETS', `${host}: no sockets were passed to this daemon (LISTEN_FDS is not set for it): fd:// is for a daemon started by a systemd socket unit (dockling system install) or systemd-socket-activate`, { host });
+    throw invalid('HOST_INVALID', `${host}: no sockets were passed to this daemon (LISTEN_FDS is not set for it): fd:// is for a daemon started by a systemd socket unit (dockling system install) or systemd-socket-activate`, { host });
   }
   const named = host.slice('fd://'.length);
   if (named === '') return activated.map((fd) => ({ kind: 'fd', host: `fd://${fd}`, fd }));
   const fd = Number(named);
   if (!activated.includes(fd)) {
-    throw invalid('NO_ACTIVATED_SOCKETS', `${host}: systemd passed descriptors ${activated.join(', ')}, not ${named}`, { host, activated });
+    throw invalid('HOST_INVALID', `${host}: systemd passed descriptors ${activated.join(', ')}, not ${named}`, { host, activated });
   }
   return [{ kind: 'fd', host, fd }];
 }

@@ -76,7 +76,11 @@ describe('daemon.json', () => {
     ['DAEMON_CONFIG_INVALID', '{"insecure-registries": ['],
     ['DAEMON_CONFIG_INVALID', '["w:5000"]'],
     ['DAEMON_CONFIG_INVALID', '{"insecure-registries": "w:5000"}'],
-    ['DAEMON_CONFIG_INVALID', '{"data-root": "/var/lib/x"}'],
+    ['DAEMON_CONFIG_INVALID', '{"live-restore": true}'],
+    ['DAEMON_CONFIG_INVALID', '{"data-root": 7}'],
+    ['DAEMON_CONFIG_INVALID', '{"log-level": "verbose"}'],
+    ['DAEMON_CONFIG_INVALID', '{"default-address-pools": [{"base": "10.10.0.0/16", "size": 26}]}'],
+    ['DAEMON_CONFIG_INVALID', '{"default-address-pools": [{"base": "10.10.0.0/16"}, {"base": "10.11.0.0/16"}]}'],
   ])('%s for %s', async (code, text) => {
     const path = join(await tempDir('dkl-cfg-'), 'daemon.json');
     await writeFile(path, text);

@@ -13,6 +13,9 @@ import { join, relative } from 'node:path';
 import { tempDir } from '../tmp.js';
 import { MAIN, api, dockling, run, startDaemon } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
+import { planListeners } from '../../engine/daemon/listen-plan.js';
+import { planReload } from '../../engine/daemon/daemon-reload.js';
+import { DaemonLog } from '../../engine/daemon/daemon-log.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log('skipping system install and the daemon under socket activation: they need root (groupadd, mounts, namespaces)');
@@ -45,6 +48,48 @@ async function fakeRoot(): Promise<string> {
 }
 
 const mode = async (p: string) => ((await stat(p)).mode & 0o777).toString(8);
+
+const codeOf = (f: () => unknown) => {
+  try {
+    f();
+    return 'no error';
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+};
+
+describe('plans (no root needed)', () => {
+  it('fd:// takes every descriptor systemd passed, fd://N one of them, and nothing without them', () => {
+    expect(planListeners(['fd://'], {}, [3, 4])).toEqual([{ kind: 'fd', host: 'fd://3', fd: 3 }, { kind: 'fd', host: 'fd://4', fd: 4 }]);
+    expect(planListeners(['fd://4'], {}, [3, 4])).toEqual([{ kind: 'fd', host: 'fd://4', fd: 4 }]);
+    expect(codeOf(() => planListeners(['fd://5'], {}, [3, 4]))).toBe('HOST_INVALID');
+    expect(codeOf(() => planListeners(['fd://'], {}, []))).toBe('HOST_INVALID');
+  });
+
+  it('SIGHUP plans: registries, mirrors and log level apply; start-only keys wait; a flag still conflicts', () => {
+    const before = { file: { dataRoot: '/a', insecureRegistries: ['x:1'] }, registrySettings: { insecureRegistries: ['x:1'], mirrors: [] }, logLevel: 'info' as const };
+    const plan = planReload({ path: 'daemon.json', flags: { insecureRegistries: [], registryMirrors: [] }, before, file: { dataRoot: '/b', insecureRegistries: ['y:2'], registryMirrors: ['https://m.example'], logLevel: 'debug' } });
+    expect(plan.registrySettings).toEqual({ insecureRegistries: ['y:2'], mirrors: ['https://m.example/'] });
+    expect(plan.logLevel).toBe('debug');
+    expect(plan.applied).toEqual(['insecure-registries: [x:1] -> [y:2]', 'registry-mirrors: [] -> [https://m.example/]', 'log-level: info -> debug']);
+    expect(plan.atNextStart).toEqual(['data-root']);
+    expect(codeOf(() => planReload({ path: 'daemon.json', flags: { insecureRegistries: [], registryMirrors: [], logLevel: 'warn' }, before, file: { logLevel: 'debug' } }))).toBe('DAEMON_CONFIG_CONFLICT');
+    expect(codeOf(() => planReload({ path: 'daemon.json', flags: { insecureRegistries: [], registryMirrors: [] }, before, file: { insecureRegistries: ['http://z:3'] } }))).toBe('INVALID_INSECURE_REGISTRY');
+  });
+
+  it('log lines: sd-daemon priorities for the journal, plain otherwise, filtered by level', () => {
+    const lines: string[] = [];
+    const journal = new DaemonLog((l) => lines.push(l), true, 'info');
+    journal.debug('hidden');
+    journal.info('i');
+    journal.warn('w');
+    journal.error('e');
+    journal.setLevel('error');
+    journal.warn('hidden too');
+    new DaemonLog((l) => lines.push(l), false, 'debug').debug('plain');
+    expect(lines).toEqual(['<6>i', '<4>w', '<3>e', 'plain']);
+  });
+});
 
 describe.skipIf(!isRoot)('dockling system install --root', () => {
   let realGroup: string;
