@@ -98,13 +98,21 @@ describe.skipIf(!isRoot)('the unix socket', () => {
     }
   });
 
-  it('a daemon asked to listen on TCP without TLS refuses to start', async () => {
-    for (const host of ['tcp://0.0.0.0:2375', 'tcp://127.0.0.1:2375']) {
+  // Mutual TLS is the only way to the whole API on TCP (issue 10, test/remote/tls.test.ts); without
+  // it the daemon does not start — even with --tls=false off loopback, and --tls alone anywhere.
+  it('a daemon asked to listen on TCP without TLS client verification refuses to start', async () => {
+    const tries: Array<[string[], RegExp]> = [
+      [['-H', 'tcp://0.0.0.0:2375'], /refusing to serve the API on tcp:\/\/0\.0\.0\.0:2375 without --tlsverify/],
+      [['-H', 'tcp://0.0.0.0:2375', '--tls=false'], /refusing to serve the API on tcp:\/\/0\.0\.0\.0:2375 without --tlsverify/],
+      [['-H', 'tcp://127.0.0.1:2375'], /without --tlsverify; to serve it unauthenticated anyway \(read-only, loopback only\), add --tls=false/],
+      [['-H', 'tcp://127.0.0.1:2376', '--tls'], /--tls without --tlsverify/],
+    ];
+    for (const [args, why] of tries) {
       const dir = await mkdtemp(join(tmpdir(), 'dkl-access-'));
-      const r = spawnSync(process.execPath, [MAIN, 'daemon', '--data-root', join(dir, 'root'), '-H', host], { encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(process.execPath, [MAIN, 'daemon', '--data-root', join(dir, 'root'), ...args], { encoding: 'utf8', timeout: 20_000 });
       await rm(dir, { recursive: true, force: true });
-      expect(count(r.status !== 0), host).toBe(true);
-      expect(r.stderr + r.stdout).toMatch(/only unix:\/\/ sockets/);
+      expect(count(r.status !== 0), args.join(' ')).toBe(true);
+      expect(r.stderr + r.stdout, args.join(' ')).toMatch(why);
     }
   });
 });
