@@ -6,8 +6,8 @@
 // The lists follow the folders (test/<chapter>/ mirrors engine/<chapter>/), with three choices:
 //   - group 0, "base": what every chapter stands on (engine/trace, engine/base, and the test of
 //     the import rules between chapters);
-//   - test/cli and test/remote go with chapter 6: the `dockling` command is a client of the daemon,
-//     on this machine or another;
+//   - test/cli, test/remote and test/install go with chapter 6: the `dockling` command is a client
+//     of the daemon, on this machine or another, installed from a clone or a packed tarball;
 //   - group "tutorial": the site, the recorded traces it replays, the checks of the chapter pages
 //     (their "Try it" blocks), the guided tour (which walks every chapter) and this workshop. It
 //     is no chapter of the engine, so no chapter waits for it.
@@ -186,6 +186,8 @@ export const CHAPTER_GROUPS: ChapterGroup[] = [
       'test/cli/registry.test.ts',
       'test/cli/run.test.ts',
       'test/cli/tty.test.ts',
+      'test/install/npm-install.test.ts',
+      'test/install/system-install.test.ts',
       'test/remote/ssh.test.ts',
       'test/remote/tls-rules.test.ts',
       'test/remote/tls.test.ts',
