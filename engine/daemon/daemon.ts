@@ -63,6 +63,8 @@ export interface DaemonOptions {
   hosts: string[];
   /** The descriptors systemd passed (LISTEN_FDS from 3 on, when LISTEN_PID is ours): what fd:// listens on. */
   activatedFds?: number[];
+  /** `--group`: the group that owns unix:// sockets (fd:// ones have the socket unit's). */
+  socketGroup?: { name: string; gid: number };
   /** `--log-level`; none: daemon.json's `log-level`, else info. */
   logLevel?: LogLevel;
   /** Docker's --tls, --tlsverify, --tlscacert, --tlscert, --tlskey: how tcp:// hosts are guarded. */
@@ -233,7 +235,7 @@ export class Daemon {
     }
     answerUnparsable(server);
     server.headersTimeout = 60_000;
-    if (at.kind === 'unix') await listenUnix(server, at.path);
+    if (at.kind === 'unix') await listenUnix(server, at.path, this.opts.socketGroup?.gid);
     else if (at.kind === 'fd') await listenFd(server, at.fd);
     else await listenTcp(server, at.address, at.port);
     this.servers.push({ server, at });

@@ -4,7 +4,7 @@
 // systemd made and passed (fd://).
 import { createConnection } from 'node:net';
 import type { Server } from 'node:net';
-import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EngineError } from '../base/index.js';
 
@@ -19,8 +19,11 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-/** Listens on a unix socket, mode 0660 (root and the socket's group, as dockerd does). */
-export async function listenUnix(server: Server, path: string): Promise<void> {
+/**
+ * Listens on a unix socket, mode 0660 (root and the socket's group, as dockerd does). With
+ * `gid` (--group), the file's group is that group, so its members need no sudo.
+ */
+export async function listenUnix(server: Server, path: string, gid?: number): Promise<void> {
   const existing = await lstat(path).catch(() => null);
   if (existing) {
     if (!existing.isSocket()) {
@@ -41,6 +44,7 @@ export async function listenUnix(server: Server, path: string): Promise<void> {
   });
   // listen() creates the file with the umask's mode; tighten it at once.
   await chmod(path, 0o660);
+  if (gid !== undefined) await chown(path, 0, gid);
 }
 
 /** Listens on ADDRESS:PORT (TLS or not is the server's business: https.Server is a net.Server). */

@@ -123,7 +123,7 @@ describe.skipIf(!isRoot)('dockling system install --root', () => {
     expect(await readFile(join(root, 'etc/group'), 'utf8')).toMatch(/^dockling:x:\d+:$/m);
     expect(r.stdout).toMatch(/WARNING: members of the group dockling [^\n]*the same\s+as root on this machine/);
     if (systemdRuns) console.log('systemd runs here: the by-hand start command is printed only where it does not');
-    else expect(r.stdout).toContain(`Start the daemon by hand:\n  sudo ${process.execPath} ${MAIN} daemon --config-file /etc/dockling/daemon.json\n`);
+    else expect(r.stdout).toContain(`Start the daemon by hand (it gives /run/dockling.sock the group dockling):\n  sudo ${process.execPath} ${MAIN} daemon --config-file /etc/dockling/daemon.json\n`);
   });
 
   it.skipIf(!hasAnalyze)('systemd-analyze verify accepts the units', async () => {
@@ -283,5 +283,23 @@ describe.skipIf(!isRoot || !hasActivate)('the daemon under socket activation', (
     } finally {
       await next.stop();
     }
+  });
+});
+
+describe.skipIf(!isRoot)('--group: who may use a unix socket the daemon makes itself', () => {
+  it('the socket belongs to the group named, mode 0660; a group that does not exist is refused', async () => {
+    const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.startsWith('daemon:'));
+    if (!line) return console.log('skipping --group: this machine has no group "daemon" to lend its socket to');
+    const d = await startDaemon({ args: [...bridgeArgs(128).args, '--group', 'daemon'] });
+    try {
+      const st = await stat(d.sock);
+      expect(st.gid).toBe(Number(line.split(':')[2]));
+      expect((st.mode & 0o777).toString(8)).toBe('660');
+    } finally {
+      await d.stop();
+    }
+    const r = await dockling(undefined, ['daemon', '--data-root', join(await tempDir('dkl-'), 'root'), '-H', 'unix:///tmp/dkl-never.sock', '--group', 'dkl-no-such-group']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--group dkl-no-such-group: no such group');
   });
 });

@@ -6,6 +6,7 @@
 // --trace-listen it also serves the site's live mode: the trace and read-only state on loopback.
 // Under systemd (dockling system install) it is started with -H fd:// and finds its socket
 // in LISTEN_FDS, and its stderr is the journal (JOURNAL_STREAM): see the daemon's index.ts.
+import { readFile } from 'node:fs/promises';
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
 
@@ -20,6 +21,7 @@ export const verb: Verb = {
     // No default here: daemon.json's "data-root" may set it, and a flag and the file together are an error.
     { name: 'data-root', type: 'string', value: 'string', description: 'Root directory of persistent state (default "/var/lib/dockling")' },
     { name: 'host', short: 'H', type: 'strings', value: 'list', description: 'Socket(s) to listen on, repeatable: unix:///path, tcp://ADDRESS:PORT with --tlsverify, or fd:// for the sockets systemd passed (default unix:///run/dockling.sock)' },
+    { name: 'group', short: 'G', type: 'string', value: 'string', description: 'Group for the unix socket(s) (default "dockling" when that group exists): its members can use the daemon without sudo, which makes them root-equivalent' },
     { name: 'log-level', short: 'l', type: 'string', value: 'string', description: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")' },
     { name: 'tls', type: 'bool', description: 'Use TLS; implied by --tlsverify. --tls=false allows a tcp:// host without TLS: loopback only, read-only API, with a warning' },
     { name: 'tlsverify', type: 'bool', description: 'Serve tcp:// hosts with TLS and accept only clients whose certificate --tlscacert signed (mutual TLS)' },
@@ -56,7 +58,7 @@ export const verb: Verb = {
     if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) throw new CliError(`dockling daemon: unable to parse logging level: ${logLevel} (want one of ${LOG_LEVELS.join(', ')})`);
     try {
       await runDaemon({
-        dataRoot: ctx.flags['data-root'] as string | undefined, hosts, activatedFds: activatedFds(), ...(logLevel ? { logLevel } : {}), bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined, addressPool,
+        dataRoot: ctx.flags['data-root'] as string | undefined, hosts, activatedFds: activatedFds(), ...(await socketGroup(ctx.flags.group as string | undefined)), ...(logLevel ? { logLevel } : {}), bridge: ctx.flags.bridge as string | undefined, bridgeSubnet: ctx.flags.bip as string | undefined, addressPool,
         insecureRegistries: ctx.flags['insecure-registry'] as string[], registryMirrors: ctx.flags['registry-mirror'] as string[],
         configFile: configFile ? { path: configFile, required: true } : { path: DEFAULT_CONFIG_FILE, required: false },
         traceListen: ctx.flags['trace-listen'] as string | undefined, traceOrigins: ctx.flags['trace-origin'] as string[],
@@ -89,3 +91,17 @@ function activatedFds(): number[] {
   return Array.from({ length: count }, (_, i) => SD_LISTEN_FDS_START + i);
 }
 // #endregion activated-fds
+
+/**
+ * --group NAME as a gid, from /etc/group. dockerd's rule: the default group ("dockling", which
+ * `dockling system install` creates) is used only if it exists; a group named on the command
+ * line must exist.
+ */
+async function socketGroup(given: string | undefined): Promise<{ socketGroup?: { name: string; gid: number } }> {
+  const name = given ?? 'dockling';
+  const line = (await readFile('/etc/group', 'utf8').catch(() => '')).split('\n').find((l) => l.startsWith(`${name}:`));
+  const gid = Number(line?.split(':')[2]);
+  if (line && Number.isInteger(gid)) return { socketGroup: { name, gid } };
+  if (given !== undefined) throw new CliError(`dockling daemon: --group ${given}: no such group in /etc/group`);
+  return {};
+}

@@ -156,7 +156,7 @@ export const verb: Verb = {
     }
     if (!systemdRunning()) {
       const { node, main } = thisCommand();
-      ctx.stdout.write(`systemd is not running on this machine (no /run/systemd/system: a container, CI, or WSL without systemd).\nStart the daemon by hand:\n  sudo ${node} ${main} daemon --config-file ${CONFIG_PATH}\n`);
+      ctx.stdout.write(`systemd is not running on this machine (no /run/systemd/system: a container, CI, or WSL without systemd).\nStart the daemon by hand (it gives /run/dockling.sock the group ${GROUP}):\n  sudo ${node} ${main} daemon --config-file ${CONFIG_PATH}\n`);
     }
   },
 };
