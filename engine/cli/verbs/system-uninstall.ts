@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Verb } from '../verb.js';
 import { CliError } from '../errors.js';
-import { MANIFEST_PATH } from './system-units.js';
+import { CONFIG_PATH, MANIFEST_PATH } from './system-units.js';
 import { ROOT_FLAG, configuredDataRoot, groupLine, host, prefixArgs, requireRoot, sha256, systemdRunning, type InstallManifest } from './system-install.js';
 
 async function readManifest(root: string): Promise<InstallManifest> {
@@ -62,7 +62,8 @@ export const verb: Verb = {
     const root = (ctx.flags.root as string | undefined) ?? '/';
     const say = (line: string) => ctx.stdout.write(line + '\n');
     const manifest = await readManifest(root);
-    const dataRoot = join(root, await configuredDataRoot(root)); // read before daemon.json may go
+    // Read before daemon.json may go; without the file, where install found it.
+    const dataRoot = join(root, existsSync(join(root, CONFIG_PATH)) ? await configuredDataRoot(root) : manifest.dataRoot);
     // 1. systemd first: a running socket would start the daemon again.
     const systemd = root === '/' && systemdRunning();
     if (systemd) {
