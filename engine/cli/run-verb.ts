@@ -3,7 +3,7 @@
 // other `image` subcommands come through here too.
 import { VERBS } from './verbs.js';
 import { CliError } from './errors.js';
-import { flagHelp, parseArgs } from './args.js';
+import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { ApiClient } from './client.js';
 import type { Verb } from './verb.js';
 import type { TlsFiles } from './transport.js';
@@ -28,11 +28,14 @@ export async function runVerb(args: { name: string; argv: string[]; host: string
   const entry = VERBS[name];
   if (!entry) throw new CliError(`dockling: '${name}' is not a dockling command.\nSee 'dockling --help'`);
   const verb = await entry.load();
-  if (argv.includes('--help') || (argv.includes('-h') && !verb.flags.some((f) => f.short === 'h'))) {
+  // --help is a flag like the others: for a verb whose flags end at its first argument (run,
+  // exec, system…), `dockling run busybox ls --help` is ls's --help, not ours.
+  const helpFlag: FlagSpec = { name: 'help', type: 'bool', description: 'Print usage', ...(verb.flags.some((f) => f.short === 'h') ? {} : { short: 'h' }) };
+  const parsed = parseArgs(argv, [...verb.flags, helpFlag], name, verb.interspersed ?? true);
+  if (parsed.flags['help'] === true) {
     process.stdout.write(verbHelp(name, verb));
     return 0;
   }
-  const parsed = parseArgs(argv, verb.flags, name, verb.interspersed ?? true);
   const problem = countProblem(name, verb, parsed.args.length);
   if (problem) {
     throw new CliError(`${problem}\nSee 'dockling ${name} --help'.\n\nUsage:  dockling ${verb.usage}\n\n${verb.description}`);

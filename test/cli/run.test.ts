@@ -19,6 +19,15 @@ describe.skipIf(!isRoot)('dockling run', () => {
     expect((await api(daemon().sock, 'GET', '/v1.50/containers/json?all=1')).json()).toEqual([]);
   });
 
+  // Flags end at the image: what follows is the container's command, --help included (it used to
+  // print run's own help). `system install --help` is install's help, not system's, the same way.
+  it('a --help after the image is the command\'s; before it, run\'s', async () => {
+    const theirs = await dk('run', '--rm', 'busybox', 'sh', '-c', 'echo "$1"', 'sh', '--help');
+    expect(theirs).toMatchObject({ code: 0, stdout: '--help\n', stderr: '' });
+    expect((await dk('run', '--help')).stdout).toContain('Usage:  dockling run [OPTIONS] IMAGE [COMMAND] [ARG...]');
+    expect((await dk('system', 'install', '--help')).stdout).toContain('Usage:  dockling system install');
+  });
+
   it('exit codes: the container\'s 3; 127 for a command not found', async () => {
     const three = await dk('run', 'busybox', 'sh', '-c', 'echo err >&2; exit 3');
     expect(three).toMatchObject({ code: 3, stdout: '', stderr: 'err\n' });
