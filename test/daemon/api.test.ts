@@ -171,9 +171,10 @@ describe('guards', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/another daemon is listening on/);
   });
-  it('tcp:// is refused until TLS exists', async () => {
+  it('tcp:// without --tlsverify is refused, before the daemon touches its data root (test/remote has TLS)', async () => {
     const r = await dockling(undefined, ['daemon', '--data-root', `${d.dir}/root3`, '-H', 'tcp://0.0.0.0:2375']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/only unix:\/\/ sockets are supported for now; tcp:\/\/ comes later, with TLS/);
+    expect(r.stderr).toMatch(/refusing to serve the API on tcp:\/\/0\.0\.0\.0:2375 without --tlsverify: anyone who can reach that address would be root on this machine/);
+    expect(existsSync(`${d.dir}/root3`)).toBe(false);
   });
 });
