@@ -126,8 +126,24 @@ async function ensureBridge(networks: NetworkStore, net: NetworkRecord, span: Sp
   if (await linkExists(net.Bridge!, span)) return;
   const subnet = parseSubnet(net.Subnet!);
   const plan = planBridge({ bridge: net.Bridge!, gateway: net.Gateway!, prefix: subnet.prefix, allowForward: await forwardNeedsRule(span), network: net.Name });
-  await applyPlan({ plan, span });
+  // The plan is recorded before the bridge is made, as an endpoint is: a daemon killed halfway
+  // leaves a plan that releaseUnusedBridges can undo at the next start, never a bridge no record
+  // names. A plan that failed (and undid its own steps) is forgotten at once.
   await networks.save({ ...(await networks.record(net.Id)), BridgePlan: plan });
+  await applyPlan({ plan, span }).catch(async (err: unknown) => {
+    await networks.save({ ...(await networks.record(net.Id)), BridgePlan: null });
+    throw err;
+  });
+}
+
+/**
+ * At daemon start, once the containers are adopted: the bridges no container is on, deleted
+ * (with their rules). A daemon killed while it made or removed a bridge leaves one behind.
+ */
+export async function releaseUnusedBridges(networks: NetworkStore, span: Span): Promise<void> {
+  for (const n of await networks.list()) {
+    await networks.withNetwork(n.Id, () => releaseBridgeIfUnused(networks, n.Id, span));
+  }
 }
 
 /** Deletes the bridge (and its rule) once no container is on it. Called under the network's lock. */

@@ -20,7 +20,7 @@ import { mountPlan, type ContainerRecord, type ContainerState as DockerState, ty
 import { cgroupName, planCgroup, type CgroupPlan, type DetectedCgroups } from './cgroup-plan.js';
 import { limitsOf, networkName, portBindings } from './host-config.js';
 import { applyCgroup, detectCgroups, freezeCgroup, oomKilled, removeCgroup } from './cgroups.js';
-import { connectContainer, disconnectContainer } from './network-connect.js';
+import { connectContainer, disconnectContainer, releaseUnusedBridges } from './network-connect.js';
 import type { NetworkStore } from './networks.js';
 import { publishPorts, type PublishedPorts } from './port-proxy.js';
 import { initCommand } from './recipe.js';
@@ -327,7 +327,8 @@ export class Runtime {
    */
   async adopt(): Promise<void> {
     await this.deps.supervisor.adopt();
-    for (const record of await this.deps.store.list()) {
+    const records = await this.deps.store.list();
+    for (const record of records) {
       // A start killed midway is undone; one killed after it saved "running" had finished.
       if (await this.halfStarted(record.Id)) {
         if (record.State.Running) await rm(join(this.dir(record.Id), STARTING), { force: true });
@@ -344,6 +345,16 @@ export class Runtime {
         await this.finish(record.Id);
       }
     }
+    // Then what no container owns any more: the endpoints of containers that are gone (a removal
+    // the daemon was killed in), and the bridges no endpoint is on (one being made or removed).
+    const { networks } = this.deps;
+    await this.deps.tracer.span({ chapter: 'namespaces', op: 'net.reclaim' }, async (span) => {
+      const ids = new Set(records.map((r) => r.Id));
+      for (const ep of await networks.endpoints()) {
+        if (!ids.has(ep.ContainerId)) await disconnectContainer({ networks, containerId: ep.ContainerId, stateDir: networks.stateDir, span }).catch(() => {});
+      }
+      await releaseUnusedBridges(networks, span);
+    });
   }
   // #endregion runtime-adopt
 

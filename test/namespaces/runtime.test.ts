@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { ContentStore, ImageStore, makeBaseImage } from '../../engine/layers/index.js';
 import { ContainerFs, createSnapshotter, type CreateRequest, type ContainerRecord } from '../../engine/unionfs/index.js';
 import { Tracer } from '../../engine/trace/index.js';
-import { NetworkStore, Runtime, Supervisor, readLog, findInitHelper } from '../../engine/namespaces/index.js';
+import { NetworkStore, Runtime, Supervisor, connectContainer, readLog, findInitHelper } from '../../engine/namespaces/index.js';
 import { tempDir } from '../tmp.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -31,6 +31,7 @@ let runtime: Runtime;
 /** A second daemon on the same root: a new Runtime over a new Supervisor, as after a restart. */
 let restarted: () => Runtime;
 let bridge = '';
+let networks: NetworkStore;
 const made: string[] = [];
 /** The `dockling` parent groups that existed before: the ones the runtime made go at the end. */
 
@@ -45,7 +46,7 @@ beforeAll(async () => {
   const snapshotter = await createSnapshotter({ root: join(root, 'snapshots'), tracer });
   containers = new ContainerFs({ root: join(root, 'containers'), snapshotter, images, content, tracer, tmpRoot: join(root, 'tmp') });
   bridge = `dlrt${randomBytes(3).toString('hex')}`;
-  const networks = new NetworkStore({ stateDir: join(root, 'network'), tracer, defaultSubnet: '10.213.77.0/24', defaultBridge: bridge, userPool: '10.213.128.0/17' });
+  networks = new NetworkStore({ stateDir: join(root, 'network'), tracer, defaultSubnet: '10.213.77.0/24', defaultBridge: bridge, userPool: '10.213.128.0/17' });
   await networks.init();
   const supervisor = new Supervisor({ root: join(root, 'run'), tracer });
   const deps = { store: containers.store, snapshotter, networks, tracer, imageConfig: async (r: ContainerRecord) => (await images.resolve(r.Image)).config };
@@ -200,6 +201,25 @@ describe.skipIf(skip)('Runtime', () => {
     expect(existsSync(join(dir, 'starting'))).toBe(false);
     expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(c.Id))).toEqual([]);
     expect((await containers.get(c.Id)).State).toMatchObject({ Status: 'created', Running: false });
+  });
+
+  // Found by the long crash run (25 kills per operation): a bridge was left on the host. An
+  // endpoint whose container is gone, and a bridge no endpoint is on, are released at start.
+  it('the next daemon releases an endpoint whose container is gone, then the bridge no one is on', async () => {
+    const ghost = randomBytes(32).toString('hex'); // a container id the store never had
+    const net = await connectContainer({ networks, containerId: ghost, name: 'ghost', network: 'bridge', stateDir: networks.stateDir });
+    expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).toContain(bridge);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(net.netnsPath!);
+    const next = restarted();
+    try {
+      await next.adopt();
+    } finally {
+      next.close();
+    }
+    expect(await networks.endpoints()).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(net.netnsPath!);
+    expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toContain(bridge);
+    expect((await networks.record('bridge')).BridgePlan).toBeNull();
   });
 
   it('start of a missing command: the error says "executable file not found", exit 127 recorded', async () => {
