@@ -4,12 +4,12 @@
 // dir; and the client's side of ssh: a key pair, a known_hosts file and an ssh_config naming
 // them, given to the CLI as DOCKLING_SSH_CONFIG. Nothing in /etc/ssh or ~/.ssh is read or
 // written. Each stop() kills only the process it started, by its pid.
-import { execFile, type ChildProcess, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { api } from '../daemon/harness.js';
+import { stopChild } from './two-hosts.js';
 
 const run = promisify(execFile);
 export const SSHD = '/usr/sbin/sshd';
@@ -111,50 +111,4 @@ export async function writeClientConfig(a: { path: string; identity: string; kno
 export function knownHostsLine(host: string, port: number, hostKey: string): string {
   const [type, key] = hostKey.split(' ');
   return `[${host}]:${port} ${type} ${key}\n`;
-}
-
-export interface DaemonInNs {
-  sock: string;
-  host: string;
-  dataRoot: string;
-  logs(): string;
-  stop(): Promise<void>;
-}
-
-/** `dockling daemon` inside a namespace (as harness.ts's startDaemon, through `ip netns exec`). */
-export async function startDaemonIn(a: { dir: string; inNs: (argv: string[]) => string[]; main: string; args: string[] }): Promise<DaemonInNs> {
-  const dataRoot = join(a.dir, 'root');
-  const sock = join(a.dir, 'd.sock');
-  // nsenter execs the command (no --fork): the child's pid is the daemon's own.
-  const [cmd, ...args] = a.inNs([process.execPath, a.main, 'daemon', '--data-root', dataRoot, '-H', `unix://${sock}`, ...a.args]);
-  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const stop = async () => {
-    await stopChild(child);
-    await rm(sock, { force: true });
-  };
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}):\n${output}`);
-    // A unix socket is a file: reachable from any network namespace.
-    if (existsSync(sock) && (await api(sock, 'GET', '/_ping').then((r) => r.status === 200, () => false))) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`daemon did not come up:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { sock, host: `unix://${sock}`, dataRoot, logs: () => output, stop };
-}
-
-/** A child we started, in the foreground, by its pid: SIGTERM, then SIGKILL after 5 s. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(child.pid!, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -12,8 +12,8 @@ import { MAIN, ROOT, api, run, startDaemon, type RunResult, type RunningDaemon }
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { tempDir } from '../tmp.js';
 import { sshCommand } from '../../engine/cli/ssh-transport.js';
-import { canMakeHosts, makeTwoHosts, type TwoHosts } from './two-hosts.js';
-import { knownHostsLine, makeKey, sshMissing, startDaemonIn, startSshd, stopChild, writeClientConfig, type DaemonInNs, type SshServer } from './ssh-harness.js';
+import { canMakeHosts, makeTwoHosts, startDaemonIn, startRegistryIn, stopChild, type DaemonInNs, type TwoHosts } from './two-hosts.js';
+import { knownHostsLine, makeKey, sshMissing, startSshd, writeClientConfig, type SshServer } from './ssh-harness.js';
 
 const why = canMakeHosts() ?? sshMissing();
 if (why) console.log(`skipping the ssh transport tests: ${why}`);
@@ -272,15 +272,7 @@ describe.skipIf(why)('dockling -H ssh://', () => {
   });
 
   it('push, then pull with its progress, from a registry on the daemon machine', async () => {
-    const [cmd, ...args] = hosts!.inNs(hosts!.serverNs, [process.execPath, MAIN, 'registry', '--listen', '127.0.0.1:5000', '--data-root', join(dir, 'registry')]);
-    registry = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let said = '';
-    registry.stdout!.on('data', (b) => (said += b));
-    registry.stderr!.on('data', (b) => (said += b));
-    while (!said.includes('listening on')) {
-      expect(registry.exitCode, said).toBe(null);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    registry = await startRegistryIn({ inNs: (argv) => hosts!.inNs(hosts!.serverNs, argv), main: MAIN, listen: '127.0.0.1:5000', dataRoot: join(dir, 'registry') });
     const ref = '127.0.0.1:5000/ssh/busybox:1';
     expect((await dockling(['tag', 'busybox', ref])).code).toBe(0);
     const push = await dockling(['push', ref]);

@@ -6,14 +6,14 @@
 // trace shows no http.request for it. Then the real docker CLI with DOCKER_TLS_VERIFY, and the
 // unauthenticated loopback listener: read-only, and refused off loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOCKER, MAIN, api, dockling as localDockling, run, startDaemon, type RunResult } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { tempDir } from '../tmp.js';
-import { canMakeHosts, makeTwoHosts, type TwoHosts } from './two-hosts.js';
+import { canMakeHosts, makeTwoHosts, startDaemonIn, startRegistryIn, stopChild, type DaemonInNs, type TwoHosts } from './two-hosts.js';
 
 const why = canMakeHosts() ?? (existsSync('/usr/bin/openssl') ? null : 'no openssl');
 if (why) console.log(`skipping the TLS transport tests: ${why}`);
@@ -22,26 +22,6 @@ const SERVER = '10.213.122.1';
 /** A second address of the daemon's machine, which its certificate does not name. */
 const UNNAMED = '10.213.122.3';
 const TLS_HOST = `tcp://${SERVER}:2376`;
-
-/** A child we started, by its pid: SIGTERM, then SIGKILL after 5 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(child.pid!, 'SIGTERM');
-  const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Waits until `done()` says so, or the child dies (its output is then the failure). */
-async function waitFor(child: ChildProcess, output: () => string, done: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await done())) {
-    if (child.exitCode !== null) throw new Error(`exited early (${child.exitCode}):\n${output()}`);
-    if (Date.now() > deadline) throw new Error(`did not come up:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface TraceLine {
   op: string;
@@ -63,8 +43,7 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
   let dir = '';
   let sock = '';
   let dataRoot = '';
-  let daemon: ChildProcess | undefined;
-  let daemonOut = '';
+  let daemon: DaemonInNs | undefined;
   let registry: ChildProcess | undefined;
   const certs = { good: '', other: '', expired: '', none: '' };
 
@@ -121,17 +100,12 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
     await run('cp', [join(certs.good, 'ca.pem'), join(certs.none, 'ca.pem')]);
 
     // The daemon on the server machine: its unix socket (for the test's own checks) and two TCP addresses.
-    sock = join(dir, 'd.sock');
-    dataRoot = join(dir, 'root');
     const g = (f: string) => join(certs.good, f);
-    daemon = hosts.spawnIn(hosts.serverNs, [
-      process.execPath, MAIN, 'daemon', '--data-root', dataRoot, ...net.args,
-      '-H', `unix://${sock}`, '-H', TLS_HOST, '-H', `tcp://${UNNAMED}:2376`,
-      '--tlsverify', '--tlscacert', g('ca.pem'), '--tlscert', g('server-cert.pem'), '--tlskey', g('server-key.pem'),
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    daemon.stdout!.on('data', (d) => (daemonOut += d));
-    daemon.stderr!.on('data', (d) => (daemonOut += d));
-    await waitFor(daemon, () => daemonOut, async () => existsSync(sock) && (await api(sock, 'GET', '/_ping').then((r) => r.status === 200, () => false)));
+    daemon = await startDaemonIn({
+      dir, inNs: (argv) => hosts!.inNs(hosts!.serverNs, argv), main: MAIN,
+      args: [...net.args, '-H', TLS_HOST, '-H', `tcp://${UNNAMED}:2376`, '--tlsverify', '--tlscacert', g('ca.pem'), '--tlscert', g('server-cert.pem'), '--tlskey', g('server-key.pem')],
+    });
+    ({ sock, dataRoot } = daemon);
     expect((await api(sock, 'POST', '/dockling/base-image')).status).toBe(201);
   });
 
@@ -142,7 +116,7 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
       for (const c of all) await api(sock, 'DELETE', `/v1.50/containers/${c.Id}?force=1`);
       expect(leftovers({ dataRoot, bridge: net.bridge, containerIds: all.map((c) => c.Id) })).toEqual(NOTHING);
     }
-    if (daemon) await stopChild(daemon);
+    await daemon?.stop();
     // Deleting the namespaces deletes what is inside them: the veth pair and the daemon's bridge.
     await hosts?.cleanup();
     removeCgroupParents(parentsBefore);
@@ -167,7 +141,7 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Server: Dockling Engine');
-    expect(daemonOut).toContain(`API listening on ${TLS_HOST}, mutual TLS`);
+    expect(daemon!.logs()).toContain(`API listening on ${TLS_HOST}, mutual TLS`);
   });
 
   it('run --rm busybox echo hi', async () => {
@@ -205,11 +179,7 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
   });
 
   it('push, then pull with its progress, from a registry on the daemon machine', async () => {
-    registry = hosts!.spawnIn(hosts!.serverNs, [process.execPath, MAIN, 'registry', '--listen', '127.0.0.1:5000', '--data-root', join(dir, 'registry')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let said = '';
-    registry.stdout!.on('data', (b) => (said += b));
-    registry.stderr!.on('data', (b) => (said += b));
-    await waitFor(registry, () => said, () => said.includes('listening on'));
+    registry = await startRegistryIn({ inNs: (argv) => hosts!.inNs(hosts!.serverNs, argv), main: MAIN, listen: '127.0.0.1:5000', dataRoot: join(dir, 'registry') });
     const ref = '127.0.0.1:5000/tls/busybox:1';
     expect((await dockling(['tag', 'busybox', ref])).code).toBe(0);
     const push = await dockling(['push', ref]);

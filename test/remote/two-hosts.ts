@@ -2,9 +2,13 @@
 // a veth pair, like two hosts on one cable. The daemon runs in one, the client in the other, so a
 // request really crosses a network (and only this one: nothing else on the host is touched).
 // Deleting a namespace deletes the veth end inside it, and with it the other end.
-import { execFile, execFileSync, type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { api } from '../daemon/harness.js';
 
 const run = promisify(execFile);
 
@@ -28,8 +32,6 @@ export interface TwoHosts {
    * and keep the daemon's mounts where the host's leftover checks cannot see them.)
    */
   inNs(ns: string, argv: string[]): string[];
-  /** Starts argv inside `ns` as a child process (nsenter execs it: the child's pid is the command's own). */
-  spawnIn(ns: string, argv: string[], opts?: SpawnOptions): ChildProcess;
   /** Deletes both namespaces (and so the veth pair). */
   cleanup(): Promise<void>;
 }
@@ -67,10 +69,6 @@ export async function makeTwoHosts(opts: TwoHostsOptions = {}): Promise<TwoHosts
     serverIp: serverAddress.split('/')[0]!,
     clientIp: clientAddress.split('/')[0]!,
     inNs,
-    spawnIn: (ns, argv, spawnOpts = {}) => {
-      const [cmd, ...args] = inNs(ns, argv);
-      return spawn(cmd!, args, spawnOpts);
-    },
     cleanup,
   };
 }
@@ -84,4 +82,69 @@ export function canMakeHosts(): string | null {
     return 'no `ip netns` here (iproute2)';
   }
   return null;
+}
+
+export interface DaemonInNs {
+  sock: string;
+  host: string;
+  dataRoot: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** `dockling daemon` inside a namespace (as harness.ts's startDaemon, entered with inNs). */
+export async function startDaemonIn(a: { dir: string; inNs: (argv: string[]) => string[]; main: string; args: string[] }): Promise<DaemonInNs> {
+  const dataRoot = join(a.dir, 'root');
+  const sock = join(a.dir, 'd.sock');
+  // nsenter execs the command (no --fork): the child's pid is the daemon's own.
+  const [cmd, ...args] = a.inNs([process.execPath, a.main, 'daemon', '--data-root', dataRoot, '-H', `unix://${sock}`, ...a.args]);
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const stop = async () => {
+    await stopChild(child);
+    await rm(sock, { force: true });
+  };
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}):\n${output}`);
+    // A unix socket is a file: reachable from any network namespace.
+    if (existsSync(sock) && (await api(sock, 'GET', '/_ping').then((r) => r.status === 200, () => false))) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`daemon did not come up:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { sock, host: `unix://${sock}`, dataRoot, logs: () => output, stop };
+}
+
+/** A child we started, in the foreground, by its pid: SIGTERM, then SIGKILL after 5 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  process.kill(child.pid!, 'SIGTERM');
+  const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** `dockling registry` inside a namespace, on `listen`; resolves once it says it is listening. */
+export async function startRegistryIn(a: { inNs: (argv: string[]) => string[]; main: string; listen: string; dataRoot: string }): Promise<ChildProcess> {
+  const [cmd, ...args] = a.inNs([process.execPath, a.main, 'registry', '--listen', a.listen, '--data-root', a.dataRoot]);
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  child.stdout!.on('data', (b) => (said += b));
+  child.stderr!.on('data', (b) => (said += b));
+  const deadline = Date.now() + 20_000;
+  while (!said.includes('listening on')) {
+    if (child.exitCode !== null) throw new Error(`registry exited early (${child.exitCode}):\n${said}`);
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`registry did not come up:\n${said}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
 }
