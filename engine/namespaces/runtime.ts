@@ -6,8 +6,9 @@
 //   start  1 rootfs  2 user  3 network  4 cgroup  5 bundle  6 ports  7 process (shim)  8 traced
 //   exit   usage traced, ports closed, cgroup removed, network disconnected, rootfs unmounted, record updated
 //
-// (Over 500 lines: start, exit, adopt, wait, pause and the signals share the live-state table and
-// the waiters, and are read together; what /proc says about pid 1 and the root is container-root.ts.)
+// (Over 500 lines: start, exit, adopt — with the undoing of a start a killed daemon left —, wait,
+// pause and the signals share the live-state table, the waiters and one release of what a start
+// acquired, and are read together; what /proc says about pid 1 and the root is container-root.ts.)
 //
 // The rootfs is the engine's own mount in the host's mount namespace (containerd does the
 // same): the runtime's recipe then bind-mounts it onto itself inside the container's namespace.
@@ -275,20 +276,27 @@ export class Runtime {
     const code = this.exitCodeOf({ code: state.exitCode, oom });
     // What the container used, read while its cgroup still exists (removed just below).
     await traceUsage({ cgroup: live.cgroup, id, tracer: this.deps.tracer });
-    // Release what start acquired — ports, cgroup (or runc's state and cgroup), network, rootfs —
-    // side by side: the process is gone, and none of them depends on another any more.
-    await Promise.all([
-      live.ports?.close(),
-      live.oci ? ociDelete(live.oci, { id }) : removeCgroup({ plan: live.cgroup }),
-      disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }),
-      unmountRoot(join(this.dir(id), 'bundle', 'rootfs'), this.deps.snapshotter.driver),
-    ].map((p) => Promise.resolve(p).catch(() => {})));
+    await this.release(id, live);
     const saved = await this.saveState(id, (s) => ({
       ...s, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oom,
       FinishedAt: state.finishedAt || new Date().toISOString(), Error: s.Error || (state.error ?? ''),
     }));
     this.settle(id, ['not-running', 'next-exit'], { StatusCode: code, Error: null });
     if (saved) for (const l of this.exitListeners) l(saved);
+  }
+
+  /**
+   * Releases what a start acquired — ports, cgroup (or runc's state and cgroup), network, rootfs —
+   * side by side: the process is gone, and none of them depends on another any more. Each does
+   * nothing when its step never ran (a start the daemon was killed in).
+   */
+  private async release(id: string, live: Live): Promise<void> {
+    await Promise.all([
+      live.ports?.close(),
+      live.oci ? ociDelete(live.oci, { id }) : removeCgroup({ plan: live.cgroup }),
+      disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }),
+      unmountRoot(join(this.dir(id), 'bundle', 'rootfs'), this.deps.snapshotter.driver),
+    ].map((p) => Promise.resolve(p).catch(() => {})));
   }
 
   /**
@@ -365,9 +373,8 @@ export class Runtime {
   /**
    * A start the daemon was killed in (its STARTING file is still there): the client never heard
    * "started" (the record never said running), so the container stays as it was — created, or
-   * exited — and what the start had
-   * acquired goes: the process if the shim had launched it, the cgroup, the network namespace
-   * with its veth and address, the mounted root. Each release does nothing when its step never ran.
+   * exited — and what the start had acquired goes: the process if the shim had launched it, then
+   * the cgroup, the network namespace with its veth and address, the mounted root.
    */
   private async undoHalfStart(record: ContainerRecord): Promise<void> {
     const id = record.Id;
@@ -379,12 +386,7 @@ export class Runtime {
         // Never a daemon that does not come up: the releases below run after 10 s regardless.
         if (killed) await Promise.race([exited.catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
       }
-      const live = await this.rebuild(record);
-      await Promise.all([
-        live.oci ? ociDelete(live.oci, { id }) : removeCgroup({ plan: live.cgroup }),
-        disconnectContainer({ networks: this.deps.networks, containerId: id, stateDir: this.deps.networks.stateDir }),
-        unmountRoot(join(this.dir(id), 'bundle', 'rootfs'), this.deps.snapshotter.driver),
-      ].map((p) => Promise.resolve(p).catch(() => {})));
+      await this.release(id, await this.rebuild(record));
       await rm(join(this.dir(id), STARTING), { force: true });
     });
   }
