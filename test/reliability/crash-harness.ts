@@ -32,11 +32,17 @@ export interface RunningRegistry {
   host: string;
   dataRoot: string;
   exited: Promise<void>;
+  /** SIGTERM, and its exit. */
+  stop(): Promise<void>;
 }
 
-/** Starts `dockling registry` on 127.0.0.1 (`port` 0: any free port) and waits for its first line. */
-export async function startRegistry(dataRoot: string, port = 0): Promise<RunningRegistry> {
-  const child = spawn(process.execPath, [MAIN, 'registry', '--listen', `127.0.0.1:${port}`, '--data-root', dataRoot], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `dockling registry` on 127.0.0.1 (`port` 0: any free port) and waits for its first line.
+ * `wrap` runs it somewhere else, e.g. inside another network namespace (test/remote/two-hosts.ts).
+ */
+export async function startRegistry(dataRoot: string, port = 0, wrap: (argv: string[]) => string[] = (argv) => argv): Promise<RunningRegistry> {
+  const [cmd, ...args] = wrap([process.execPath, MAIN, 'registry', '--listen', `127.0.0.1:${port}`, '--data-root', dataRoot]);
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -53,7 +59,11 @@ export async function startRegistry(dataRoot: string, port = 0): Promise<Running
     child.stderr!.on('data', onData);
     void exited.then(() => reject(new Error(`registry exited: ${out}`)));
   });
-  return { child, url, host: new URL(url).host, dataRoot, exited };
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return { child, url, host: new URL(url).host, dataRoot, exited, stop };
 }
 
 /** SIGKILL to one process this test started, by its pid; resolves once it is gone. */

@@ -119,10 +119,7 @@ afterAll(async () => {
     await cli(['rm', '-f', 'crashc']).catch(() => {});
     await daemon.stop();
   }
-  if (registry) {
-    registry.child.kill('SIGTERM');
-    await registry.exited;
-  }
+  await registry?.stop();
   await rm(work, { recursive: true, force: true });
   removeCgroupParents(cgroupsBefore);
   expect(leftovers({ dataRoot: daemon.dataRoot, bridge: bridge.bridge, containerIds })).toEqual(NOTHING);

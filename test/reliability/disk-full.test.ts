@@ -137,10 +137,7 @@ afterAll(async () => {
     for (const id of containerIds) await cli(['rm', '-f', id]).catch(() => {});
     await daemon.stop().catch(() => {}); // its rm of the folder stops at the mount point
   }
-  if (registry) {
-    registry.child.kill('SIGTERM');
-    await registry.exited;
-  }
+  await registry?.stop();
   for (const m of [join(mnt, 'root', 'content'), join(mnt, 'root')]) {
     try {
       execFileSync('umount', [m], { stdio: 'ignore' });

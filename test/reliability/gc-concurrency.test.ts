@@ -56,10 +56,7 @@ afterAll(async () => {
     for (const id of containerIds) await cli(['rm', '-f', id]).catch(() => {});
     await daemon.stop();
   }
-  if (registry) {
-    registry.child.kill('SIGTERM');
-    await registry.exited;
-  }
+  await registry?.stop();
   await rm(work, { recursive: true, force: true });
   removeCgroupParents(cgroupsBefore);
   expect(leftovers({ dataRoot: daemon.dataRoot, bridge: bridge.bridge, containerIds })).toEqual(NOTHING);

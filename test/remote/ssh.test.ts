@@ -12,7 +12,8 @@ import { MAIN, ROOT, api, run, startDaemon, type RunResult, type RunningDaemon }
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { tempDir } from '../tmp.js';
 import { sshCommand } from '../../engine/cli/ssh-transport.js';
-import { canMakeHosts, makeTwoHosts, startDaemonIn, startRegistryIn, stopChild, type DaemonInNs, type TwoHosts } from './two-hosts.js';
+import { startRegistry, type RunningRegistry } from '../reliability/crash-harness.js';
+import { canMakeHosts, makeTwoHosts, startDaemonIn, type DaemonInNs, type TwoHosts } from './two-hosts.js';
 import { knownHostsLine, makeKey, sshMissing, startSshd, writeClientConfig, type SshServer } from './ssh-harness.js';
 
 const why = canMakeHosts() ?? sshMissing();
@@ -128,7 +129,7 @@ describe.skipIf(why)('dockling -H ssh://', () => {
   let dir = '';
   let sshd: SshServer | undefined;
   let daemon: DaemonInNs | undefined;
-  let registry: ChildProcess | undefined;
+  let registry: RunningRegistry | undefined;
   const config = { good: '', wrongKey: '', unknownHost: '' };
   const parentsBefore = cgroupParents();
 
@@ -169,7 +170,7 @@ describe.skipIf(why)('dockling -H ssh://', () => {
   });
 
   afterAll(async () => {
-    if (registry) await stopChild(registry);
+    await registry?.stop();
     if (daemon) {
       const all = (await api(daemon.sock, 'GET', '/v1.50/containers/json?all=1')).json<Array<{ Id: string }>>();
       for (const c of all) await api(daemon.sock, 'DELETE', `/v1.50/containers/${c.Id}?force=1`);
@@ -272,7 +273,7 @@ describe.skipIf(why)('dockling -H ssh://', () => {
   });
 
   it('push, then pull with its progress, from a registry on the daemon machine', async () => {
-    registry = await startRegistryIn({ inNs: (argv) => hosts!.inNs(hosts!.serverNs, argv), main: MAIN, listen: '127.0.0.1:5000', dataRoot: join(dir, 'registry') });
+    registry = await startRegistry(join(dir, 'registry'), 5000, (argv) => hosts!.inNs(hosts!.serverNs, argv));
     const ref = '127.0.0.1:5000/ssh/busybox:1';
     expect((await dockling(['tag', 'busybox', ref])).code).toBe(0);
     const push = await dockling(['push', ref]);

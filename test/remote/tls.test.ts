@@ -6,14 +6,14 @@
 // trace shows no http.request for it. Then the real docker CLI with DOCKER_TLS_VERIFY, and the
 // unauthenticated loopback listener: read-only, and refused off loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOCKER, MAIN, api, dockling as localDockling, run, startDaemon, type RunResult } from '../daemon/harness.js';
 import { NOTHING, bridgeArgs, cgroupParents, leftovers, removeCgroupParents } from '../daemon/host-leftovers.js';
 import { tempDir } from '../tmp.js';
-import { canMakeHosts, makeTwoHosts, startDaemonIn, startRegistryIn, stopChild, type DaemonInNs, type TwoHosts } from './two-hosts.js';
+import { startRegistry, type RunningRegistry } from '../reliability/crash-harness.js';
+import { canMakeHosts, makeTwoHosts, startDaemonIn, type DaemonInNs, type TwoHosts } from './two-hosts.js';
 
 const why = canMakeHosts() ?? (existsSync('/usr/bin/openssl') ? null : 'no openssl');
 if (why) console.log(`skipping the TLS transport tests: ${why}`);
@@ -44,7 +44,7 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
   let sock = '';
   let dataRoot = '';
   let daemon: DaemonInNs | undefined;
-  let registry: ChildProcess | undefined;
+  let registry: RunningRegistry | undefined;
   const certs = { good: '', other: '', expired: '', none: '' };
 
   /** The CLI on the client machine: `-H tcp://10.213.122.1:2376 --tlsverify`, its files from `certPath`. */
@@ -110,7 +110,7 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
   });
 
   afterAll(async () => {
-    if (registry) await stopChild(registry);
+    await registry?.stop();
     if (daemon && existsSync(sock)) {
       const all = (await api(sock, 'GET', '/v1.50/containers/json?all=1')).json<Array<{ Id: string }>>();
       for (const c of all) await api(sock, 'DELETE', `/v1.50/containers/${c.Id}?force=1`);
@@ -179,7 +179,7 @@ describe.skipIf(why)('dockling -H tcp:// --tlsverify, between two machines', () 
   });
 
   it('push, then pull with its progress, from a registry on the daemon machine', async () => {
-    registry = await startRegistryIn({ inNs: (argv) => hosts!.inNs(hosts!.serverNs, argv), main: MAIN, listen: '127.0.0.1:5000', dataRoot: join(dir, 'registry') });
+    registry = await startRegistry(join(dir, 'registry'), 5000, (argv) => hosts!.inNs(hosts!.serverNs, argv));
     const ref = '127.0.0.1:5000/tls/busybox:1';
     expect((await dockling(['tag', 'busybox', ref])).code).toBe(0);
     const push = await dockling(['push', ref]);

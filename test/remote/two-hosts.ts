@@ -129,22 +129,3 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
-
-/** `dockling registry` inside a namespace, on `listen`; resolves once it says it is listening. */
-export async function startRegistryIn(a: { inNs: (argv: string[]) => string[]; main: string; listen: string; dataRoot: string }): Promise<ChildProcess> {
-  const [cmd, ...args] = a.inNs([process.execPath, a.main, 'registry', '--listen', a.listen, '--data-root', a.dataRoot]);
-  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let said = '';
-  child.stdout!.on('data', (b) => (said += b));
-  child.stderr!.on('data', (b) => (said += b));
-  const deadline = Date.now() + 20_000;
-  while (!said.includes('listening on')) {
-    if (child.exitCode !== null) throw new Error(`registry exited early (${child.exitCode}):\n${said}`);
-    if (Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(`registry did not come up:\n${said}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
-}
